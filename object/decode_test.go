@@ -1,0 +1,347 @@
+package object
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestDecodeStreams(t *testing.T) {
+	tests := []struct {
+		name  string
+		file  string
+		input string
+		want  []string // "ID@line"
+	}{
+		{
+			name: "multi-document YAML with blank, comment and null documents",
+			file: "app.yaml",
+			input: `# leading comment
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: a
+  namespace: default
+---
+# only a comment
+---
+
+---
+null
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: default}
+...
+`,
+			want: []string{"/ConfigMap/default/a@3", "apps/Deployment/default/web@15"},
+		},
+		{
+			name:  "content on the separator line",
+			file:  "a.yaml",
+			input: "--- {apiVersion: v1, kind: Namespace, metadata: {name: prod}}\n",
+			want:  []string{"/Namespace//prod@1"},
+		},
+		{
+			name: "List flattened",
+			file: "list.yaml",
+			input: `apiVersion: v1
+kind: List
+items:
+- {apiVersion: v1, kind: ConfigMap, metadata: {name: a}}
+- apiVersion: v1
+  kind: ConfigMapList
+  items:
+  - {apiVersion: v1, kind: ConfigMap, metadata: {name: b}}
+`,
+			want: []string{"/ConfigMap//a@1", "/ConfigMap//b@1"},
+		},
+		{
+			name:  "JSON stream",
+			file:  "objs.json",
+			input: "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"a\"}}\n\n  {\"apiVersion\":\"v1\",\n\"kind\":\"Secret\",\"metadata\":{\"name\":\"s\"}}",
+			want:  []string{"/ConfigMap//a@1", "/Secret//s@3"},
+		},
+		{
+			name:  "JSON sniffed from stdin with a BOM",
+			file:  "-",
+			input: "\xEF\xBB\xBF {\"apiVersion\":\"rbac.authorization.k8s.io/v1\",\"kind\":\"ClusterRole\",\"metadata\":{\"name\":\"r\"}}",
+			want:  []string{"rbac.authorization.k8s.io/ClusterRole//r@1"},
+		},
+		{
+			name:  "YAML flow mapping in a .yaml file is YAML",
+			file:  "flow.yaml",
+			input: "{apiVersion: v1, kind: ConfigMap, metadata: {name: f}}\n",
+			want:  []string{"/ConfigMap//f@1"},
+		},
+		{
+			name:  "windows line endings",
+			file:  "crlf.yaml",
+			input: "apiVersion: v1\r\nkind: ConfigMap\r\nmetadata:\r\n  name: a\r\n---\r\napiVersion: v1\r\nkind: ConfigMap\r\nmetadata:\r\n  name: b\r\n",
+			want:  []string{"/ConfigMap//a@1", "/ConfigMap//b@6"},
+		},
+		{name: "empty stream", file: "empty.yaml", input: ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ms, err := Decode(strings.NewReader(tt.input), tt.file)
+			require.NoError(t, err)
+			var got []string
+			for _, m := range ms {
+				assert.Equal(t, tt.file, m.Origin.File)
+				got = append(got, IDOf(m.Object).String()+"@"+itoa(m.Origin.Line))
+			}
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}
+
+func TestDecodeKeepsTypes(t *testing.T) {
+	ms, err := Decode(strings.NewReader(`apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, labels: {app: web}}
+spec:
+  replicas: 3
+  ratio: 0.5
+  paused: false
+`), "d.yaml")
+	require.NoError(t, err)
+	spec := ms[0].Object.Object["spec"].(map[string]any)
+	assert.Equal(t, int64(3), spec["replicas"])
+	assert.Equal(t, 0.5, spec["ratio"])
+	assert.Equal(t, false, spec["paused"])
+	assert.Equal(t, map[string]string{"app": "web"}, ms[0].Object.GetLabels())
+}
+
+func TestDecodeErrors(t *testing.T) {
+	cm := func(name string) string {
+		return "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: " + name + "\n"
+	}
+	tests := []struct {
+		name     string
+		file     string
+		input    string
+		decoder  Decoder
+		sentinel error
+		want     string // the whole error message
+	}{
+		{
+			name:     "broken YAML names the absolute line",
+			file:     "bad.yaml",
+			input:    cm("a") + "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n   labels: x\n",
+			sentinel: ErrInvalid,
+			want:     "bad.yaml:10: invalid object: invalid YAML: mapping values are not allowed in this context",
+		},
+		{
+			name:     "duplicate key",
+			file:     "dup-key.yaml",
+			input:    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  k: 1\n  k: 2\n",
+			sentinel: ErrInvalid,
+			want:     `dup-key.yaml:7: invalid object: invalid YAML: key "k" already set in map`,
+		},
+		{
+			name:     "missing apiVersion",
+			file:     "m.yaml",
+			input:    cm("a") + "---\n\nkind: ConfigMap\nmetadata: {name: b}\n",
+			sentinel: ErrInvalid,
+			want:     "m.yaml:7: invalid object: object has no apiVersion",
+		},
+		{
+			name:     "bad apiVersion",
+			file:     "m.yaml",
+			input:    "apiVersion: a/b/c\nkind: X\nmetadata: {name: b}\n",
+			sentinel: ErrInvalid,
+			want:     `m.yaml:1: invalid object: apiVersion "a/b/c": unexpected GroupVersion string: a/b/c`,
+		},
+		{
+			name:     "missing kind",
+			file:     "m.yaml",
+			input:    "apiVersion: v1\nmetadata: {name: b}\n",
+			sentinel: ErrInvalid,
+			want:     "m.yaml:1: invalid object: object of apiVersion v1 has no kind",
+		},
+		{
+			name:     "missing name",
+			file:     "m.yaml",
+			input:    "apiVersion: v1\nkind: ConfigMap\nmetadata: {generateName: x-}\n",
+			sentinel: ErrInvalid,
+			want:     "m.yaml:1: invalid object: ConfigMap has no metadata.name",
+		},
+		{
+			name:     "missing metadata",
+			file:     "m.yaml",
+			input:    "apiVersion: v1\nkind: ConfigMap\n",
+			sentinel: ErrInvalid,
+			want:     "m.yaml:1: invalid object: ConfigMap has no metadata",
+		},
+		{
+			name:     "unquoted label value",
+			file:     "l.yaml",
+			input:    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  labels: {version: 1.0}\n",
+			sentinel: ErrInvalid,
+			want:     "l.yaml:1: invalid object: ConfigMap a: metadata.labels.version is a number, not a string (quote it)",
+		},
+		{
+			name:     "non-object document",
+			file:     "s.yaml",
+			input:    cm("a") + "---\n- just\n- a list\n",
+			sentinel: ErrInvalid,
+			want:     "s.yaml:6: invalid object: document is a list, not an object",
+		},
+		{
+			name:     "scalar document",
+			file:     "s.yaml",
+			input:    "hello\n",
+			sentinel: ErrInvalid,
+			want:     "s.yaml:1: invalid object: document is a string, not an object",
+		},
+		{
+			name:     "duplicate object",
+			file:     "d.yaml",
+			input:    cm("a") + "---\n" + cm("a"),
+			sentinel: ErrDuplicate,
+			want:     "d.yaml:6: duplicate object: /ConfigMap//a, first declared at d.yaml:1",
+		},
+		{
+			name:     "List item not an object",
+			file:     "l.yaml",
+			input:    "apiVersion: v1\nkind: List\nitems: [1]\n",
+			sentinel: ErrInvalid,
+			want:     "l.yaml:1: invalid object: document is a number, not an object",
+		},
+		{
+			name:     "broken JSON",
+			file:     "b.json",
+			input:    "{\"apiVersion\": \"v1\",\n \"kind\": }",
+			sentinel: ErrInvalid,
+			want:     "b.json:2: invalid object: invalid JSON: invalid character '}' looking for beginning of value",
+		},
+		{
+			name:     "too many objects",
+			file:     "n.yaml",
+			input:    cm("a") + "---\n" + cm("b") + "---\n" + cm("c"),
+			decoder:  Decoder{MaxObjects: 2},
+			sentinel: ErrLimit,
+			want:     "n.yaml:11: limit exceeded: more than 2 objects",
+		},
+		{
+			name:     "document too large",
+			file:     "big.yaml",
+			input:    cm("a") + "data:\n  k: " + strings.Repeat("x", 200) + "\n",
+			decoder:  Decoder{MaxDocumentBytes: 100},
+			sentinel: ErrLimit,
+			want:     "big.yaml:1: limit exceeded: document larger than 100 bytes",
+		},
+		{
+			name:     "line too long for the document limit",
+			file:     "long.yaml",
+			input:    strings.Repeat("x", 1000),
+			decoder:  Decoder{MaxDocumentBytes: 100},
+			sentinel: ErrLimit,
+			want:     "long.yaml:1: limit exceeded: document larger than 100 bytes",
+		},
+		{
+			name:     "stream too large",
+			file:     "s.yaml",
+			input:    cm("a") + "---\n" + cm("b"),
+			decoder:  Decoder{MaxBytes: 60},
+			sentinel: ErrLimit,
+			want:     "s.yaml:6: limit exceeded: stream larger than 60 bytes",
+		},
+		{
+			name:     "JSON stream too large",
+			file:     "s.json",
+			input:    `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a"}}`,
+			decoder:  Decoder{MaxBytes: 10},
+			sentinel: ErrLimit,
+			want:     "s.json: limit exceeded: stream larger than 10 bytes",
+		},
+		{
+			name:     "Lists nested too deep",
+			file:     "deep.yaml",
+			input:    "{kind: List, items: [{kind: List, items: [{kind: List, items: [{kind: List, items: [{kind: List, items: []}]}]}]}]}\n",
+			sentinel: ErrLimit,
+			want:     "deep.yaml:1: limit exceeded: Lists nested deeper than 4",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ms, err := tt.decoder.Decode(strings.NewReader(tt.input), tt.file)
+			require.Error(t, err)
+			assert.Nil(t, ms)
+			assert.Equal(t, tt.want, err.Error())
+			assert.ErrorIs(t, err, tt.sentinel)
+			var de *DecodeError
+			require.True(t, errors.As(err, &de))
+			assert.Equal(t, tt.file, de.Origin.File)
+		})
+	}
+}
+
+// A "billion laughs" document expands to gigabytes if aliases are followed blindly.
+func TestDecodeRejectsAliasBomb(t *testing.T) {
+	bomb := `apiVersion: v1
+kind: ConfigMap
+metadata: {name: bomb}
+a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
+b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
+h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
+i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
+`
+	_, err := Decode(strings.NewReader(bomb), "bomb.yaml")
+	require.Error(t, err)
+	assert.ErrorIs(t, err, ErrInvalid)
+	assert.Contains(t, err.Error(), "bomb.yaml:")
+	assert.Contains(t, err.Error(), "excessive aliasing")
+}
+
+func FuzzDecode(f *testing.F) {
+	f.Add([]byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\napiVersion: v1\nkind: List\nitems: []\n"), "a.yaml")
+	f.Add([]byte(`{"apiVersion":"v1","kind":"Secret","metadata":{"name":"s","labels":{"a":"b"}}} []`), "a.json")
+	f.Add([]byte("--- {a: &a [1], b: *a}\n...\n---\n- x\n"), "b.yaml")
+	f.Add([]byte("\xEF\xBB\xBF---\r\nkind: List\r\nitems: [{kind: X}]"), "-")
+	f.Fuzz(func(t *testing.T, data []byte, file string) {
+		d := Decoder{MaxDocumentBytes: 1 << 16, MaxObjects: 100}
+		ms, err := d.Decode(bytes.NewReader(data), file)
+		if err != nil {
+			var de *DecodeError
+			if !errors.As(err, &de) {
+				t.Fatalf("error %v is not a *DecodeError", err)
+			}
+			return
+		}
+		seen := NewSet()
+		for _, m := range ms {
+			id := IDOf(m.Object)
+			if id.Kind == "" || id.Name == "" || m.Object.GetAPIVersion() == "" {
+				t.Fatalf("decoded an object without identity: %v", m.Object.Object)
+			}
+			if seen.Has(id) {
+				t.Fatalf("duplicate %s not rejected", id)
+			}
+			seen.Add(id)
+			// What was decoded encodes and decodes back to the same identity.
+			js, err := json.Marshal(m.Object.Object)
+			if err != nil {
+				t.Fatalf("re-encode %s: %v", id, err)
+			}
+			again, err := Decode(bytes.NewReader(js), "again.json")
+			if err != nil || len(again) != 1 || IDOf(again[0].Object) != id {
+				t.Fatalf("round trip of %s: %v", id, err)
+			}
+		}
+	})
+}
+
+func itoa(i int) string { return Origin{Line: i}.String()[1:] }

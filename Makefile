@@ -1,0 +1,16 @@
+# `make test` runs every check and test; it builds the local cluster's binaries and
+# the tools first when they are missing.
+.PHONY: test controlplane tools bench fuzz
+
+test:
+	hack/test.sh
+
+controlplane:
+	hack/controlplane/build.sh
+
+tools:
+	hack/tools.sh
+
+bench:
+	GITOPSKIT_CONTROLPLANE_DIR=$$(hack/controlplane/build.sh) PATH=$$(hack/tools.sh):$$PATH \
+		sh -c 'cd bench && go test -run XXX -bench . -benchtime 3x ./...'

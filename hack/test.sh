@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The whole test suite: builds what the tests need when it is missing (control plane
+# binaries and tools, cached by version), checks formatting, vet and staticcheck in
+# every module, then runs every test. `make test` runs this; so does .ci/run.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+start=$SECONDS
+GITOPSKIT_CONTROLPLANE_DIR=$(hack/controlplane/build.sh)
+export GITOPSKIT_CONTROLPLANE_DIR
+PATH="$(hack/tools.sh):$PATH"
+export PATH
+echo "prerequisites ready in $((SECONDS - start))s" >&2
+
+modules=(. bench)
+unformatted=$(gofmt -l $(git ls-files '*.go'))
+if [ -n "$unformatted" ]; then
+	echo "gofmt would change:" >&2
+	echo "$unformatted" >&2
+	exit 1
+fi
+for m in "${modules[@]}"; do
+	(cd "$m" && go vet ./... && staticcheck ./...)
+done
+(cd hack/controlplane && go vet ./...)
+
+go test -count=1 -timeout 30m ./... "$@"
+(cd bench && go test -count=1 -run . ./...)
+echo "all tests passed in $((SECONDS - start))s" >&2

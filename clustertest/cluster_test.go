@@ -62,7 +62,7 @@ func TestServerSideApply(t *testing.T) {
 	mf := cm.GetManagedFields()[0]
 	assert.Equal(t, manager, mf.Manager)
 	assert.Equal(t, metav1.ManagedFieldsOperationApply, mf.Operation)
-	assert.Contains(t, string(mf.FieldsV1.Raw), `"f:color"`)
+	assert.Contains(t, mf.FieldsV1.GetRawString(), `"f:color"`)
 
 	deploy := `apiVersion: apps/v1
 kind: Deployment

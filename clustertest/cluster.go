@@ -33,6 +33,9 @@ type Options struct {
 	BinDir string
 	// StartTimeout bounds the start. Zero means one minute, two with nodes.
 	StartTimeout time.Duration
+	// KwokStages are extra kwok Stage documents (YAML), for example one that makes the
+	// pods of a test's Job fail. They are given to kwok after its default stages.
+	KwokStages []string
 	// APIServerFlags are added to kube-apiserver's command line, after the defaults.
 	APIServerFlags []string
 }

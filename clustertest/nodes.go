@@ -3,7 +3,9 @@ package clustertest
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -34,12 +36,20 @@ func (c *Cluster) startNodes(ctx context.Context, dir, bin string, creds *creden
 	if _, err := c.run(dir, filepath.Join(bin, "kube-scheduler"), common...); err != nil {
 		return err
 	}
-	if _, err := c.run(dir, filepath.Join(bin, "kwok"),
-		"--kubeconfig="+kubeconfig,
-		"--config="+filepath.Join(bin, "kwok-stages.yaml"),
+	kwokArgs := []string{
+		"--kubeconfig=" + kubeconfig,
+		"--config=" + filepath.Join(bin, "kwok-stages.yaml"),
 		"--manage-all-nodes=true",
 		fmt.Sprintf("--server-address=127.0.0.1:%d", kwokPort),
-	); err != nil {
+	}
+	if len(c.opts.KwokStages) > 0 {
+		extra := filepath.Join(dir, "kwok-extra-stages.yaml")
+		if err := os.WriteFile(extra, []byte("---\n"+strings.Join(c.opts.KwokStages, "\n---\n")), 0o600); err != nil {
+			return err
+		}
+		kwokArgs = append(kwokArgs, "--config="+extra)
+	}
+	if _, err := c.run(dir, filepath.Join(bin, "kwok"), kwokArgs...); err != nil {
 		return err
 	}
 

@@ -136,8 +136,12 @@ func (c *Cluster) start(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
-	dir, err := os.MkdirTemp("", "clustertest-")
+	sweepOrphans()
+	dir, err := os.MkdirTemp("", dirPattern)
 	if err != nil {
+		return err
+	}
+	if err := markOwner(dir); err != nil {
 		return err
 	}
 	c.mu.Lock()

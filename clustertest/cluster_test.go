@@ -3,6 +3,7 @@ package clustertest
 import (
 	"context"
 	"errors"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -265,4 +266,19 @@ func TestFakeNodes(t *testing.T) {
 		}
 	}
 	c.Stop() // idempotent
+}
+
+func TestSweepOrphans(t *testing.T) {
+	orphan, err := os.MkdirTemp("", dirPattern)
+	require.NoError(t, err)
+	// A pid far above pid_max's default belongs to no process.
+	require.NoError(t, os.WriteFile(filepath.Join(orphan, "owner.pid"), []byte("999999999"), 0o600))
+	mine, err := os.MkdirTemp("", dirPattern)
+	require.NoError(t, err)
+	defer os.RemoveAll(mine)
+	require.NoError(t, markOwner(mine))
+
+	sweepOrphans()
+	assert.NoDirExists(t, orphan)
+	assert.DirExists(t, mine)
 }

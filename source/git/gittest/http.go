@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"crypto/subtle"
 	"encoding/pem"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/cgi"
@@ -54,11 +56,13 @@ func NewHTTPServer(t testing.TB, root string, opts HTTPOptions) *HTTPServer {
 		s.Requests.Add(1)
 		h.ServeHTTP(w, r)
 	})
+	s.srv = httptest.NewUnstartedServer(counted)
+	s.srv.Config.ErrorLog = log.New(io.Discard, "", 0) // killed connections are the point of some tests
 	if opts.TLS {
-		s.srv = httptest.NewTLSServer(counted)
+		s.srv.StartTLS()
 		s.CAPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.srv.Certificate().Raw})
 	} else {
-		s.srv = httptest.NewServer(counted)
+		s.srv.Start()
 	}
 	s.URL = s.srv.URL
 	t.Cleanup(s.Close)
@@ -87,7 +91,8 @@ func newHandler(t testing.TB, root string, opts HTTPOptions, failAfter func() in
 		t.Fatalf("git --exec-path: %v", err)
 	}
 	backend := &cgi.Handler{
-		Path: filepath.Join(strings.TrimSpace(string(execPath)), "git-http-backend"),
+		Logger: log.New(io.Discard, "", 0),
+		Path:   filepath.Join(strings.TrimSpace(string(execPath)), "git-http-backend"),
 		Env: []string{
 			"GIT_PROJECT_ROOT=" + root,
 			"GIT_HTTP_EXPORT_ALL=1",

@@ -93,7 +93,7 @@ func (r *Repository) push(ctx context.Context, c Change) (string, error) {
 			return "", fmt.Errorf("%w: %s moved while reading it", ErrNonFastForward, branch)
 		}
 	}
-	parent, err := object.GetCommit(st, base)
+	parent, err := getCommit(st, base)
 	if err != nil {
 		return "", err
 	}
@@ -104,6 +104,17 @@ func (r *Repository) push(ctx context.Context, c Change) (string, error) {
 	if next == parent.Hash && exists {
 		return revision(branch, parent.Hash), nil
 	}
+	if err := r.pushCommit(ctx, st, branch, base, next, exists); err != nil {
+		return "", err
+	}
+	return revision(branch, next), nil
+}
+
+// pushCommit pushes next to branch. When the branch exists it must still point at
+// base on the remote, like --force-with-lease; otherwise the error matches
+// ErrNonFastForward.
+func (r *Repository) pushCommit(ctx context.Context, st *filesystem.Storage, branch string, base, next plumbing.Hash, exists bool) error {
+	name := plumbing.NewBranchReferenceName(branch)
 	opts := &gogit.PushOptions{
 		RemoteName: "origin",
 		RefSpecs:   []config.RefSpec{config.RefSpec(next.String() + ":" + name.String())},
@@ -111,20 +122,16 @@ func (r *Repository) push(ctx context.Context, c Change) (string, error) {
 		CABundle:   r.remote.caBundle,
 	}
 	if exists {
-		// Like --force-with-lease: the remote branch must still be where we read it.
 		opts.RequireRemoteRefs = []config.RefSpec{config.RefSpec(base.String() + ":" + name.String())}
 	}
 	rem := gogit.NewRemote(st, &config.RemoteConfig{Name: "origin", URLs: []string{r.remote.url}})
 	if err := rem.PushContext(ctx, opts); err != nil && !errors.Is(err, gogit.NoErrAlreadyUpToDate) {
 		if isNonFastForward(err) {
-			return "", fmt.Errorf("%w: %s: %w", ErrNonFastForward, branch, err)
+			return fmt.Errorf("%w: %s: %w", ErrNonFastForward, branch, err)
 		}
-		return "", err
+		return err
 	}
-	if err := st.SetReference(plumbing.NewHashReference(name, next)); err != nil {
-		return "", err
-	}
-	return revision(branch, next), nil
+	return st.SetReference(plumbing.NewHashReference(name, next))
 }
 
 func isNonFastForward(err error) bool {
@@ -178,4 +185,12 @@ func (r *Repository) commitChange(st *filesystem.Storage, parent *object.Commit,
 		return plumbing.ZeroHash, err
 	}
 	return st.SetEncodedObject(o)
+}
+
+func getCommit(st *filesystem.Storage, h plumbing.Hash) (*object.Commit, error) {
+	c, err := object.GetCommit(st, h)
+	if err != nil {
+		return nil, fmt.Errorf("commit %s: %w", h, err)
+	}
+	return c, nil
 }

@@ -53,8 +53,12 @@ func TestFetchIncrementalForcePushAndDeletedTag(t *testing.T) {
 	// A new commit arrives incrementally.
 	c4 := f.repo.Commit("four", map[string]string{"app.yaml": "v: 4\n"})
 	f.repo.Publish()
-	if a = mustFetchRepo(t, main); a.Revision != "main@sha1:"+c4 || readFile(t, a, "app.yaml") != "v: 4\n" {
+	if a = mustFetchRepo(t, main); a.Revision != "main@sha1:"+c4 || readFile(t, a, "app.yaml") != "v: 4\n" || readFile(t, a, "README.md") != "docs" {
 		t.Fatalf("after a new commit: %s", a.Revision)
+	}
+	// The digest computed from the tree equals the one computed from the files.
+	if d, err := source.Digest(ctx, a.FS); err != nil || d != a.Digest {
+		t.Fatalf("Digest(checkout) = %s, %v; artifact says %s", d, err, a.Digest)
 	}
 
 	// Force-push main back to an unrelated history.
@@ -84,9 +88,9 @@ func TestFetchIncrementalForcePushAndDeletedTag(t *testing.T) {
 	mustFetchRepo(t, main)
 
 	// Old checkouts are pruned.
-	entries, _ := os.ReadDir(filepath.Join(main.dir, "artifacts"))
-	if len(entries) > 3 {
-		t.Errorf("%d checkouts kept, want at most 3", len(entries))
+	dirs, _ := filepath.Glob(filepath.Join(main.dir, "artifacts", "*-*[^t]"))
+	if len(dirs) > 3 {
+		t.Errorf("%d checkouts kept, want at most 3: %v", len(dirs), dirs)
 	}
 }
 

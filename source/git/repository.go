@@ -191,6 +191,7 @@ func (r *Repository) update(ctx context.Context, st *filesystem.Storage) (plumbi
 	if err := r.fetchSpecs(ctx, st, r.depth0(), spec); err != nil {
 		return plumbing.ZeroHash, "", err
 	}
+	r.opts.Log.V(1).Info("fetched", "ref", t.refName.String())
 	// The remote may have moved since the listing; what was fetched wins.
 	ref, err := st.Reference(t.refName)
 	if err != nil {

@@ -5,12 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"path"
 	"path/filepath"
 	"strings"
 
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/transport"
+
+	"github.com/gitopskit/gitopskit/source"
 )
 
 // maxSubmoduleDepth bounds nesting, which also stops a submodule naming its parent.
@@ -18,7 +21,7 @@ const maxSubmoduleDepth = 5
 
 // submodules fetches each gitlink's commit from the URL .gitmodules gives it and
 // checks it out in place. Credentials go only to submodules on the parent's host.
-func (r *Repository) submodules(ctx context.Context, tree *object.Tree, links []gitlink, dir string, budget *int64) error {
+func (r *Repository) submodules(ctx context.Context, tree *object.Tree, links []gitlink, dir string, budget *int64, digest *source.Digester, prefix string) error {
 	if r.depth >= maxSubmoduleDepth {
 		return fmt.Errorf("submodules nested deeper than %d", maxSubmoduleDepth)
 	}
@@ -59,7 +62,10 @@ func (r *Repository) submodules(ctx context.Context, tree *object.Tree, links []
 			return fmt.Errorf("submodule %s: %w", l.path, err)
 		}
 		sub.depth = r.depth + 1
-		if err := sub.checkoutInto(ctx, filepath.Join(dir, filepath.FromSlash(l.path)), budget); err != nil {
+		if sub.dir == r.dir {
+			return fmt.Errorf("submodule %s: refers to its own repository", l.path)
+		}
+		if err := sub.checkoutInto(ctx, filepath.Join(dir, filepath.FromSlash(l.path)), budget, digest, path.Join(prefix, l.path)); err != nil {
 			return fmt.Errorf("submodule %s: %w", l.path, err)
 		}
 	}
@@ -68,7 +74,7 @@ func (r *Repository) submodules(ctx context.Context, tree *object.Tree, links []
 
 // checkoutInto fetches the submodule's commit under its own cache lock and writes
 // its tree into dir.
-func (r *Repository) checkoutInto(ctx context.Context, dir string, budget *int64) error {
+func (r *Repository) checkoutInto(ctx context.Context, dir string, budget *int64, digest *source.Digester, prefix string) error {
 	unlock, err := lockDir(ctx, r.dir)
 	if err != nil {
 		return err
@@ -86,7 +92,7 @@ func (r *Repository) checkoutInto(ctx context.Context, dir string, budget *int64
 	if err != nil {
 		return err
 	}
-	return r.materialize(ctx, st, commit, dir, budget)
+	return r.materialize(ctx, st, commit, dir, budget, digest, prefix, "", nil)
 }
 
 // resolveSubmoduleURL resolves a relative submodule URL ("../lib.git") against the

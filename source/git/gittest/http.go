@@ -92,6 +92,7 @@ func newHandler(t testing.TB, root string, opts HTTPOptions, failAfter func() in
 	}
 	backend := &cgi.Handler{
 		Logger: log.New(io.Discard, "", 0),
+		Stderr: io.Discard,
 		Path:   filepath.Join(strings.TrimSpace(string(execPath)), "git-http-backend"),
 		Env: []string{
 			"GIT_PROJECT_ROOT=" + root,

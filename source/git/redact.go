@@ -6,7 +6,7 @@ import (
 )
 
 // userinfo matches the credentials part of a URL: "scheme://user[:password]@".
-var userinfo = regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.-]*://)([^/?#\s]*)@`)
+var userinfo = regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.-]*://)([^/\s]*)@`)
 
 // RedactURL hides credentials in every URL in s: "https://user:token@host" becomes
 // "https://***@host". SSH user names (ssh://git@host) are kept; they are not secret.

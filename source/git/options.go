@@ -1,0 +1,181 @@
+package git
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/go-logr/logr"
+)
+
+// Sentinel errors callers can test with errors.Is.
+var (
+	// ErrMissingURL: Options.URL is empty.
+	ErrMissingURL = errors.New("git: no repository URL")
+	// ErrMissingCacheDir: Options.CacheDir is empty.
+	ErrMissingCacheDir = errors.New("git: no cache directory")
+	// ErrInvalidRef: the Ref combines fields that exclude each other, or names
+	// nothing the remote has (no such branch or tag, no tag in the semver range).
+	ErrInvalidRef = errors.New("git: invalid reference")
+	// ErrKnownHostsRequired: an SSH URL without known hosts and without
+	// Auth.InsecureIgnoreHostKey.
+	ErrKnownHostsRequired = errors.New("git: SSH needs known_hosts (or InsecureIgnoreHostKey)")
+	// ErrUnknownHostKey: the SSH server's host key is not in the known hosts, or
+	// differs from the one recorded.
+	ErrUnknownHostKey = errors.New("git: SSH host key not trusted")
+	// ErrSizeLimit: the checkout would exceed Options.MaxSize.
+	ErrSizeLimit = errors.New("git: checkout size limit exceeded")
+	// ErrEmptyRepository: the remote has no commits.
+	ErrEmptyRepository = errors.New("git: remote repository is empty")
+	// ErrNonFastForward: a push was rejected because the branch moved; fetch and
+	// retry.
+	ErrNonFastForward = errors.New("git: push rejected: not a fast-forward")
+)
+
+// Ref selects the commit to fetch. At most one of Branch, Tag, SemVer and Name may
+// be set; Commit may be combined with Branch (the branch is fetched in full to find
+// the commit) or used alone. The zero Ref is the remote's default branch (HEAD).
+type Ref struct {
+	// Branch is a branch name, e.g. "main".
+	Branch string
+	// Tag is a tag name, e.g. "v1.2.0"; annotated tags resolve to their commit.
+	Tag string
+	// SemVer is a Masterminds semver constraint (">=1.0.0 <2.0.0", "~1.2"); the
+	// highest tag satisfying it is fetched. Tags may carry a "v" prefix.
+	SemVer string
+	// Commit is a full 40-character commit hash.
+	Commit string
+	// Name is a full reference name, e.g. "refs/pull/42/head".
+	Name string
+}
+
+func (r Ref) validate() error {
+	n := 0
+	for _, s := range []string{r.Branch, r.Tag, r.SemVer, r.Name} {
+		if s != "" {
+			n++
+		}
+	}
+	switch {
+	case n > 1:
+		return fmt.Errorf("%w: set at most one of Branch, Tag, SemVer and Name", ErrInvalidRef)
+	case r.Commit != "" && (r.Tag != "" || r.SemVer != "" || r.Name != ""):
+		return fmt.Errorf("%w: Commit combines only with Branch", ErrInvalidRef)
+	case r.Commit != "" && !isHash(r.Commit):
+		return fmt.Errorf("%w: commit %q is not a full hexadecimal SHA-1", ErrInvalidRef, r.Commit)
+	case r.SemVer != "":
+		if _, err := parseConstraint(r.SemVer); err != nil {
+			return fmt.Errorf("%w: %w", ErrInvalidRef, err)
+		}
+	}
+	return nil
+}
+
+func isHash(s string) bool {
+	if len(s) != 40 {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// Auth holds credentials. Secrets in it never appear in errors or logs.
+type Auth struct {
+	// Username and Password are HTTP basic credentials. Credentials written in the
+	// URL (https://user:token@host/...) are moved here.
+	Username, Password string
+	// BearerToken is sent as "Authorization: Bearer <token>" over HTTP(S).
+	BearerToken string
+	// CABundle is PEM certificates trusted for HTTPS in addition to the system pool.
+	CABundle []byte
+	// SSHPrivateKey is a PEM private key (OpenSSH, PKCS#1/#8); SSHPassphrase
+	// decrypts it when it is encrypted. The SSH user comes from the URL, else "git".
+	SSHPrivateKey []byte
+	SSHPassphrase string
+	// KnownHosts is known_hosts content the SSH server's key must match.
+	KnownHosts []byte
+	// InsecureIgnoreHostKey accepts any SSH host key. Only for tests.
+	InsecureIgnoreHostKey bool
+}
+
+// Options configures a [Repository].
+type Options struct {
+	// URL is the repository: https://, http://, ssh://, user@host:path (scp-like),
+	// git://, file:// or a local path.
+	URL string
+	// Ref selects the commit; the zero value is the default branch.
+	Ref Ref
+	// Auth holds credentials.
+	Auth Auth
+	// CacheDir holds the object cache and checked-out artifacts. Repositories with
+	// the same URL may share it, in one process or several.
+	CacheDir string
+	// FullHistory fetches the whole history instead of a shallow (depth 1) fetch.
+	FullHistory bool
+	// Ignore is extra gitignore-syntax patterns applied after the repository's own
+	// .sourceignore files, e.g. "/*\n!/deploy/" to keep only deploy/.
+	Ignore string
+	// Submodules checks out submodules (recursively) with the same credentials,
+	// which are sent only to submodules on the same host.
+	Submodules bool
+	// MaxSize bounds the bytes of a checkout; 0 means 1 GiB, negative means no limit.
+	MaxSize int64
+	// Verify, when set, refuses commits without a valid signature by one of its keys.
+	Verify *Verification
+	// Timeout bounds each operation (Fetch, LatestRevision, Push) on top of the
+	// caller's context; 0 means 5 minutes.
+	Timeout time.Duration
+	// KeepArtifacts is how many checked-out revisions stay on disk; older ones are
+	// deleted by a later Fetch. 0 means 3.
+	KeepArtifacts int
+	// Log receives progress at V(1); the zero value discards.
+	Log logr.Logger
+}
+
+// Validate checks o and fills defaults, like go-git's options.
+func (o *Options) Validate() error {
+	if o.URL == "" {
+		return ErrMissingURL
+	}
+	if o.CacheDir == "" {
+		return ErrMissingCacheDir
+	}
+	if err := o.Ref.validate(); err != nil {
+		return err
+	}
+	if o.MaxSize == 0 {
+		o.MaxSize = 1 << 30
+	}
+	if o.Timeout == 0 {
+		o.Timeout = 5 * time.Minute
+	}
+	if o.KeepArtifacts <= 0 {
+		o.KeepArtifacts = 3
+	}
+	if o.Log.GetSink() == nil {
+		o.Log = logr.Discard()
+	}
+	return nil
+}
+
+// splitUserinfo removes credentials from a URL, returning the clean URL and the
+// user and password it held. Non-URL forms (scp-like, paths) pass unchanged.
+func splitUserinfo(raw string) (clean, user, pass string) {
+	if !strings.Contains(raw, "://") {
+		return raw, "", ""
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw, "", ""
+	}
+	user = u.User.Username()
+	pass, _ = u.User.Password()
+	u.User = nil
+	return u.String(), user, pass
+}

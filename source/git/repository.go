@@ -1,0 +1,275 @@
+package git
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/go-git/go-billy/v5/osfs"
+	gogit "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/config"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/cache"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/plumbing/transport"
+	"github.com/go-git/go-git/v5/storage/filesystem"
+	"github.com/go-git/go-git/v5/storage/memory"
+
+	"github.com/gitopskit/gitopskit/source"
+)
+
+// Repository is a Git [source.Source]: a remote repository, the reference to follow
+// and a cache directory. It is safe for concurrent use, and Repositories in one or
+// several processes may share a cache directory: work on one URL is serialized by a
+// lock file, and an interrupted fetch leaves the cache usable.
+type Repository struct {
+	opts   Options
+	remote *remote
+	dir    string // this URL's directory in the cache
+	depth  int    // submodule nesting
+}
+
+var _ source.Source = (*Repository)(nil)
+
+// New validates opts (see [Options.Validate]) and returns a Repository. It does not
+// touch the network.
+func New(opts Options) (*Repository, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	rem, err := newRemote(opts.URL, opts.Auth)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256([]byte(rem.url))
+	return &Repository{
+		opts:   opts,
+		remote: rem,
+		dir:    filepath.Join(opts.CacheDir, hex.EncodeToString(sum[:12])),
+	}, nil
+}
+
+// URL returns the repository URL without credentials.
+func (r *Repository) URL() string { return r.remote.url }
+
+// LatestRevision returns the revision the remote's reference points at, in Flux's
+// format, with one ls-remote round trip and no object transfer. For a Ref with a
+// Commit it is computed locally.
+func (r *Repository) LatestRevision(ctx context.Context) (string, error) {
+	if r.opts.Ref.Commit != "" {
+		return revision(r.opts.Ref.Branch, plumbing.NewHash(r.opts.Ref.Commit)), nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
+	defer cancel()
+	t, err := r.resolveRemote(ctx)
+	if err != nil {
+		return "", r.fail("ls-remote", err)
+	}
+	return revision(t.display, t.hash), nil
+}
+
+// Fetch brings the cache up to date with the reference (a shallow clone the first
+// time, an incremental fetch after), verifies the commit's signature when asked,
+// and checks the commit out as an artifact under the cache directory. Artifacts are
+// shared between Repositories with equal URL, commit and checkout options, and are
+// deleted once Options.KeepArtifacts newer ones exist.
+func (r *Repository) Fetch(ctx context.Context) (*source.Artifact, error) {
+	ctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
+	defer cancel()
+	a, err := r.fetch(ctx)
+	if err != nil {
+		return nil, r.fail("fetch", err)
+	}
+	return a, nil
+}
+
+func (r *Repository) fetch(ctx context.Context) (*source.Artifact, error) {
+	unlock, err := lockDir(ctx, r.dir)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	st, err := r.openStorage()
+	if err != nil {
+		return nil, err
+	}
+	hash, display, err := r.update(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	commit, err := object.GetCommit(st, hash)
+	if err != nil {
+		return nil, fmt.Errorf("commit %s: %w", hash, err)
+	}
+	if r.opts.Verify != nil {
+		if err := r.opts.Verify.verify(commit); err != nil {
+			return nil, err
+		}
+	}
+	return r.artifact(ctx, st, commit, revision(display, hash))
+}
+
+// fail wraps err with the operation and URL, redacting credentials.
+func (r *Repository) fail(op string, err error) error {
+	if errors.Is(err, transport.ErrEmptyRemoteRepository) {
+		err = fmt.Errorf("%w (%w)", ErrEmptyRepository, err)
+	}
+	return r.remote.secrets.wrap(fmt.Errorf("git %s %s: %w", op, r.remote.url, err))
+}
+
+// openStorage opens this URL's bare repository in the cache, creating it, or
+// recreating it when it cannot be opened.
+func (r *Repository) openStorage() (*filesystem.Storage, error) {
+	path := filepath.Join(r.dir, "repo")
+	open := func() (*filesystem.Storage, error) {
+		st := filesystem.NewStorageWithOptions(osfs.New(path), cache.NewObjectLRUDefault(), filesystem.Options{ExclusiveAccess: true})
+		_, err := gogit.Open(st, nil)
+		if errors.Is(err, gogit.ErrRepositoryNotExists) {
+			_, err = gogit.Init(st, nil)
+		}
+		return st, err
+	}
+	st, err := open()
+	if err != nil {
+		r.opts.Log.V(1).Info("recreating unreadable cache", "dir", path, "error", err.Error())
+		if err := os.RemoveAll(path); err != nil {
+			return nil, err
+		}
+		st, err = open()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cache %s: %w", path, err)
+	}
+	return st, nil
+}
+
+// listRefs runs one ls-remote.
+func (r *Repository) listRefs(ctx context.Context) (remoteRefs, error) {
+	rem := gogit.NewRemote(memory.NewStorage(), &config.RemoteConfig{Name: "origin", URLs: []string{r.remote.url}})
+	refs, err := rem.ListContext(ctx, &gogit.ListOptions{
+		Auth:          r.remote.auth,
+		CABundle:      r.remote.caBundle,
+		PeelingOption: gogit.AppendPeeled,
+	})
+	if err != nil {
+		return remoteRefs{}, err
+	}
+	return indexRefs(refs), nil
+}
+
+func (r *Repository) resolveRemote(ctx context.Context) (target, error) {
+	refs, err := r.listRefs(ctx)
+	if err != nil {
+		return target{}, err
+	}
+	return refs.resolve(r.opts.Ref)
+}
+
+// update makes the wanted commit present in st and returns it with the name its
+// revision shows.
+func (r *Repository) update(ctx context.Context, st *filesystem.Storage) (plumbing.Hash, string, error) {
+	if c := r.opts.Ref.Commit; c != "" {
+		h := plumbing.NewHash(c)
+		if hasCommit(st, h) {
+			return h, r.opts.Ref.Branch, nil
+		}
+		return h, r.opts.Ref.Branch, r.fetchCommit(ctx, st, h)
+	}
+	t, err := r.resolveRemote(ctx)
+	if err != nil {
+		return plumbing.ZeroHash, "", err
+	}
+	if hasCommit(st, t.hash) {
+		r.opts.Log.V(1).Info("commit already cached", "ref", t.refName.String(), "commit", t.hash.String())
+		return t.hash, t.display, nil
+	}
+	spec := config.RefSpec("+" + t.refName.String() + ":" + t.refName.String())
+	if err := r.fetchSpecs(ctx, st, r.depth0(), spec); err != nil {
+		return plumbing.ZeroHash, "", err
+	}
+	r.opts.Log.V(1).Info("fetched", "ref", t.refName.String())
+	// The remote may have moved since the listing; what was fetched wins.
+	ref, err := st.Reference(t.refName)
+	if err != nil {
+		return plumbing.ZeroHash, "", fmt.Errorf("%s after fetch: %w", t.refName, err)
+	}
+	h, err := peel(st, ref.Hash())
+	return h, t.display, err
+}
+
+func (r *Repository) depth0() int {
+	if r.opts.FullHistory {
+		return 0
+	}
+	return 1
+}
+
+// fetchCommit fetches one commit by hash; servers that refuse wants of unadvertised
+// objects get a full fetch of the branch (or of every branch) instead.
+func (r *Repository) fetchCommit(ctx context.Context, st *filesystem.Storage, h plumbing.Hash) error {
+	var err error
+	if r.opts.Ref.Branch == "" {
+		err = r.fetchSpecs(ctx, st, r.depth0(), config.RefSpec(h.String()+":refs/gitopskit/commit"))
+		if err == nil && hasCommit(st, h) {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return err
+		}
+	}
+	spec := config.RefSpec("+refs/heads/*:refs/heads/*")
+	if b := r.opts.Ref.Branch; b != "" {
+		spec = config.RefSpec("+refs/heads/" + b + ":refs/heads/" + b)
+	}
+	if err := r.fetchSpecs(ctx, st, 0, spec); err != nil {
+		return err
+	}
+	if !hasCommit(st, h) {
+		return fmt.Errorf("%w: commit %s not found in %s", ErrInvalidRef, h, spec.Src())
+	}
+	return nil
+}
+
+func (r *Repository) fetchSpecs(ctx context.Context, st *filesystem.Storage, depth int, specs ...config.RefSpec) error {
+	rem := gogit.NewRemote(st, &config.RemoteConfig{Name: "origin", URLs: []string{r.remote.url}})
+	r.opts.Log.V(1).Info("fetching", "url", r.remote.url, "refspecs", fmt.Sprint(specs), "depth", depth)
+	err := rem.FetchContext(ctx, &gogit.FetchOptions{
+		RefSpecs: specs,
+		Depth:    depth,
+		Auth:     r.remote.auth,
+		CABundle: r.remote.caBundle,
+		Tags:     gogit.NoTags,
+		Force:    true,
+	})
+	if errors.Is(err, gogit.NoErrAlreadyUpToDate) {
+		return nil
+	}
+	return err
+}
+
+func hasCommit(st *filesystem.Storage, h plumbing.Hash) bool {
+	_, err := st.EncodedObject(plumbing.CommitObject, h)
+	return err == nil
+}
+
+// peel follows annotated tags to the commit they name.
+func peel(st *filesystem.Storage, h plumbing.Hash) (plumbing.Hash, error) {
+	for range 10 {
+		tag, err := object.GetTag(st, h)
+		if errors.Is(err, plumbing.ErrObjectNotFound) {
+			return h, nil
+		}
+		if err != nil {
+			return h, err
+		}
+		if tag.TargetType != plumbing.CommitObject && tag.TargetType != plumbing.TagObject {
+			return h, fmt.Errorf("tag %s points to a %s, not a commit", tag.Name, tag.TargetType)
+		}
+		h = tag.Target
+	}
+	return h, fmt.Errorf("tag chain at %s too long", h)
+}

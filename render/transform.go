@@ -93,22 +93,21 @@ func (t Transform) apply(u *unstructured.Unstructured, scopes map[schema.GroupKi
 		}
 	}
 	if len(t.Labels) > 0 {
-		l := u.GetLabels()
-		if l == nil {
-			l = map[string]string{}
-		}
-		maps.Copy(l, t.Labels)
-		u.SetLabels(l)
+		u.SetLabels(merged(u.GetLabels(), t.Labels))
 	}
 	if len(t.Annotations) > 0 {
-		a := u.GetAnnotations()
-		if a == nil {
-			a = map[string]string{}
-		}
-		maps.Copy(a, t.Annotations)
-		u.SetAnnotations(a)
+		u.SetAnnotations(merged(u.GetAnnotations(), t.Annotations))
 	}
 	return nil
+}
+
+// merged returns m with the entries of add, allocating m when nil.
+func merged(m, add map[string]string) map[string]string {
+	if m == nil {
+		m = make(map[string]string, len(add))
+	}
+	maps.Copy(m, add)
+	return m
 }
 
 func (t Transform) namespaced(gvk schema.GroupVersionKind, scopes map[schema.GroupKind]bool) (bool, error) {

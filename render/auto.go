@@ -1,0 +1,106 @@
+package render
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+)
+
+// Kind is the kind of input a directory holds.
+type Kind string
+
+// The kinds [Detect] tells apart.
+const (
+	KindPlain     Kind = "plain"
+	KindKustomize Kind = "kustomize"
+	KindHelm      Kind = "helm"
+)
+
+// KustomizationFiles are the file names that make a directory a kustomization, in
+// the order kustomize looks for them.
+var KustomizationFiles = []string{"kustomization.yaml", "kustomization.yml", "Kustomization"}
+
+// Detect tells what dir of fsys holds: a kustomization (one of
+// [KustomizationFiles]), a Helm chart (Chart.yaml), or plain YAML and JSON. A
+// kustomization wins over a chart. It fails only when dir cannot be read.
+func Detect(fsys fs.FS, dir string) (Kind, error) {
+	in := Input{FS: fsys, Dir: dir}
+	d, err := in.dir()
+	if err != nil {
+		return "", err
+	}
+	for _, name := range KustomizationFiles {
+		if ok, err := isFile(fsys, path.Join(d, name)); err != nil {
+			return "", err
+		} else if ok {
+			return KindKustomize, nil
+		}
+	}
+	if ok, err := isFile(fsys, path.Join(d, "Chart.yaml")); err != nil {
+		return "", err
+	} else if ok {
+		return KindHelm, nil
+	}
+	return KindPlain, nil
+}
+
+func isFile(fsys fs.FS, name string) (bool, error) {
+	fi, err := fs.Stat(fsys, name)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("%s: %w", name, err)
+	}
+	return fi.Mode().IsRegular(), nil
+}
+
+// Auto renders a directory with the renderer its content calls for (see [Detect]).
+// Kustomize and Helm are optional so that a program imports render/kustomize and
+// render/helm only when it sets them:
+//
+//	r := render.Auto{Kustomize: kustomize.New(kustomize.Options{}), Helm: helm.New(helm.Options{})}
+//
+// A kustomization or chart with no renderer set is an error wrapping
+// [ErrNoRenderer]. Auto is safe for concurrent use when its renderers are.
+type Auto struct {
+	// Plain renders plain directories (default: [Plain]{}).
+	Plain Renderer
+	// Kustomize renders kustomizations; nil refuses them.
+	Kustomize Renderer
+	// Helm renders Helm charts; nil refuses them.
+	Helm Renderer
+}
+
+// Render detects the kind of in.Dir and renders it.
+func (a Auto) Render(ctx context.Context, in Input, opts Options) (*Result, error) {
+	kind, err := Detect(in.FS, in.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("render %s: %w", in.Dir, err)
+	}
+	var r Renderer
+	switch kind {
+	case KindKustomize:
+		r = a.Kustomize
+	case KindHelm:
+		r = a.Helm
+	default:
+		r = a.Plain
+		if r == nil {
+			r = Plain{}
+		}
+	}
+	if r == nil {
+		return nil, fmt.Errorf("render %s: directory is a %s input: %w", displayDir(in.Dir), kind, ErrNoRenderer)
+	}
+	return r.Render(ctx, in, opts)
+}
+
+func displayDir(d string) string {
+	if d == "" {
+		return "."
+	}
+	return d
+}

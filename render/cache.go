@@ -1,0 +1,125 @@
+package render
+
+import (
+	"container/list"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"sync"
+)
+
+// DefaultCacheSize is the number of results a [Cache] keeps by default.
+const DefaultCacheSize = 64
+
+// Cache is a [Renderer] that remembers the results of another: rendering the same
+// directory of the same artifact (Input.Dir and Input.Digest) with the same
+// options returns the remembered result without rendering again. Inputs with an
+// empty Digest and failed renders are never cached. It keeps the most recently
+// used results up to its size.
+//
+// Results are deep copies, so callers may transform them in place. A Cache is safe
+// for concurrent use; concurrent renders of the same key each render.
+type Cache struct {
+	next Renderer
+	size int
+
+	mu      sync.Mutex
+	order   *list.List // of *cacheEntry, most recently used first
+	entries map[string]*list.Element
+	hits    uint64
+	misses  uint64
+}
+
+type cacheEntry struct {
+	key string
+	res *Result
+}
+
+// NewCache returns a cache of at most size results in front of r (size <= 0 means
+// [DefaultCacheSize]).
+func NewCache(r Renderer, size int) *Cache {
+	if size <= 0 {
+		size = DefaultCacheSize
+	}
+	return &Cache{next: r, size: size, order: list.New(), entries: map[string]*list.Element{}}
+}
+
+// Render returns the cached result for in and opts, or renders it with the
+// underlying renderer and caches it when in.Digest is set.
+func (c *Cache) Render(ctx context.Context, in Input, opts Options) (*Result, error) {
+	if in.Digest == "" {
+		return c.next.Render(ctx, in, opts)
+	}
+	key, err := cacheKey(in, opts)
+	if err != nil {
+		return nil, err
+	}
+	if res := c.get(key); res != nil {
+		return res, nil
+	}
+	res, err := c.next.Render(ctx, in, opts)
+	if err != nil {
+		return nil, err
+	}
+	c.add(key, res.DeepCopy())
+	return res, nil
+}
+
+// Stats returns the number of cache hits and misses so far.
+func (c *Cache) Stats() (hits, misses uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.hits, c.misses
+}
+
+func (c *Cache) get(key string) *Result {
+	c.mu.Lock()
+	e, ok := c.entries[key]
+	if !ok {
+		c.misses++
+		c.mu.Unlock()
+		return nil
+	}
+	c.hits++
+	c.order.MoveToFront(e)
+	res := e.Value.(*cacheEntry).res
+	c.mu.Unlock()
+	// The cached result is never changed, so it is copied outside the lock.
+	return res.DeepCopy()
+}
+
+func (c *Cache) add(key string, res *Result) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.entries[key]; ok {
+		e.Value.(*cacheEntry).res = res
+		c.order.MoveToFront(e)
+		return
+	}
+	c.entries[key] = c.order.PushFront(&cacheEntry{key: key, res: res})
+	for c.order.Len() > c.size {
+		last := c.order.Back()
+		c.order.Remove(last)
+		delete(c.entries, last.Value.(*cacheEntry).key)
+	}
+}
+
+// cacheKey hashes what determines a render's output besides the renderer itself.
+func cacheKey(in Input, opts Options) (string, error) {
+	d, err := in.dir()
+	if err != nil {
+		return "", err
+	}
+	o, err := json.Marshal(opts)
+	if err != nil {
+		return "", fmt.Errorf("render %s: options: %w", d, err)
+	}
+	h := sha256.New()
+	for _, part := range [][]byte{[]byte(in.Digest), []byte(d), o} {
+		fmt.Fprintf(h, "%d:", len(part))
+		h.Write(part)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}

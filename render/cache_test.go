@@ -1,0 +1,89 @@
+package render_test
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/fstest"
+
+	"github.com/gitopskit/gitopskit/render"
+)
+
+// counting counts the renders that reach it.
+type counting struct {
+	render.Renderer
+	n atomic.Int64
+}
+
+func (c *counting) Render(ctx context.Context, in render.Input, opts render.Options) (*render.Result, error) {
+	c.n.Add(1)
+	return c.Renderer.Render(ctx, in, opts)
+}
+
+func TestCache(t *testing.T) {
+	fsys := fstest.MapFS{"a.yaml": {Data: []byte(cm("a"))}}
+	next := &counting{Renderer: render.Plain{}}
+	c := render.NewCache(next, 2)
+	ctx := context.Background()
+	in := render.Input{FS: fsys, Digest: "sha256:1"}
+
+	first, err := c.Render(ctx, in, render.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first.Manifests[0].Object.SetName("changed-by-caller")
+	second, err := c.Render(ctx, in, render.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if next.n.Load() != 1 {
+		t.Errorf("rendered %d times, want 1", next.n.Load())
+	}
+	if second.Manifests[0].Object.GetName() != "a" {
+		t.Error("a caller's change to a result reached the cache")
+	}
+	// Other options, digests and directories are other keys; no digest is never cached.
+	for _, k := range []struct {
+		in   render.Input
+		opts render.Options
+	}{
+		{in, render.Options{Exclude: []string{"x"}}},
+		{render.Input{FS: fsys, Digest: "sha256:2"}, render.Options{}},
+		{render.Input{FS: fsys}, render.Options{}},
+		{render.Input{FS: fsys}, render.Options{}},
+	} {
+		if _, err := c.Render(ctx, k.in, k.opts); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if next.n.Load() != 5 {
+		t.Errorf("rendered %d times, want 5", next.n.Load())
+	}
+	// Size 2: the first key was evicted by the two after it.
+	if _, err := c.Render(ctx, in, render.Options{}); err != nil || next.n.Load() != 6 {
+		t.Errorf("after eviction: rendered %d times, want 6 (%v)", next.n.Load(), err)
+	}
+	hits, misses := c.Stats()
+	if hits != 1 || misses != 4 {
+		t.Errorf("stats = %d hits, %d misses; want 1, 4", hits, misses)
+	}
+}
+
+func TestCacheConcurrent(t *testing.T) {
+	fsys := fstest.MapFS{"a.yaml": {Data: []byte(cm("a"))}}
+	c := render.NewCache(render.Plain{}, 4)
+	var wg sync.WaitGroup
+	for i := range 16 {
+		wg.Go(func() {
+			in := render.Input{FS: fsys, Digest: string(rune('a' + i%6))}
+			res, err := c.Render(context.Background(), in, render.Options{})
+			if err != nil || len(res.Manifests) != 1 {
+				t.Errorf("render: %v", err)
+				return
+			}
+			res.Manifests[0].Object.SetLabels(map[string]string{"i": "x"})
+		})
+	}
+	wg.Wait()
+}

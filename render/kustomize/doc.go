@@ -1,0 +1,19 @@
+// Package kustomize renders kustomizations with the kustomize API (krusty), the
+// library behind `kustomize build` and `kubectl kustomize`.
+//
+// A [Renderer] reads the artifact only through the render.Input's fs.FS, which it
+// presents to kustomize as a read-only file system rooted at "/": no path a
+// kustomization computes ("../../..", "/etc/passwd") can leave the artifact. Files
+// are further limited to each kustomization's own directory unless
+// Options.LoadRestrictions says otherwise; bases and components elsewhere in the
+// artifact stay allowed, as in kustomize.
+//
+// Safe by default: exec, container and Starlark function plugins are always off
+// (builtin generators and transformers only); helmCharts inflation, which runs the
+// helm program, is off unless Options.EnableHelm; remote bases, remote files and
+// Helm repositories are refused with render.ErrRemote unless Options.AllowRemote.
+//
+// Each object's origin is the file it was declared in, relative to the artifact
+// root, found through kustomize's origin annotations (which the output keeps only
+// when the kustomization asks for them in buildMetadata).
+package kustomize

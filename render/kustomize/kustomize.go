@@ -1,0 +1,177 @@
+package kustomize
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"sync"
+
+	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/api/resmap"
+	"sigs.k8s.io/kustomize/api/types"
+
+	"github.com/gitopskit/gitopskit/object"
+	"github.com/gitopskit/gitopskit/render"
+)
+
+// LoadRestrictions says which files a kustomization may read.
+type LoadRestrictions int
+
+const (
+	// RootOnly lets a kustomization read files only at or below its own directory
+	// (kustomize's default, --load-restrictor LoadRestrictionsRootOnly). Bases and
+	// components in other directories of the artifact are still allowed.
+	RootOnly LoadRestrictions = iota
+	// AnyInArtifact lets a kustomization read any file of the artifact
+	// (LoadRestrictionsNone, still confined to the artifact root).
+	AnyInArtifact
+)
+
+// Options configure a [Renderer]. The zero value is the safe default: files only
+// below each kustomization's root, no Helm chart inflation, no remote bases, and
+// builtin plugins only.
+type Options struct {
+	// LoadRestrictions limits the files a kustomization reads (default RootOnly).
+	LoadRestrictions LoadRestrictions
+	// EnableHelm turns on kustomize's helmCharts inflation (--enable-helm), which
+	// runs the program HelmCommand. The chart must be in the kustomization (pulling
+	// from a repository needs AllowRemote too).
+	EnableHelm bool
+	// HelmCommand is the helm program EnableHelm runs (default "helm").
+	HelmCommand string
+	// AllowRemote lets kustomizations refer to remote bases and files (Git URLs,
+	// HTTP(S) files, Helm repositories), which kustomize fetches by running git and
+	// by HTTP. Off, any such reference fails the render with render.ErrRemote.
+	AllowRemote bool
+	// Logger receives debug messages. The zero value discards them.
+	Logger logr.Logger
+}
+
+// Renderer renders kustomizations with the kustomize API (krusty), like
+// `kustomize build`. Exec, container and Starlark function plugins are always off.
+// It is safe for concurrent use, but renders one kustomization at a time (see
+// buildMu).
+type Renderer struct {
+	opts Options
+}
+
+var _ render.Renderer = (*Renderer)(nil)
+
+// New returns a Renderer with opts.
+func New(opts Options) *Renderer {
+	if opts.HelmCommand == "" {
+		opts.HelmCommand = "helm"
+	}
+	return &Renderer{opts: opts}
+}
+
+// buildMu serialises kustomize builds: krusty sets kyaml's OpenAPI schema, a
+// process-wide variable, at the start of every build (from the kustomization's
+// openapi field), so two concurrent builds could use each other's schema. It can
+// go when kustomize keeps the schema per build.
+var buildMu sync.Mutex
+
+// Render builds the kustomization in in.Dir, as `kustomize build` does, and returns
+// its objects in kustomize's output order. Each object's origin is the file it
+// was declared in (or, for generated objects, the kustomization that generated
+// it), relative to the artifact root. Options.Include, Exclude and Helm do not
+// apply. Errors name the kustomization or file at fault, with paths starting at
+// the artifact root ("/").
+func (r *Renderer) Render(ctx context.Context, in render.Input, opts render.Options) (*render.Result, error) {
+	dir := in.Dir
+	if dir == "" {
+		dir = "."
+	}
+	top := path.Clean("/" + dir)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	limits := opts.Limits.WithDefaults()
+	rd := &reader{opts: r.opts, top: top, maxBytes: limits.MaxBytes}
+	afs := artifactFS{fsys: in.FS, readHook: rd.read}
+
+	k := krusty.MakeKustomizer(r.krustyOptions())
+	r.opts.Logger.V(1).Info("kustomize build", "dir", top)
+	buildMu.Lock()
+	m, err := k.Run(afs, top)
+	buildMu.Unlock()
+	if err != nil {
+		if rd.err != nil {
+			return nil, fmt.Errorf("kustomize build %s: %w", top, rd.err)
+		}
+		return nil, fmt.Errorf("kustomize build %s: %w", top, err)
+	}
+	if err := limits.Check(m.Size(), rd.bytes); err != nil {
+		return nil, fmt.Errorf("kustomize build %s: %w", top, err)
+	}
+	ms, err := manifests(m, top, rd.keepOrigin)
+	if err != nil {
+		return nil, fmt.Errorf("kustomize build %s: %w", top, err)
+	}
+	return &render.Result{Manifests: ms, Renderer: string(render.KindKustomize)}, nil
+}
+
+func (r *Renderer) krustyOptions() *krusty.Options {
+	o := krusty.MakeDefaultOptions()
+	o.Reorder = krusty.ReorderOptionUnspecified // what `kustomize build` does
+	o.LoadRestrictions = types.LoadRestrictionsRootOnly
+	if r.opts.LoadRestrictions == AnyInArtifact {
+		o.LoadRestrictions = types.LoadRestrictionsNone
+	}
+	// Builtins only: no exec, container or Starlark functions, no Go plugins.
+	o.PluginConfig = types.DisabledPluginConfig()
+	if r.opts.EnableHelm {
+		o.PluginConfig.HelmConfig.Enabled = true
+		o.PluginConfig.HelmConfig.Command = r.opts.HelmCommand
+	}
+	return o
+}
+
+// manifests converts kustomize's resources to manifests with their origins,
+// removing the origin annotations the render added.
+func manifests(m resmap.ResMap, top string, keepOrigin bool) ([]object.Manifest, error) {
+	out := make([]object.Manifest, 0, m.Size())
+	for _, res := range m.Resources() {
+		origin := object.Origin{File: path.Join(top, "kustomization.yaml")}
+		if o, err := res.GetOrigin(); err == nil && o != nil {
+			switch {
+			case o.Repo != "":
+				origin.File = o.Repo + "//" + o.Path
+			case o.Path != "":
+				origin.File = path.Join(top, o.Path)
+			case o.ConfiguredIn != "":
+				origin.File = path.Join(top, o.ConfiguredIn)
+			}
+		}
+		js, err := res.MarshalJSON()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", res.CurId(), err)
+		}
+		u := &unstructured.Unstructured{}
+		if err := u.UnmarshalJSON(js); err != nil {
+			return nil, fmt.Errorf("%s: %w", res.CurId(), err)
+		}
+		if !keepOrigin {
+			if a := u.GetAnnotations(); a != nil {
+				delete(a, originAnnotation)
+				if len(a) == 0 {
+					a = nil
+				}
+				u.SetAnnotations(a)
+			}
+		}
+		origin.File = trimRoot(origin.File)
+		out = append(out, object.Manifest{Object: u, Origin: origin})
+	}
+	return out, nil
+}
+
+// trimRoot turns kustomize's absolute paths into paths relative to the artifact.
+func trimRoot(p string) string {
+	if len(p) > 1 && p[0] == '/' {
+		return p[1:]
+	}
+	return p
+}

@@ -1,0 +1,144 @@
+package kustomize_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gitopskit/gitopskit/object"
+	"github.com/gitopskit/gitopskit/render"
+	"github.com/gitopskit/gitopskit/render/internal/rendertest"
+	"github.com/gitopskit/gitopskit/render/kustomize"
+)
+
+func openRoot(t *testing.T, dir string) *os.Root {
+	t.Helper()
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { root.Close() })
+	return root
+}
+
+func build(t *testing.T, r *kustomize.Renderer, rootDir, dir string) (*render.Result, error) {
+	t.Helper()
+	return r.Render(context.Background(), render.Input{FS: openRoot(t, rootDir).FS(), Dir: dir}, render.Options{})
+}
+
+func TestParityWithKustomizeBuild(t *testing.T) {
+	want := rendertest.CLI(t, "testdata/overlay/overlays/prod", "kustomize", "build", ".")
+	res, err := build(t, kustomize.New(kustomize.Options{}), "testdata/overlay", "overlays/prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(want) < 8 {
+		t.Fatalf("kustomize printed only %d objects", len(want))
+	}
+	rendertest.Equal(t, want, object.Objects(res.Manifests))
+}
+
+func TestOrigins(t *testing.T) {
+	res, err := build(t, kustomize.New(kustomize.Options{}), "testdata/overlay", "overlays/prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, m := range res.Manifests {
+		got[object.IDOf(m.Object).String()] = m.Origin.String()
+		if _, ok := m.Object.GetAnnotations()["config.kubernetes.io/origin"]; ok {
+			t.Errorf("%s keeps the origin annotation the renderer added", object.IDOf(m.Object))
+		}
+	}
+	want := map[string]string{
+		"apps/Deployment/shop/prod-web":                      "base/app/deployment.yaml",
+		"apps/StatefulSet/shop/prod-db":                      "base/db/statefulset.yaml",
+		"/Namespace//shop":                                   "overlays/prod/namespace.yaml",
+		"monitoring.coreos.com/ServiceMonitor/shop/prod-web": "components/monitoring/servicemonitor.yaml",
+	}
+	for id, file := range want {
+		if got[id] != file {
+			t.Errorf("origin of %s = %q, want %q", id, got[id], file)
+		}
+	}
+	var generated bool
+	for id, file := range got {
+		if strings.HasPrefix(id, "/ConfigMap/shop/prod-features-") {
+			generated = true
+			if file != "overlays/prod/kustomization.yaml" {
+				t.Errorf("origin of generated %s = %q, want the kustomization", id, file)
+			}
+		}
+	}
+	if !generated {
+		t.Errorf("no generated features ConfigMap in %v", got)
+	}
+}
+
+func TestRefusals(t *testing.T) {
+	r := kustomize.New(kustomize.Options{})
+	for _, tc := range []struct {
+		dir      string
+		sentinel error
+		contains string
+	}{
+		{dir: "exec-plugin", contains: "external plugin 'Pwn'"},
+		{dir: "escape/app", contains: "secret.yaml"},
+		{dir: "remote", sentinel: render.ErrRemote, contains: "github.com/kubernetes-sigs"},
+		{dir: "remote-file", sentinel: render.ErrRemote, contains: "https://raw.githubusercontent.com"},
+		{dir: "absolute", contains: "/etc/passwd"},
+	} {
+		t.Run(tc.dir, func(t *testing.T) {
+			_, err := build(t, r, "testdata/security", tc.dir)
+			rendertest.WantError(t, err, tc.sentinel, tc.contains)
+		})
+	}
+}
+
+func TestSymlinkOutOfRootRefused(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "kustomization.yaml"), "resources:\n  - passwd.yaml\n")
+	if err := os.Symlink("/etc/passwd", filepath.Join(dir, "passwd.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	_, err := build(t, kustomize.New(kustomize.Options{}), dir, ".")
+	if err == nil || !strings.Contains(err.Error(), "passwd.yaml") {
+		t.Fatalf("error = %v, want one naming passwd.yaml", err)
+	}
+	if strings.Contains(err.Error(), "root:") {
+		t.Fatalf("error leaks /etc/passwd content: %v", err)
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "kustomization.yaml"), "resources:\n  - notes.txt\n")
+	write(t, filepath.Join(dir, "notes.txt"), "this: is: not yaml\n")
+	_, err := build(t, kustomize.New(kustomize.Options{}), dir, ".")
+	if err == nil || !strings.Contains(err.Error(), "notes.txt") {
+		t.Fatalf("error = %v, want one naming notes.txt", err)
+	}
+}
+
+func TestLimits(t *testing.T) {
+	r := kustomize.New(kustomize.Options{})
+	in := render.Input{FS: openRoot(t, "testdata/overlay").FS(), Dir: "overlays/prod"}
+	_, err := r.Render(context.Background(), in, render.Options{Limits: render.Limits{MaxObjects: 3}})
+	if !errors.Is(err, render.ErrLimit) {
+		t.Errorf("object limit: error = %v, want ErrLimit", err)
+	}
+	_, err = r.Render(context.Background(), in, render.Options{Limits: render.Limits{MaxBytes: 100}})
+	if !errors.Is(err, render.ErrLimit) {
+		t.Errorf("byte limit: error = %v, want ErrLimit", err)
+	}
+}
+
+func write(t *testing.T, name, content string) {
+	t.Helper()
+	if err := os.WriteFile(name, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

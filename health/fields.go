@@ -94,11 +94,16 @@ func explain(c map[string]any) string {
 }
 
 // observed reports whether the object's controller has seen its latest spec:
-// status.observedGeneration is absent, or at least metadata.generation.
-func observed(obj map[string]any) (ok bool, msg string) {
+// status.observedGeneration is at least metadata.generation. An absent
+// observedGeneration passes for generic objects (not every controller writes it)
+// and fails for the built-in workloads, whose controllers always do.
+func observed(obj map[string]any, required bool) (ok bool, msg string) {
 	st := field(obj, "status")
 	og, has := integer(st, "observedGeneration")
 	if !has {
+		if required {
+			return false, "waiting for the controller to observe the object"
+		}
 		return true, ""
 	}
 	gen := count(field(obj, "metadata"), "generation")

@@ -11,7 +11,7 @@ package health
 //   - no status at all, or none of these conditions: Healthy, since an object that
 //     reports nothing (a ConfigMap, a Role) does its job once it exists.
 func generic(obj map[string]any) Status {
-	if ok, msg := observed(obj); !ok {
+	if ok, msg := observed(obj, false); !ok {
 		return status(Progressing, msg)
 	}
 	if boolean(field(obj, "spec"), "suspend") {

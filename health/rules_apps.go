@@ -6,7 +6,7 @@ package health
 // and the new ones are available.
 
 func deployment(obj map[string]any) Status {
-	if ok, msg := observed(obj); !ok {
+	if ok, msg := observed(obj, true); !ok {
 		return status(Progressing, msg)
 	}
 	spec, st := field(obj, "spec"), field(obj, "status")
@@ -37,7 +37,7 @@ func deployment(obj map[string]any) Status {
 }
 
 func statefulSet(obj map[string]any) Status {
-	if ok, msg := observed(obj); !ok {
+	if ok, msg := observed(obj, true); !ok {
 		return status(Progressing, msg)
 	}
 	spec, st := field(obj, "spec"), field(obj, "status")
@@ -82,7 +82,7 @@ func statefulSet(obj map[string]any) Status {
 }
 
 func daemonSet(obj map[string]any) Status {
-	if ok, msg := observed(obj); !ok {
+	if ok, msg := observed(obj, true); !ok {
 		return status(Progressing, msg)
 	}
 	spec, st := field(obj, "spec"), field(obj, "status")
@@ -102,7 +102,7 @@ func daemonSet(obj map[string]any) Status {
 
 // replicaSet also serves ReplicationControllers, whose status has the same fields.
 func replicaSet(obj map[string]any) Status {
-	if ok, msg := observed(obj); !ok {
+	if ok, msg := observed(obj, true); !ok {
 		return status(Progressing, msg)
 	}
 	spec, st := field(obj, "spec"), field(obj, "status")

@@ -40,7 +40,7 @@ func horizontalPodAutoscaler(obj map[string]any) Status {
 }
 
 func podDisruptionBudget(obj map[string]any) Status {
-	if ok, msg := observed(obj); !ok {
+	if ok, msg := observed(obj, true); !ok {
 		return status(Progressing, msg)
 	}
 	st := field(obj, "status")

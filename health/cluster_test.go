@@ -91,11 +91,7 @@ func newEnv(t *testing.T) *env {
 func gvr(u *unstructured.Unstructured) schema.GroupVersionResource {
 	gvk := u.GroupVersionKind()
 	plural := strings.ToLower(gvk.Kind) + "s"
-	switch gvk.Kind {
-	case "CustomResourceDefinition", "PersistentVolumeClaim", "PodDisruptionBudget":
-	case "HorizontalPodAutoscaler":
-		plural = "horizontalpodautoscalers"
-	case "Ingress":
+	if gvk.Kind == "Ingress" {
 		plural = "ingresses"
 	}
 	return gvk.GroupVersion().WithResource(plural)
@@ -119,6 +115,16 @@ func (e *env) apply(manifest string) object.ID {
 	out, err := e.resource(u).Apply(e.ctx, u.GetName(), u, metav1.ApplyOptions{FieldManager: "health-test", Force: true})
 	require.NoError(e.t, err)
 	return object.IDOf(out)
+}
+
+// applyIn applies a manifest in namespace ns.
+func (e *env) applyIn(ns, manifest string) {
+	e.t.Helper()
+	u := &unstructured.Unstructured{}
+	require.NoError(e.t, yaml.Unmarshal([]byte(manifest), &u.Object))
+	u.SetNamespace(ns)
+	_, err := e.dyn.Resource(gvr(u)).Namespace(ns).Apply(e.ctx, u.GetName(), u, metav1.ApplyOptions{FieldManager: "health-test", Force: true})
+	require.NoError(e.t, err)
 }
 
 func (e *env) get(id object.ID, apiVersion string) *unstructured.Unstructured {

@@ -18,8 +18,9 @@ import (
 //
 // The expression sees the object as the variable `object` (its JSON form: maps, lists,
 // strings, int, double, bool) and returns either a map with the keys "code" (one of
-// the six codes, as a string) and "message", or null to leave the object to the
-// built-in and generic rules:
+// the six codes, as a string) and "message", or a map without "code" ({}) or null to
+// leave the object to the built-in and generic rules (in a conditional, whose
+// branches must have one type, use {}):
 //
 //	has(object.status) && object.status.phase == "Ready"
 //	    ? {"code": "Healthy", "message": "ready"}
@@ -109,7 +110,10 @@ func celResult(name string, out ref.Val) (Status, bool) {
 	if !ok {
 		return status(Unknown, "rule "+name+": returned "+string(out.Type().(ref.Type).TypeName())+", want a map"), true
 	}
-	code, _ := stringOf(m, "code")
+	code, found := stringOf(m, "code")
+	if !found {
+		return Status{}, false
+	}
 	msg, _ := stringOf(m, "message")
 	if c := Code(code); !c.Valid() {
 		return status(Unknown, fmt.Sprintf("rule %s: returned code %q, want one of Healthy, Progressing, Degraded, Suspended, Missing, Unknown", name, code)), true
@@ -117,11 +121,13 @@ func celResult(name string, out ref.Val) (Status, bool) {
 	return status(Code(code), msg), true
 }
 
+// stringOf returns m[key] and whether the key is present; a value that is not a
+// string reads as "".
 func stringOf(m traits.Mapper, key string) (string, bool) {
 	v, found := m.Find(types.String(key))
 	if !found {
 		return "", false
 	}
-	s, ok := v.(types.String)
-	return string(s), ok
+	s, _ := v.(types.String)
+	return string(s), true
 }

@@ -108,7 +108,7 @@ func celResult(name string, out ref.Val) (Status, bool) {
 	}
 	m, ok := out.(traits.Mapper)
 	if !ok {
-		return status(Unknown, "rule "+name+": returned "+string(out.Type().(ref.Type).TypeName())+", want a map"), true
+		return status(Unknown, "rule "+name+": returned "+out.Type().TypeName()+", want a map"), true
 	}
 	code, found := stringOf(m, "code")
 	if !found {

@@ -93,6 +93,9 @@ func (o *Offline) Predict(ctx context.Context, req Request) (*Prediction, error)
 	if !ok {
 		return nil, fmt.Errorf("merge: result is not an object")
 	}
+	if applied, err := configTV.ToFieldSet(); err == nil {
+		keepAtomicDefaults(u, req.Live.Object, applied)
+	}
 	p.Object = &unstructured.Unstructured{Object: u}
 	return p, nil
 }

@@ -1,7 +1,6 @@
 package diff
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -52,7 +51,7 @@ func decodeManagedFields(obj *unstructured.Unstructured) (fieldpath.ManagedField
 		}
 		set := &fieldpath.Set{}
 		if e.FieldsV1 != nil {
-			if err := set.FromJSON(bytes.NewReader(e.FieldsV1.Raw)); err != nil {
+			if err := set.FromJSON(e.FieldsV1.GetRawReader()); err != nil {
 				return nil, fmt.Errorf("managedFields of %q: %w", e.Manager, err)
 			}
 		}

@@ -86,6 +86,9 @@ func keyIndex(l []any, key *value.FieldList) int {
 		match := true
 		for _, f := range *key {
 			iv, ok := m[f.Name]
+			if !ok && f.Name == "protocol" && f.Value.IsString() && f.Value.AsString() == "TCP" {
+				continue // the schema's default for every protocol key of the built-in kinds
+			}
 			if !ok || !value.Equals(value.NewValueInterface(iv), f.Value) {
 				match = false
 				break
@@ -146,3 +149,47 @@ func covers(live, want any, key string) bool {
 }
 
 func isDigitStart(s string) bool { return s[0] >= '0' && s[0] <= '9' || s[0] == '.' }
+
+// unchanged reports, without a merge, whether applying config over live as
+// manager would leave live as it is: every field config declares already has the
+// same value in live (with map fields added only, as server defaults), and every
+// field manager owned at its last apply is still declared, so nothing is removed.
+// It answers false whenever it is unsure; the caller then merges.
+func unchanged(config, live map[string]any, managers fieldpath.ManagedFields, manager string) bool {
+	if !covers(live, config, "") {
+		return false
+	}
+	owned, ok := managers[manager]
+	if !ok {
+		return false
+	}
+	all := true
+	owned.Set().Leaves().Iterate(func(p fieldpath.Path) {
+		if !all {
+			return
+		}
+		if _, set := lookup(config, p); set == nil && !isMember(config, p) {
+			all = false
+		}
+	})
+	return all
+}
+
+// isMember reports whether p names a member of a set of scalars (a list of
+// strings merged as a set) that config declares.
+func isMember(config map[string]any, p fieldpath.Path) bool {
+	if len(p) == 0 || p[len(p)-1].Value == nil {
+		return false
+	}
+	parent, set := lookup(config, p[:len(p)-1])
+	l, ok := parent.([]any)
+	if set == nil || !ok {
+		return false
+	}
+	for _, v := range l {
+		if value.Equals(value.NewValueInterface(v), *p[len(p)-1].Value) {
+			return true
+		}
+	}
+	return false
+}

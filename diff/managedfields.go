@@ -1,6 +1,7 @@
 package diff
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -40,18 +41,32 @@ func managerName(id string) string {
 }
 
 // decodeManagedFields reads obj's managedFields into structured-merge-diff's form.
+// It reads the unstructured entries directly: converting them to typed entries
+// first costs more than the rest of an unchanged object's diff.
 func decodeManagedFields(obj *unstructured.Unstructured) (fieldpath.ManagedFields, error) {
-	entries := obj.GetManagedFields()
+	entries, _, _ := unstructured.NestedSlice(obj.Object, "metadata", "managedFields")
 	out := make(fieldpath.ManagedFields, len(entries))
-	for i := range entries {
-		e := &entries[i]
+	for i, raw := range entries {
+		m, ok := raw.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("managedFields[%d] is not an object", i)
+		}
+		str := func(k string) string { s, _ := m[k].(string); return s }
+		e := &metav1.ManagedFieldsEntry{
+			Manager: str("manager"), Operation: metav1.ManagedFieldsOperationType(str("operation")),
+			APIVersion: str("apiVersion"), Subresource: str("subresource"),
+		}
 		id, err := entryID(e)
 		if err != nil {
 			return nil, err
 		}
 		set := &fieldpath.Set{}
-		if e.FieldsV1 != nil {
-			if err := set.FromJSON(e.FieldsV1.GetRawReader()); err != nil {
+		if fv, ok := m["fieldsV1"]; ok && fv != nil {
+			b, err := json.Marshal(fv)
+			if err != nil {
+				return nil, fmt.Errorf("managedFields of %q: %w", e.Manager, err)
+			}
+			if err := set.FromJSON(bytes.NewReader(b)); err != nil {
 				return nil, fmt.Errorf("managedFields of %q: %w", e.Manager, err)
 			}
 		}

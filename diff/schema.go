@@ -35,6 +35,7 @@ type ClusterSchemas struct {
 	mu    sync.Mutex
 	paths map[string]openapi.GroupVersion
 	byURL map[string]*gvSchema // keyed by the server-relative URL, which carries the hash
+	known map[schema.GroupVersionKind]managedfields.TypeConverter
 }
 
 type gvSchema struct {
@@ -46,11 +47,17 @@ type gvSchema struct {
 // NewClusterSchemas returns a source reading from client, typically
 // discovery.NewDiscoveryClientForConfig(cfg).OpenAPIV3().
 func NewClusterSchemas(client openapi.Client) *ClusterSchemas {
-	return &ClusterSchemas{client: client, byURL: map[string]*gvSchema{}}
+	return &ClusterSchemas{client: client, byURL: map[string]*gvSchema{}, known: map[schema.GroupVersionKind]managedfields.TypeConverter{}}
 }
 
 // TypeConverter returns the converter for gvk's group-version document.
 func (c *ClusterSchemas) TypeConverter(ctx context.Context, gvk schema.GroupVersionKind) (managedfields.TypeConverter, error) {
+	c.mu.Lock()
+	tc, ok := c.known[gvk]
+	c.mu.Unlock()
+	if ok {
+		return tc, nil
+	}
 	key := "apis/" + gvk.Group + "/" + gvk.Version
 	if gvk.Group == "" {
 		key = "api/" + gvk.Version
@@ -66,6 +73,9 @@ func (c *ClusterSchemas) TypeConverter(ctx context.Context, gvk schema.GroupVers
 				return nil, gs.err
 			}
 			if knows(gs.tc, gvk) {
+				c.mu.Lock()
+				c.known[gvk] = gs.tc
+				c.mu.Unlock()
 				return gs.tc, nil
 			}
 		}
@@ -87,6 +97,8 @@ func (c *ClusterSchemas) entry(key string, refresh bool) (*gvSchema, error) {
 			return nil, fmt.Errorf("read /openapi/v3 index: %w", err)
 		}
 		c.paths = paths
+		// A new index may carry new hashes: look kinds up again.
+		c.known = map[schema.GroupVersionKind]managedfields.TypeConverter{}
 	}
 	gv, ok := c.paths[key]
 	if !ok {

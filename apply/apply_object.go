@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -96,11 +96,12 @@ func (r *run) applyObject(ctx context.Context, t *task) Event {
 	return ev
 }
 
-// same reports whether the apply left live as it was: the resource version tells
-// for real writes; a dry run keeps the version, so the content is compared.
+// same reports whether the apply left live's content as it was. An apply that only
+// shares ownership of values already there bumps the resource version, but is not
+// a change; a dry run keeps the version, so the content is compared.
 func same(live, out *unstructured.Unstructured, dryRun bool) bool {
-	if !dryRun {
-		return live.GetResourceVersion() == out.GetResourceVersion()
+	if !dryRun && live.GetResourceVersion() == out.GetResourceVersion() {
+		return true
 	}
 	strip := func(u *unstructured.Unstructured) map[string]any {
 		c := u.DeepCopy()

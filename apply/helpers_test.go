@@ -27,6 +27,7 @@ var (
 	services    = schema.GroupVersionResource{Version: "v1", Resource: "services"}
 	deployments = schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}
 	jobs        = schema.GroupVersionResource{Group: "batch", Version: "v1", Resource: "jobs"}
+	secretsGVR  = schema.GroupVersionResource{Version: "v1", Resource: "secrets"}
 )
 
 // env is one test's cluster access: a manager, a dynamic client and a namespace.

@@ -72,7 +72,7 @@ func (r *run) applyObject(ctx context.Context, t *task) Event {
 		if !errors.As(err, &immutable) || !(r.opts.Recreate || t.dir.Recreate) {
 			return fail(err)
 		}
-		if out, err = r.recreate(ctx, t, live); err != nil {
+		if _, err := r.recreate(ctx, t, live); err != nil {
 			return fail(err)
 		}
 		ev.Action, ev.Reason = Recreated, "immutable field(s) "+strings.Join(immutable.Fields, ", ")+" changed"

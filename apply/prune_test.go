@@ -186,5 +186,3 @@ func TestKubectlAgreesOnApplySet(t *testing.T) {
 	}
 	assert.ElementsMatch(t, pruned, ourPruned)
 }
-
-

@@ -270,4 +270,3 @@ func kubectlPath(b *testing.B) string {
 	b.Skip("kubectl not found in the control plane directory")
 	return ""
 }
-

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	fluxssa "github.com/fluxcd/pkg/ssa"
+	"github.com/go-logr/logr"
 	"github.com/gitopskit/gitopskit/apply"
 	"github.com/gitopskit/gitopskit/clustertest"
 	corev1 "k8s.io/api/core/v1"
@@ -29,12 +30,17 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/yaml"
 )
 
 var cluster = clustertest.New(clustertest.Options{})
 
-func TestMain(m *testing.M) { cluster.Run(m) }
+func TestMain(m *testing.M) {
+	// controller-runtime (under Flux's manager) prints a stack trace unless a logger is set.
+	ctrllog.SetLogger(logr.Discard())
+	cluster.Run(m)
+}
 
 const (
 	namespaces  = 10

@@ -15,9 +15,9 @@ import (
 	"time"
 
 	fluxssa "github.com/fluxcd/pkg/ssa"
-	"github.com/go-logr/logr"
 	"github.com/gitopskit/gitopskit/apply"
 	"github.com/gitopskit/gitopskit/clustertest"
+	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"

@@ -89,7 +89,7 @@ func (r *run) applyObject(ctx context.Context, t *task) Event {
 			ev.Action = Created
 		}
 	case same(live, out, r.opts.DryRun):
-		ev.Action = Unchanged
+		ev.Action, ev.Reason = Unchanged, WrittenUnchanged
 	default:
 		ev.Action = Configured
 	}

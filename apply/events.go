@@ -25,6 +25,10 @@ const (
 	Failed Action = "failed"
 )
 
+// WrittenUnchanged is the Reason of an Unchanged event whose object was written
+// because the apply could not tell it was unchanged without asking the API server.
+const WrittenUnchanged = "applied; the API server changed nothing"
+
 // Event is the result for one object. Events are sent through
 // [ApplyOptions.OnEvent] as they happen and collected in [Result.Events].
 type Event struct {

@@ -263,7 +263,7 @@ func (c *Cluster) apply(ctx context.Context, desired []*unstructured.Unstructure
 
 // Health implements [HealthChecker] with health.Waiter; a snapshot after a pass
 // that wrote nothing assesses the live copies the diff read.
-func (c *Cluster) Health(ctx context.Context, ids []object.ID, wait bool, progress func(object.ID, HealthStatus)) (map[object.ID]HealthStatus, error) {
+func (c *Cluster) Health(ctx context.Context, ids []object.ID, wait bool, progress func(object.ID, health.Status)) (map[object.ID]health.Status, error) {
 	return c.health.Health(ctx, ids, wait, progress)
 }
 

@@ -29,7 +29,7 @@ type WaiterHealth struct {
 }
 
 // Health implements [HealthChecker].
-func (h WaiterHealth) Health(ctx context.Context, ids []object.ID, wait bool, progress func(object.ID, HealthStatus)) (map[object.ID]HealthStatus, error) {
+func (h WaiterHealth) Health(ctx context.Context, ids []object.ID, wait bool, progress func(object.ID, health.Status)) (map[object.ID]health.Status, error) {
 	if !wait && h.Live != nil {
 		if out, ok := h.assessLive(ids); ok {
 			return out, nil
@@ -37,7 +37,7 @@ func (h WaiterHealth) Health(ctx context.Context, ids []object.ID, wait bool, pr
 	}
 	opts := health.WaitOptions{FailFast: wait && h.FailFast}
 	if progress != nil {
-		opts.Progress = func(e health.Event) { progress(e.ID, fromHealth(e.Status)) }
+		opts.Progress = func(e health.Event) { progress(e.ID, e.Status) }
 	}
 	if !wait {
 		opts.Timeout = h.Snapshot
@@ -46,40 +46,30 @@ func (h WaiterHealth) Health(ctx context.Context, ids []object.ID, wait bool, pr
 		}
 	}
 	res, err := h.Waiter.Wait(ctx, ids, opts)
-	out := make(map[object.ID]HealthStatus, len(res.Objects))
-	for id, s := range res.Objects {
-		out[id] = fromHealth(s)
-	}
 	if !wait && errors.Is(err, health.ErrTimeout) {
 		err = nil
 	}
-	return out, err
+	return res.Objects, err
 }
 
 // assessLive assesses the live copies of ids; ok is false when one is not known.
-func (h WaiterHealth) assessLive(ids []object.ID) (map[object.ID]HealthStatus, bool) {
+func (h WaiterHealth) assessLive(ids []object.ID) (map[object.ID]health.Status, bool) {
 	live := h.Live()
 	if live == nil {
 		return nil, false
 	}
-	out := make(map[object.ID]HealthStatus, len(ids))
+	out := make(map[object.ID]health.Status, len(ids))
 	for _, id := range ids {
 		u, ok := live[id]
 		if !ok {
-			out[id] = HealthStatus{Code: Missing, Message: "not found"}
+			out[id] = health.Status{Code: health.Missing, Message: "not found"}
 			continue
 		}
-		var s health.Status
 		if h.Assessor != nil {
-			s = h.Assessor.Assess(u)
+			out[id] = h.Assessor.Assess(u)
 		} else {
-			s = health.Assess(u)
+			out[id] = health.Assess(u)
 		}
-		out[id] = fromHealth(s)
 	}
 	return out, true
-}
-
-func fromHealth(s health.Status) HealthStatus {
-	return HealthStatus{Code: HealthCode(s.Code), Message: s.Message}
 }

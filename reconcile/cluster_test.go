@@ -14,6 +14,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/gitopskit/gitopskit/clustertest"
+	"github.com/gitopskit/gitopskit/health"
 	"github.com/gitopskit/gitopskit/object"
 	"github.com/gitopskit/gitopskit/reconcile"
 	"github.com/gitopskit/gitopskit/source/git"
@@ -31,7 +32,6 @@ type gitEnv struct {
 	repo *gittest.Repo
 	ns   string
 	cs   *kubernetes.Clientset
-	rec  *reconcile.Reconciler
 	url  string
 }
 
@@ -123,13 +123,13 @@ func TestGitLoop(t *testing.T) {
 
 	// First sync applies, and reports health.
 	res := e.pass(rec)
-	if len(res.Applied()) != 3 || res.Health.Code != reconcile.Healthy || !strings.HasPrefix(res.Revision, "main@sha1:") {
+	if len(res.Applied()) != 3 || res.Health.Code != health.Healthy || !strings.HasPrefix(res.Revision, "main@sha1:") {
 		t.Fatalf("first sync: applied %v, health %v, revision %q", res.Applied(), res.Health, res.Revision)
 	}
 
 	// Steady state: no render, no write, no drift.
 	res = e.pass(rec)
-	if res.Rendered || res.Wrote || !res.InSync() || res.Health.Code != reconcile.Healthy {
+	if res.Rendered || res.Wrote || !res.InSync() || res.Health.Code != health.Healthy {
 		t.Fatalf("steady state: rendered=%v wrote=%v drift=%v plan=%+v health=%v", res.Rendered, res.Wrote, res.Drift, res.Plan.Changed(), res.Health)
 	}
 

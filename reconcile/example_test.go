@@ -31,7 +31,7 @@ func Example() {
 			return
 		}
 		fmt.Printf("%s: rendered=%v drift=%d applied=%d pruned=%d health=%s\n",
-			res.Revision, res.Rendered, len(res.Drift), len(res.Applied()), len(res.Pruned()), res.Health)
+			res.Revision, res.Rendered, len(res.Drift), len(res.Applied()), len(res.Pruned()), res.Health.Code)
 		for _, c := range res.Plan.Changed() {
 			fmt.Printf("  %-6s %s %v\n", c.Action, c.ID, c.Paths)
 		}

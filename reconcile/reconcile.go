@@ -10,6 +10,7 @@ import (
 	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/gitopskit/gitopskit/health"
 	"github.com/gitopskit/gitopskit/object"
 	"github.com/gitopskit/gitopskit/render"
 	"github.com/gitopskit/gitopskit/source"
@@ -296,18 +297,18 @@ func (p *pass) health(ctx context.Context, desired []*unstructured.Unstructured)
 	wait := p.r.opts.Wait && p.res.Wrote
 	return p.stage(ctx, StageHealth, func() error {
 		hctx := ctx
-		var progress func(object.ID, HealthStatus)
+		var progress func(object.ID, health.Status)
 		if wait {
 			var cancel context.CancelFunc
 			hctx, cancel = context.WithTimeout(ctx, p.r.opts.HealthTimeout)
 			defer cancel()
-			progress = func(id object.ID, s HealthStatus) {
+			progress = func(id object.ID, s health.Status) {
 				p.emit(Event{Kind: HealthChanged, Stage: StageHealth, ID: id, Health: s})
 			}
 		}
 		statuses, err := h.Health(hctx, ids, wait, progress)
 		p.res.HealthObjects = statuses
-		p.res.Health = aggregate(statuses)
+		p.res.Health = health.Aggregate(statuses)
 		return err
 	})
 }

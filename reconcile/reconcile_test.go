@@ -9,6 +9,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/gitopskit/gitopskit/health"
 	"github.com/gitopskit/gitopskit/object"
 	"github.com/gitopskit/gitopskit/reconcile"
 	"github.com/gitopskit/gitopskit/reconcile/fake"
@@ -88,7 +89,7 @@ func TestFirstPassAppliesThenSteadyStateSkipsRenderAndApply(t *testing.T) {
 	if res.Plan.Count(reconcile.Create) != 2 || res.Plan.Changes[0].Origin.File != "a.yaml" {
 		t.Fatalf("plan = %+v", res.Plan.Changes)
 	}
-	if res.Health.Code != reconcile.Healthy || len(res.HealthObjects) != 2 {
+	if res.Health.Code != health.Healthy || len(res.HealthObjects) != 2 {
 		t.Fatalf("health = %v %v", res.Health, res.HealthObjects)
 	}
 	e.wantObjects(cmID("a"), cmID("b"))
@@ -216,7 +217,7 @@ func TestDriftOnlyNeverWrites(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Wrote || len(res.Drift) != 1 || len(c.IDs()) != 0 || res.Health.Code != reconcile.Missing {
+	if res.Wrote || len(res.Drift) != 1 || len(c.IDs()) != 0 || res.Health.Code != health.Missing {
 		t.Fatalf("wrote=%v drift=%v cluster=%v health=%v", res.Wrote, res.Drift, c.IDs(), res.Health)
 	}
 }
@@ -369,10 +370,10 @@ func TestTransformsRunOnEveryPass(t *testing.T) {
 
 func TestHealthFailureIsReported(t *testing.T) {
 	e := newEnv(t, reconcile.Options{Wait: true})
-	e.cluster.SetHealth(cmID("a"), reconcile.HealthStatus{Code: reconcile.Degraded, Message: "bad"})
+	e.cluster.SetHealth(cmID("a"), health.Status{Code: health.Degraded, Message: "bad"})
 	e.src.Commit("r1", map[string]string{"a.yaml": configMap("a", "1"), "b.yaml": configMap("b", "1")})
 	res, err := e.fail()
-	if reconcile.StageOf(err) != reconcile.StageHealth || res.Health.Code != reconcile.Degraded || !strings.Contains(res.Health.Message, "ConfigMap/app/a") {
+	if reconcile.StageOf(err) != reconcile.StageHealth || res.Health.Code != health.Degraded || !strings.Contains(res.Health.Message, "ConfigMap/app/a") {
 		t.Fatalf("error=%v health=%v", err, res.Health)
 	}
 	if !res.Wrote || e.r.LastApplied() != "r1" {

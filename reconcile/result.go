@@ -3,6 +3,7 @@ package reconcile
 import (
 	"time"
 
+	"github.com/gitopskit/gitopskit/health"
 	"github.com/gitopskit/gitopskit/object"
 )
 
@@ -33,9 +34,10 @@ type Result struct {
 	// they happened.
 	Objects []ObjectResult
 	// Health is the health of the desired set (the worst object's) and Healthy the
-	// status per object; both are empty when no health checker is configured.
-	Health        HealthStatus
-	HealthObjects map[object.ID]HealthStatus
+	// status per object (see health.Aggregate); both are empty when no health
+	// checker is configured.
+	Health        health.Status
+	HealthObjects map[object.ID]health.Status
 	// Durations is the time each stage that ran took.
 	Durations map[Stage]time.Duration
 }
@@ -100,5 +102,5 @@ type Event struct {
 	Err      error
 	Object   ObjectResult
 	ID       object.ID
-	Health   HealthStatus
+	Health   health.Status
 }

@@ -5,6 +5,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/gitopskit/gitopskit/health"
 	"github.com/gitopskit/gitopskit/object"
 	"github.com/gitopskit/gitopskit/render"
 	"github.com/gitopskit/gitopskit/source"
@@ -68,5 +69,5 @@ type ApplyOptions struct {
 // change through progress (which may be nil); without wait it returns the statuses
 // as they are now. It returns the statuses it knows also on error.
 type HealthChecker interface {
-	Health(ctx context.Context, ids []object.ID, wait bool, progress func(object.ID, HealthStatus)) (map[object.ID]HealthStatus, error)
+	Health(ctx context.Context, ids []object.ID, wait bool, progress func(object.ID, health.Status)) (map[object.ID]health.Status, error)
 }

@@ -1,7 +1,6 @@
 package reconcile
 
 import (
-	"maps"
 	"slices"
 
 	"github.com/gitopskit/gitopskit/object"
@@ -113,60 +112,4 @@ type ObjectResult struct {
 	Err error
 	// DryRun is true when nothing was written.
 	DryRun bool
-}
-
-// HealthCode is the health of an object; see package health for the model.
-type HealthCode string
-
-// The health codes, from best to worst.
-const (
-	Healthy     HealthCode = "Healthy"
-	Suspended   HealthCode = "Suspended"
-	Progressing HealthCode = "Progressing"
-	Unknown     HealthCode = "Unknown"
-	Missing     HealthCode = "Missing"
-	Degraded    HealthCode = "Degraded"
-)
-
-var healthSeverity = map[HealthCode]int{Healthy: 0, Suspended: 1, Progressing: 2, Unknown: 3, Missing: 4, Degraded: 5}
-
-// Worse reports whether c is worse than d (unknown codes count as Unknown).
-func (c HealthCode) Worse(d HealthCode) bool { return severity(c) > severity(d) }
-
-func severity(c HealthCode) int {
-	if s, ok := healthSeverity[c]; ok {
-		return s
-	}
-	return healthSeverity[Unknown]
-}
-
-// HealthStatus is the health of one object, or of a set, and a message for a person.
-type HealthStatus struct {
-	Code    HealthCode
-	Message string
-}
-
-// String returns "Code: message", or the code when there is no message.
-func (s HealthStatus) String() string {
-	if s.Message == "" {
-		return string(s.Code)
-	}
-	return string(s.Code) + ": " + s.Message
-}
-
-// aggregate returns the worst status of a set ("Healthy" for an empty one), with
-// the first worst object named in the message.
-func aggregate(statuses map[object.ID]HealthStatus) HealthStatus {
-	worst := HealthStatus{Code: Healthy}
-	var worstID object.ID
-	for _, id := range slices.SortedFunc(maps.Keys(statuses), object.Compare) {
-		s := statuses[id]
-		if s.Code.Worse(worst.Code) {
-			worst, worstID = s, id
-		}
-	}
-	if worst.Code == Healthy {
-		return HealthStatus{Code: Healthy}
-	}
-	return HealthStatus{Code: worst.Code, Message: worstID.String() + ": " + worst.String()}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/gitopskit/gitopskit/health"
 	"github.com/gitopskit/gitopskit/reconcile"
 )
 
@@ -23,7 +24,7 @@ type metrics struct {
 	revision    *prometheus.GaugeVec
 }
 
-var healthCodes = []reconcile.HealthCode{reconcile.Healthy, reconcile.Suspended, reconcile.Progressing, reconcile.Unknown, reconcile.Missing, reconcile.Degraded}
+var healthCodes = []health.Code{health.Healthy, health.Suspended, health.Progressing, health.Unknown, health.Missing, health.Degraded}
 
 func newMetrics() *metrics {
 	m := &metrics{

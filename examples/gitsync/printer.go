@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/gitopskit/gitopskit/health"
 	"github.com/gitopskit/gitopskit/object"
 	"github.com/gitopskit/gitopskit/reconcile"
 )
@@ -23,7 +24,7 @@ type printer struct {
 	tty bool
 
 	waiting    bool
-	health     map[object.ID]reconcile.HealthStatus
+	health     map[object.ID]health.Status
 	stopSpin   chan struct{}
 	spinFrames []string
 	frame      int
@@ -90,7 +91,7 @@ func (p *printer) event(e reconcile.Event) {
 			p.health[e.ID] = e.Health
 		}
 		p.mu.Unlock()
-		if e.Health.Code.Worse(reconcile.Suspended) {
+		if !e.Health.Code.Done() {
 			return
 		}
 		p.line("  %s %s", p.color(green, pad("healthy", 11)), shortID(e.ID))
@@ -120,7 +121,7 @@ func (p *printer) object(o reconcile.ObjectResult) {
 func (p *printer) startWait() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.waiting, p.health = true, map[object.ID]reconcile.HealthStatus{}
+	p.waiting, p.health = true, map[object.ID]health.Status{}
 	if !p.tty {
 		return
 	}
@@ -148,7 +149,7 @@ func (p *printer) spin() {
 	}
 	done := 0
 	for _, s := range p.health {
-		if !s.Code.Worse(reconcile.Suspended) {
+		if s.Code.Done() {
 			done++
 		}
 	}
@@ -197,7 +198,7 @@ func (p *printer) summary(res *reconcile.Result, err error) {
 	healthText := ""
 	if res.Health.Code != "" {
 		hc := green
-		if res.Health.Code.Worse(reconcile.Suspended) {
+		if !res.Health.Code.Done() {
 			hc = yellow
 		}
 		healthText = ", " + p.color(hc, res.Health.String())

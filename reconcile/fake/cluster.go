@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/gitopskit/gitopskit/health"
 	"github.com/gitopskit/gitopskit/object"
 	"github.com/gitopskit/gitopskit/reconcile"
 )
@@ -21,7 +22,7 @@ type Cluster struct {
 	mu        sync.Mutex
 	objects   map[object.ID]*unstructured.Unstructured
 	inventory object.Set
-	health    map[object.ID]reconcile.HealthStatus
+	health    map[object.ID]health.Status
 	applyErr  map[object.ID]error
 	diffErr   error
 	calls     []string
@@ -38,7 +39,7 @@ func NewCluster() *Cluster {
 	return &Cluster{
 		objects:   map[object.ID]*unstructured.Unstructured{},
 		inventory: object.NewSet(),
-		health:    map[object.ID]reconcile.HealthStatus{},
+		health:    map[object.ID]health.Status{},
 		applyErr:  map[object.ID]error{},
 	}
 }
@@ -75,7 +76,7 @@ func (c *Cluster) Remove(id object.ID) {
 }
 
 // SetHealth sets the health of id; objects without one are Healthy.
-func (c *Cluster) SetHealth(id object.ID, s reconcile.HealthStatus) {
+func (c *Cluster) SetHealth(id object.ID, s health.Status) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.health[id] = s
@@ -218,7 +219,7 @@ func (c *Cluster) Prune(_ context.Context, desired []*unstructured.Unstructured,
 
 // Health returns the health set with SetHealth, Healthy by default, and Missing for
 // objects not in the cluster. With wait, it fails when an object is not done.
-func (c *Cluster) Health(_ context.Context, ids []object.ID, wait bool, progress func(object.ID, reconcile.HealthStatus)) (map[object.ID]reconcile.HealthStatus, error) {
+func (c *Cluster) Health(_ context.Context, ids []object.ID, wait bool, progress func(object.ID, health.Status)) (map[object.ID]health.Status, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if wait {
@@ -226,21 +227,21 @@ func (c *Cluster) Health(_ context.Context, ids []object.ID, wait bool, progress
 	} else {
 		c.calls = append(c.calls, "health")
 	}
-	out := make(map[object.ID]reconcile.HealthStatus, len(ids))
+	out := make(map[object.ID]health.Status, len(ids))
 	var errs []error
 	for _, id := range ids {
 		s, ok := c.health[id]
 		switch {
 		case c.objects[id] == nil:
-			s = reconcile.HealthStatus{Code: reconcile.Missing, Message: "not found"}
+			s = health.Status{Code: health.Missing, Message: "not found"}
 		case !ok:
-			s = reconcile.HealthStatus{Code: reconcile.Healthy}
+			s = health.Status{Code: health.Healthy}
 		}
 		out[id] = s
 		if progress != nil {
 			progress(id, s)
 		}
-		if wait && s.Code != reconcile.Healthy && s.Code != reconcile.Suspended {
+		if wait && !s.Code.Done() {
 			errs = append(errs, errors.New(id.String()+": "+s.String()))
 		}
 	}

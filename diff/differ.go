@@ -1,0 +1,106 @@
+package diff
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/gitopskit/gitopskit/object"
+)
+
+// Options configures a [Differ].
+type Options struct {
+	// FieldManager is the server-side apply field manager whose last apply is the
+	// third side of the three-way diff. Required.
+	FieldManager string
+	// Force predicts an apply that takes fields other managers own
+	// (--force-conflicts). Without it, such a conflict is reported as a
+	// [*ConflictError] for that object.
+	Force bool
+	// ReportForeign counts fields that other managers own and our last apply did not
+	// declare (see [Change.Foreign]) as drift. By default they are listed but are not
+	// drift: an apply leaves them alone.
+	ReportForeign bool
+	// Ignore removes fields from the comparison.
+	Ignore []IgnoreRule
+	// MaskKey keys the hash in Secret placeholders. Empty means a random key per
+	// Plan, so placeholders cannot be compared across plans; set it only to get
+	// reproducible output (tests, examples).
+	MaskKey []byte
+	// Log receives debug lines. The zero value discards them.
+	Log logr.Logger
+}
+
+// Differ computes per-object changes and plans with one [Engine]. It is safe for
+// concurrent use when its engine is.
+type Differ struct {
+	engine Engine
+	opts   Options
+	rules  []compiledRule
+}
+
+// New returns a Differ over engine. It fails when FieldManager is empty
+// ([ErrNoFieldManager]) or an ignore rule does not parse.
+func New(engine Engine, opts Options) (*Differ, error) {
+	if opts.FieldManager == "" {
+		return nil, ErrNoFieldManager
+	}
+	rules, err := compileRules(opts.Ignore)
+	if err != nil {
+		return nil, fmt.Errorf("diff: %w", err)
+	}
+	return &Differ{engine: engine, opts: opts, rules: rules}, nil
+}
+
+// Diff returns the change an apply of desired would make to live (nil when the
+// object does not exist). Errors are [*ObjectError]s naming the object; a conflict
+// without Force unwraps to a [*ConflictError]. Secret values never appear in errors.
+func (d *Differ) Diff(ctx context.Context, desired, live *unstructured.Unstructured) (*Change, error) {
+	if desired == nil {
+		return nil, errors.New("diff: nil desired object")
+	}
+	id := object.IDOf(desired)
+	c, err := d.diff(ctx, desired, live)
+	if err != nil {
+		return nil, &ObjectError{ID: id, Err: scrubError(err, desired, live)}
+	}
+	return c, nil
+}
+
+func (d *Differ) diff(ctx context.Context, desired, live *unstructured.Unstructured) (*Change, error) {
+	c := &Change{ID: object.IDOf(desired)}
+	pred, err := d.engine.Predict(ctx, Request{Desired: desired, Live: live, FieldManager: d.opts.FieldManager, Force: d.opts.Force})
+	if err != nil {
+		return nil, err
+	}
+	c.Warnings = pred.Warnings
+	c.Predicted = d.normalize(pred.Object)
+	if live == nil {
+		c.Action = Create
+		return c, nil
+	}
+	c.Live = d.normalize(live)
+	c.Paths = comparePaths(c.Live.Object, c.Predicted.Object)
+	if c.Foreign, err = foreignFields(live, d.opts.FieldManager); err != nil {
+		return nil, err
+	}
+	if len(c.Paths) > 0 || (d.opts.ReportForeign && len(c.Foreign) > 0) {
+		c.Action = Update
+	}
+	return c, nil
+}
+
+func (d *Differ) normalize(u *unstructured.Unstructured) *unstructured.Unstructured {
+	n := normalize(u)
+	applyIgnore(n, d.rules)
+	return n
+}
+
+// deletion is the change for a prune candidate; live may be nil when the caller
+// has only the inventory's ID.
+func (d *Differ) deletion(id object.ID, live *unstructured.Unstructured) *Change {
+	return &Change{ID: id, Action: Delete, Live: d.normalize(live)}
+}

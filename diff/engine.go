@@ -1,0 +1,39 @@
+package diff
+
+import (
+	"context"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+// Request is one object for an [Engine] to predict.
+type Request struct {
+	// Desired is the object as declared. It is not modified.
+	Desired *unstructured.Unstructured
+	// Live is the object in the cluster, with its managedFields, or nil when it
+	// does not exist.
+	Live *unstructured.Unstructured
+	// FieldManager is the server-side apply field manager.
+	FieldManager string
+	// Force takes ownership of fields other managers own, as apply --force-conflicts.
+	Force bool
+}
+
+// Engine predicts the object the API server would store if Desired were applied
+// over Live with server-side apply. Implementations must be safe for concurrent use
+// and must not write to the cluster.
+//
+// [Server] asks the API server (a dry-run apply, the ground truth); [Offline]
+// computes the result locally from OpenAPI schemas (the fast path).
+type Engine interface {
+	Predict(ctx context.Context, req Request) (*Prediction, error)
+}
+
+// Prediction is an [Engine]'s answer.
+type Prediction struct {
+	// Object is the object an apply would leave, with server-populated fields as
+	// the engine knows them.
+	Object *unstructured.Unstructured
+	// Warnings says where the prediction may be imprecise.
+	Warnings []string
+}

@@ -1,0 +1,142 @@
+package diff
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/gitopskit/gitopskit/object"
+)
+
+// Plan is the diff of a whole set: one change per object, in [object.Compare] order.
+type Plan struct {
+	// Changes holds every object's change, None included, sorted by ID.
+	Changes []*Change
+	// Counts totals the changes by action.
+	Counts Counts
+	// Failed lists the objects that could not be diffed, sorted by ID.
+	Failed []*ObjectError
+
+	masker        *masker
+	reportForeign bool
+}
+
+// Counts totals a plan's changes.
+type Counts struct {
+	Create int `json:"create"`
+	Update int `json:"update"`
+	Delete int `json:"delete"`
+	None   int `json:"none"`
+	Failed int `json:"failed"`
+}
+
+// Changed reports whether anything would be created, updated or deleted.
+func (c Counts) Changed() bool { return c.Create+c.Update+c.Delete > 0 }
+
+// Input is the set a [Differ.Plan] compares.
+type Input struct {
+	// Desired is the set as declared. IDs must be unique.
+	Desired []*unstructured.Unstructured
+	// Live holds the cluster's copies, with managedFields, of the objects that
+	// exist; objects that are neither desired nor in Inventory are ignored.
+	Live []*unstructured.Unstructured
+	// Inventory lists the objects the set owns (from the last apply); those not in
+	// Desired are prune candidates.
+	Inventory []object.ID
+	// Workers bounds how many objects are diffed at once; 0 means 8. The server
+	// engine makes one request per object, so this sets its parallelism.
+	Workers int
+}
+
+// ErrDuplicate is returned (wrapped) when Input.Desired holds two objects with the
+// same ID.
+var ErrDuplicate = errors.New("duplicate object")
+
+// Plan diffs every desired object against its live copy and adds the prune
+// candidates. Objects that fail are listed in Plan.Failed and their errors are
+// joined into the returned error; the plan of the others is still returned. Only a
+// bad input (duplicate IDs, nil objects) returns a nil plan.
+func (d *Differ) Plan(ctx context.Context, in Input) (*Plan, error) {
+	m, err := newMasker(d.opts.MaskKey)
+	if err != nil {
+		return nil, fmt.Errorf("diff: mask key: %w", err)
+	}
+	live := make(map[object.ID]*unstructured.Unstructured, len(in.Live))
+	for _, u := range in.Live {
+		if u != nil {
+			live[object.IDOf(u)] = u
+		}
+	}
+	declared := object.NewSet()
+	for i, u := range in.Desired {
+		if u == nil {
+			return nil, fmt.Errorf("diff: desired object %d is nil", i)
+		}
+		id := object.IDOf(u)
+		if declared.Has(id) {
+			return nil, fmt.Errorf("diff: %s: %w", id, ErrDuplicate)
+		}
+		declared.Add(id)
+	}
+
+	p := &Plan{masker: m, reportForeign: d.opts.ReportForeign}
+	changes := make([]*Change, len(in.Desired))
+	errs := make([]error, len(in.Desired))
+	workers := in.Workers
+	if workers <= 0 {
+		workers = 8
+	}
+	sem := make(chan struct{}, workers)
+	var wg sync.WaitGroup
+	for i, u := range in.Desired {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			changes[i], errs[i] = d.Diff(ctx, u, live[object.IDOf(u)])
+		}()
+	}
+	wg.Wait()
+
+	for i := range changes {
+		if errs[i] != nil {
+			var oe *ObjectError
+			if !errors.As(errs[i], &oe) {
+				oe = &ObjectError{ID: object.IDOf(in.Desired[i]), Err: errs[i]}
+			}
+			p.Failed = append(p.Failed, oe)
+			continue
+		}
+		p.Changes = append(p.Changes, changes[i])
+	}
+	for _, id := range object.NewSet(in.Inventory...).Difference(declared) {
+		p.Changes = append(p.Changes, d.deletion(id, live[id]))
+	}
+	sort.Slice(p.Changes, func(i, j int) bool { return object.Compare(p.Changes[i].ID, p.Changes[j].ID) < 0 })
+	sort.Slice(p.Failed, func(i, j int) bool { return object.Compare(p.Failed[i].ID, p.Failed[j].ID) < 0 })
+	for _, c := range p.Changes {
+		switch c.Action {
+		case Create:
+			p.Counts.Create++
+		case Update:
+			p.Counts.Update++
+		case Delete:
+			p.Counts.Delete++
+		default:
+			p.Counts.None++
+		}
+	}
+	p.Counts.Failed = len(p.Failed)
+	if len(p.Failed) == 0 {
+		return p, nil
+	}
+	all := make([]error, len(p.Failed))
+	for i, e := range p.Failed {
+		all[i] = e
+	}
+	return p, errors.Join(all...)
+}

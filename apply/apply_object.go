@@ -1,0 +1,246 @@
+package apply
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/sets"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/util/csaupgrade"
+)
+
+// task is one object being applied.
+type task struct {
+	item
+	// desired is a copy of the object with the inventory's labels.
+	desired *unstructured.Unstructured
+	mapping *meta.RESTMapping
+}
+
+func (t *task) listKey() listKey {
+	return listKey{gvr: t.mapping.Resource, namespace: t.desired.GetNamespace()}
+}
+
+func (r *run) resource(t *task) dynamic.ResourceInterface {
+	if t.mapping.Scope.Name() == meta.RESTScopeNameNamespace {
+		return r.m.client.Resource(t.mapping.Resource).Namespace(t.desired.GetNamespace())
+	}
+	return r.m.client.Resource(t.mapping.Resource)
+}
+
+// applyObject applies one object and returns its event: it skips the write when
+// the listed live object shows it would change nothing, migrates client-side apply
+// ownership first, and turns conflicts and immutable field errors into typed errors
+// (or a recreate when allowed).
+func (r *run) applyObject(ctx context.Context, t *task) Event {
+	ev := Event{ID: t.id, Stage: t.stage, Wave: t.dir.Wave, DryRun: r.opts.DryRun}
+	fail := func(err error) Event {
+		ev.Action, ev.Err, ev.Reason = Failed, err, err.Error()
+		return ev
+	}
+	live, listed := r.live.get(t.listKey(), t.id.Name)
+	if live != nil && !r.opts.Adopt {
+		if err := r.checkOwner(t, live); err != nil {
+			return fail(err)
+		}
+	}
+	if live != nil {
+		migrated, err := r.migrateCSA(ctx, t, live)
+		if err != nil {
+			return fail(fmt.Errorf("apply %s: migrate client-side apply fields: %w", t.id, err))
+		}
+		if !migrated && unchanged(t.desired, live, r.m.opts.FieldManager) {
+			ev.Action = Unchanged
+			return ev
+		}
+	}
+	out, err := r.patch(ctx, t)
+	if err != nil {
+		var immutable *ImmutableError
+		if !errors.As(err, &immutable) || !(r.opts.Recreate || t.dir.Recreate) {
+			return fail(err)
+		}
+		if _, err := r.recreate(ctx, t, live); err != nil {
+			return fail(err)
+		}
+		ev.Action, ev.Reason = Recreated, "immutable field(s) "+strings.Join(immutable.Fields, ", ")+" changed"
+		return ev
+	}
+	switch {
+	case live == nil && listed:
+		ev.Action = Created
+	case live == nil:
+		// Not listed (the list failed): a fresh object has generation 1 and no
+		// other field manager yet.
+		ev.Action = Configured
+		if len(out.GetManagedFields()) == 1 && out.GetGeneration() <= 1 {
+			ev.Action = Created
+		}
+	case same(live, out, r.opts.DryRun):
+		ev.Action, ev.Reason = Unchanged, WrittenUnchanged
+	default:
+		ev.Action = Configured
+	}
+	return ev
+}
+
+// same reports whether the apply left live's content as it was. An apply that only
+// shares ownership of values already there bumps the resource version, but is not
+// a change; a dry run keeps the version, so the content is compared.
+func same(live, out *unstructured.Unstructured, dryRun bool) bool {
+	if !dryRun && live.GetResourceVersion() == out.GetResourceVersion() {
+		return true
+	}
+	strip := func(u *unstructured.Unstructured) map[string]any {
+		c := u.DeepCopy()
+		unstructured.RemoveNestedField(c.Object, "metadata", "managedFields")
+		unstructured.RemoveNestedField(c.Object, "metadata", "resourceVersion")
+		unstructured.RemoveNestedField(c.Object, "metadata", "generation")
+		return c.Object
+	}
+	return equality.Semantic.DeepEqual(strip(live), strip(out))
+}
+
+// checkOwner refuses an object whose membership labels name another inventory.
+func (r *run) checkOwner(t *task, live *unstructured.Unstructured) error {
+	if r.opts.Inventory == nil {
+		return nil
+	}
+	labels := live.GetLabels()
+	for k, v := range r.opts.Inventory.Labels() {
+		if owner, ok := labels[k]; ok && owner != v {
+			return &OwnershipError{ID: t.id, Label: k, Owner: owner}
+		}
+	}
+	return nil
+}
+
+// patch sends the server-side apply.
+func (r *run) patch(ctx context.Context, t *task) (*unstructured.Unstructured, error) {
+	data, err := t.desired.MarshalJSON()
+	if err != nil {
+		return nil, fmt.Errorf("apply %s: encode: %w", t.id, err)
+	}
+	force := r.opts.Force
+	opts := metav1.PatchOptions{FieldManager: r.m.opts.FieldManager, Force: &force}
+	if r.opts.DryRun {
+		opts.DryRun = []string{metav1.DryRunAll}
+	}
+	out, err := r.resource(t).Patch(ctx, t.id.Name, types.ApplyPatchType, data, opts)
+	if err != nil {
+		return nil, classify(t, err)
+	}
+	return out, nil
+}
+
+var conflictManager = regexp.MustCompile(`conflict with "([^"]*)"`)
+
+// classify turns an API error into a typed error where the caller can act on it.
+func classify(t *task, err error) error {
+	var status apierrors.APIStatus
+	if !errors.As(err, &status) || status.Status().Details == nil {
+		return fmt.Errorf("apply %s: %w", t.id, err)
+	}
+	causes := status.Status().Details.Causes
+	switch {
+	case apierrors.IsConflict(err):
+		ce := &ConflictError{ID: t.id, Err: err}
+		for _, c := range causes {
+			if c.Type != metav1.CauseTypeFieldManagerConflict {
+				continue
+			}
+			ce.Fields = append(ce.Fields, c.Field)
+			if m := conflictManager.FindStringSubmatch(c.Message); m != nil {
+				ce.Managers = append(ce.Managers, m[1])
+			}
+		}
+		if len(ce.Fields) > 0 {
+			slices.Sort(ce.Managers)
+			ce.Managers = slices.Compact(ce.Managers)
+			return ce
+		}
+	case apierrors.IsInvalid(err):
+		ie := &ImmutableError{ID: t.id, Err: err}
+		for _, c := range causes {
+			if strings.Contains(c.Message, "immutable") || strings.Contains(c.Message, "may not change once set") {
+				ie.Fields = append(ie.Fields, c.Field)
+			}
+		}
+		if len(ie.Fields) > 0 {
+			return ie
+		}
+	}
+	return fmt.Errorf("apply %s: %w", t.id, err)
+}
+
+// recreate deletes the object, waits until it is gone and applies it again.
+func (r *run) recreate(ctx context.Context, t *task, live *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+	res := r.resource(t)
+	policy := metav1.DeletePropagationBackground
+	opts := metav1.DeleteOptions{PropagationPolicy: &policy}
+	if live != nil {
+		uid := live.GetUID()
+		opts.Preconditions = &metav1.Preconditions{UID: &uid}
+	}
+	if r.opts.DryRun {
+		opts.DryRun = []string{metav1.DryRunAll}
+		return live, res.Delete(ctx, t.id.Name, opts)
+	}
+	if err := res.Delete(ctx, t.id.Name, opts); err != nil && !apierrors.IsNotFound(err) {
+		return nil, fmt.Errorf("recreate %s: delete: %w", t.id, err)
+	}
+	if err := waitGone(ctx, res, t.id.Name, time.Minute); err != nil {
+		return nil, fmt.Errorf("recreate %s: %w", t.id, err)
+	}
+	return r.patch(ctx, t)
+}
+
+// waitGone polls until the named object no longer exists.
+func waitGone(ctx context.Context, res dynamic.ResourceInterface, name string, timeout time.Duration) error {
+	return wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
+		_, err := res.Get(ctx, name, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			return true, nil
+		}
+		return false, err
+	})
+}
+
+// migrateCSA moves the fields owned by client-side apply managers to our field
+// manager, so that the first server-side apply does not leave them orphaned. It
+// reports whether it changed anything.
+func (r *run) migrateCSA(ctx context.Context, t *task, live *unstructured.Unstructured) (bool, error) {
+	csa := sets.New(r.m.opts.CSAManagers...)
+	found := false
+	for _, e := range live.GetManagedFields() {
+		if e.Operation == metav1.ManagedFieldsOperationUpdate && csa.Has(e.Manager) {
+			found = true
+			break
+		}
+	}
+	if !found {
+		return false, nil
+	}
+	patch, err := csaupgrade.UpgradeManagedFieldsPatch(live, csa, r.m.opts.FieldManager)
+	if err != nil || patch == nil {
+		return false, err
+	}
+	opts := metav1.PatchOptions{}
+	if r.opts.DryRun {
+		opts.DryRun = []string{metav1.DryRunAll}
+	}
+	_, err = r.resource(t).Patch(ctx, t.id.Name, types.JSONPatchType, patch, opts)
+	return err == nil, err
+}

@@ -1,0 +1,124 @@
+package apply
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/gitopskit/gitopskit/object"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+// Annotations that steer the apply of one object. They are parsed once, by
+// [ParseDirectives], into typed values.
+const (
+	// WaveAnnotation orders objects within a stage: lower waves first (default 0).
+	WaveAnnotation = "gitopskit.io/wave"
+	// ArgoWaveAnnotation is Argo CD's wave annotation, read when WaveAnnotation is absent.
+	ArgoWaveAnnotation = "argocd.argoproj.io/sync-wave"
+	// DependsOnAnnotation lists objects, separated by commas, that must be applied
+	// first: "group/Kind/namespace/name" (the form of object.ID.String), or the
+	// cli-utils forms "group/namespaces/namespace/Kind/name" and "group/Kind/name".
+	DependsOnAnnotation = "gitopskit.io/depends-on"
+	// CLIUtilsDependsOnAnnotation is the depends-on annotation of cli-utils, kpt and
+	// Config Sync, read as well.
+	CLIUtilsDependsOnAnnotation = "config.kubernetes.io/depends-on"
+	// RecreateAnnotation set to "enabled" lets an immutable field change delete and
+	// recreate the object.
+	RecreateAnnotation = "gitopskit.io/recreate"
+	// PruneAnnotation set to "disabled" keeps the object when it leaves the set.
+	PruneAnnotation = "gitopskit.io/prune"
+	// FluxPruneAnnotation is Flux's equivalent of PruneAnnotation.
+	FluxPruneAnnotation = "kustomize.toolkit.fluxcd.io/prune"
+)
+
+// Directives are the apply annotations of one object, parsed.
+type Directives struct {
+	Wave      int
+	DependsOn []object.ID
+	// Recreate allows delete-and-create on an immutable field change.
+	Recreate bool
+	// KeepOnPrune keeps the object in the cluster when it leaves the set.
+	KeepOnPrune bool
+}
+
+// ParseDirectives reads the apply annotations of obj. An annotation that does not
+// parse is an error naming the object and the annotation. References without a
+// namespace in the object.ID form stay cluster-scoped; the cli-utils namespaced form
+// must name its namespace.
+func ParseDirectives(obj *unstructured.Unstructured) (Directives, error) {
+	var d Directives
+	ann := obj.GetAnnotations()
+	id := object.IDOf(obj)
+	key, wave := WaveAnnotation, ann[WaveAnnotation]
+	if wave == "" {
+		key, wave = ArgoWaveAnnotation, ann[ArgoWaveAnnotation]
+	}
+	if wave != "" {
+		w, err := strconv.Atoi(strings.TrimSpace(wave))
+		if err != nil {
+			return d, fmt.Errorf("%s: annotation %s=%q: want an integer", id, key, wave)
+		}
+		d.Wave = w
+	}
+	for _, key := range []string{DependsOnAnnotation, CLIUtilsDependsOnAnnotation} {
+		for _, ref := range strings.Split(ann[key], ",") {
+			if ref = strings.TrimSpace(ref); ref == "" {
+				continue
+			}
+			dep, err := parseRef(ref)
+			if err != nil {
+				return d, fmt.Errorf("%s: annotation %s: %w", id, key, err)
+			}
+			d.DependsOn = append(d.DependsOn, dep)
+		}
+	}
+	var err error
+	if d.Recreate, err = enabled(ann, RecreateAnnotation, "enabled"); err != nil {
+		return d, fmt.Errorf("%s: %w", id, err)
+	}
+	for _, key := range []string{PruneAnnotation, FluxPruneAnnotation} {
+		disabled, err := enabled(ann, key, "disabled")
+		if err != nil {
+			return d, fmt.Errorf("%s: %w", id, err)
+		}
+		d.KeepOnPrune = d.KeepOnPrune || disabled
+	}
+	return d, nil
+}
+
+// enabled reports whether annotation key has the value on; the other accepted value
+// of the pair enabled/disabled means false, anything else is an error.
+func enabled(ann map[string]string, key, on string) (bool, error) {
+	v, ok := ann[key]
+	if !ok {
+		return false, nil
+	}
+	switch v {
+	case on:
+		return true, nil
+	case "enabled", "disabled":
+		return false, nil
+	}
+	return false, fmt.Errorf("annotation %s=%q: want enabled or disabled", key, v)
+}
+
+// parseRef parses one object reference of a depends-on annotation.
+func parseRef(ref string) (object.ID, error) {
+	parts := strings.Split(ref, "/")
+	var id object.ID
+	switch {
+	case len(parts) == 4:
+		return object.ParseID(ref)
+	case len(parts) == 5 && parts[1] == "namespaces":
+		id = object.ID{Group: parts[0], Namespace: parts[2], Kind: parts[3], Name: parts[4]}
+	case len(parts) == 3:
+		id = object.ID{Group: parts[0], Kind: parts[1], Name: parts[2]}
+	default:
+		return id, fmt.Errorf("reference %q: want group/Kind/namespace/name", ref)
+	}
+	if id.Kind == "" || id.Name == "" || (len(parts) == 5 && id.Namespace == "") {
+		return id, fmt.Errorf("reference %q: kind, name and namespace must not be empty", ref)
+	}
+	return id, nil
+}

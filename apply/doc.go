@@ -1,0 +1,34 @@
+// Package apply applies sets of Kubernetes objects with server-side apply, in a safe
+// order, records them in an inventory and prunes what left the set.
+//
+// A [Manager] (built with [New] from a rest.Config, or [NewForClients]) applies under
+// one field manager. [Manager.Apply] takes the whole desired set:
+//
+//   - Order: objects go in stages by kind (namespaces, CRDs, cluster-scoped
+//     configuration, namespaced configuration, workloads, webhooks), within a stage
+//     by wave (`gitopskit.io/wave`, or Argo CD's `argocd.argoproj.io/sync-wave`), and
+//     after the objects they depend on (`gitopskit.io/depends-on`, or cli-utils'
+//     `config.kubernetes.io/depends-on`). [Order] shows the batches without a cluster.
+//     After CRDs, Apply waits until they are Established and resets the RESTMapper,
+//     so custom resources can come in the same set.
+//   - Safety: conflicts with other field managers fail with a [*ConflictError]
+//     unless forced; changes to immutable fields fail with an [*ImmutableError]
+//     unless recreating is allowed; objects of another inventory fail with an
+//     [*OwnershipError]; a dry run writes nothing.
+//   - Speed: Apply lists each (resource, namespace) of the set once and skips the
+//     write for objects whose live state already holds every desired value and whose
+//     applied fields are exactly the desired ones, so re-applying an unchanged set
+//     costs a few lists instead of a request per object.
+//   - Inventory and prune: with an [Inventory] ([ApplySet], KEP-3659, by default,
+//     compatible with `kubectl apply --prune --applyset`), members that left the set
+//     are deleted in reverse order, never after a failure, never when they lack the
+//     membership label or are annotated `gitopskit.io/prune: disabled` (or Flux's
+//     `kustomize.toolkit.fluxcd.io/prune: disabled`), and an empty set is refused
+//     with [ErrEmptySet] unless allowed.
+//   - Results: every object gets an [Event] (created, configured, unchanged,
+//     recreated, pruned, skipped, failed), streamed through
+//     [ApplyOptions.OnEvent] and returned in the [Result].
+//
+// Health is not decided here: [ApplyOptions.WaveGate] is called between batches, and
+// the health package provides one that waits for the batch to become healthy.
+package apply

@@ -1,0 +1,98 @@
+package apply
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/gitopskit/gitopskit/object"
+)
+
+// ErrEmptySet is returned when an apply with an inventory is asked to apply no
+// objects: that would prune everything the inventory holds, which is almost always
+// the result of a failed render. Set [ApplyOptions.AllowEmpty] to mean it.
+var ErrEmptySet = errors.New("desired set is empty")
+
+// ErrNotMember is wrapped by the error of an object that an inventory would prune but
+// that does not carry the inventory's membership labels.
+var ErrNotMember = errors.New("object does not carry the inventory's membership labels")
+
+// ErrForeignInventory is returned when an inventory's parent object is managed by
+// another tool or carries another identity.
+var ErrForeignInventory = errors.New("inventory is managed by another tool")
+
+// ConflictError reports that server-side apply refused to take fields owned by other
+// field managers. Apply with [ApplyOptions.Force] to take them.
+type ConflictError struct {
+	ID object.ID
+	// Managers are the other field managers, sorted and without repeats.
+	Managers []string
+	// Fields are the conflicting field paths as the API server names them
+	// (".spec.replicas").
+	Fields []string
+	// Err is the API server's error.
+	Err error
+}
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("apply %s: conflict with field manager(s) %s on %s", e.ID,
+		strings.Join(e.Managers, ", "), strings.Join(e.Fields, ", "))
+}
+
+func (e *ConflictError) Unwrap() error { return e.Err }
+
+// ImmutableError reports that an apply would change a field the API server does not
+// let change after creation (a Job's template, a Service's clusterIP, a Deployment's
+// selector). Apply with [ApplyOptions.Recreate], or annotate the object with
+// `gitopskit.io/recreate: enabled`, to delete and recreate it instead.
+type ImmutableError struct {
+	ID object.ID
+	// Fields are the immutable field paths the API server named ("spec.template").
+	Fields []string
+	// Err is the API server's error.
+	Err error
+}
+
+func (e *ImmutableError) Error() string {
+	return fmt.Sprintf("apply %s: immutable field(s) %s changed; recreate the object to apply it", e.ID,
+		strings.Join(e.Fields, ", "))
+}
+
+func (e *ImmutableError) Unwrap() error { return e.Err }
+
+// CycleError reports a dependency cycle among the objects of a set.
+type CycleError struct {
+	// Cycle lists the objects of the cycle, starting and ending with the same one.
+	Cycle []object.ID
+}
+
+func (e *CycleError) Error() string {
+	parts := make([]string, len(e.Cycle))
+	for i, id := range e.Cycle {
+		parts[i] = id.String()
+	}
+	return "dependency cycle: " + strings.Join(parts, " -> ")
+}
+
+// DependencyError reports a dependency on an object that is not in the set.
+type DependencyError struct {
+	ID        object.ID
+	DependsOn object.ID
+}
+
+func (e *DependencyError) Error() string {
+	return fmt.Sprintf("%s depends on %s, which is not in the set", e.ID, e.DependsOn)
+}
+
+// OwnershipError reports an object of the set that is already a member of another
+// inventory (its membership label names another one). Apply with
+// [ApplyOptions.Adopt] to take it over.
+type OwnershipError struct {
+	ID object.ID
+	// Label is the membership label, Owner the value it has on the live object.
+	Label, Owner string
+}
+
+func (e *OwnershipError) Error() string {
+	return fmt.Sprintf("apply %s: it belongs to another inventory (%s=%s)", e.ID, e.Label, e.Owner)
+}

@@ -1,0 +1,129 @@
+package apply
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gitopskit/gitopskit/object"
+	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/restmapper"
+)
+
+// DefaultFieldManager is the field manager name used when [Options.FieldManager] is
+// empty.
+const DefaultFieldManager = "gitopskit"
+
+// DefaultConcurrency is the number of concurrent requests when
+// [Options.Concurrency] is zero.
+const DefaultConcurrency = 16
+
+// DefaultCSAManagers are the field managers of client-side apply whose fields are
+// migrated to the server-side apply field manager, as kubectl does.
+var DefaultCSAManagers = []string{"kubectl-client-side-apply", "kubectl", "before-first-apply"}
+
+// WaveGate is called between batches with the objects of the batch just applied; an
+// error stops the apply before the next batch. The health package provides one that
+// waits until the objects are healthy.
+type WaveGate func(ctx context.Context, ids []object.ID) error
+
+// Options configure a [Manager].
+type Options struct {
+	// FieldManager names the owner of the applied fields (DefaultFieldManager).
+	FieldManager string
+	// Concurrency bounds the requests in flight (DefaultConcurrency).
+	Concurrency int
+	// CSAManagers are the client-side apply managers whose fields are migrated to
+	// FieldManager on first server-side apply (DefaultCSAManagers). Set an empty,
+	// non-nil slice to migrate nothing.
+	CSAManagers []string
+	// Logger receives debug logs; the zero value discards them.
+	Logger logr.Logger
+}
+
+// Manager applies sets of objects to one cluster with server-side apply. It is safe
+// for concurrent use, but two applies of the same inventory at once race like two
+// kubectl runs would: callers serialise them.
+type Manager struct {
+	client dynamic.Interface
+	mapper meta.RESTMapper
+	opts   Options
+}
+
+// New returns a Manager for the cluster of cfg, with a RESTMapper that discovers
+// kinds lazily and is reset after the apply of CustomResourceDefinitions.
+func New(cfg *rest.Config, opts Options) (*Manager, error) {
+	client, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("dynamic client: %w", err)
+	}
+	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("discovery client: %w", err)
+	}
+	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
+	return NewForClients(client, mapper, opts)
+}
+
+// NewForClients returns a Manager that uses client and mapper. When mapper has a
+// Reset method (like restmapper.DeferredDiscoveryRESTMapper), it is called after
+// CustomResourceDefinitions become Established.
+func NewForClients(client dynamic.Interface, mapper meta.RESTMapper, opts Options) (*Manager, error) {
+	if client == nil || mapper == nil {
+		return nil, errors.New("apply: client and mapper must not be nil")
+	}
+	if opts.FieldManager == "" {
+		opts.FieldManager = DefaultFieldManager
+	}
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = DefaultConcurrency
+	}
+	if opts.CSAManagers == nil {
+		opts.CSAManagers = DefaultCSAManagers
+	}
+	return &Manager{client: client, mapper: mapper, opts: opts}, nil
+}
+
+// FieldManager returns the field manager name the Manager applies with.
+func (m *Manager) FieldManager() string { return m.opts.FieldManager }
+
+// ApplyOptions configure one [Manager.Apply].
+type ApplyOptions struct {
+	// Force takes fields owned by other field managers instead of failing with a
+	// [*ConflictError].
+	Force bool
+	// DryRun sends every write as a server-side dry run: nothing is written, the
+	// inventory is not updated, and pruning only reports what it would delete.
+	DryRun bool
+	// Recreate deletes and recreates objects whose immutable fields changed, for
+	// every object (per object: the `gitopskit.io/recreate: enabled` annotation).
+	Recreate bool
+	// Adopt applies objects that are members of another inventory, taking them over.
+	// Without it they fail with an [*OwnershipError].
+	Adopt bool
+	// Inventory records the members of the set. Nil means no inventory and no pruning.
+	Inventory Inventory
+	// Prune deletes members of Inventory that left the set, after every object was
+	// applied without error.
+	Prune bool
+	// AllowEmpty allows an empty set with an inventory (which prunes all its members).
+	AllowEmpty bool
+	// PropagationPolicy of prune deletes (Background when empty).
+	PropagationPolicy metav1.DeletionPropagation
+	// PruneWait, when positive, waits up to this long for pruned objects to be gone.
+	PruneWait time.Duration
+	// CRDTimeout bounds the wait for CustomResourceDefinitions to be Established
+	// (one minute when zero).
+	CRDTimeout time.Duration
+	// WaveGate, when set, is called between batches.
+	WaveGate WaveGate
+	// OnEvent, when set, receives each event as it happens, from one goroutine at a time.
+	OnEvent func(Event)
+}

@@ -1,0 +1,250 @@
+package apply
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/gitopskit/gitopskit/object"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+// run is the state of one Apply.
+type run struct {
+	m      *Manager
+	opts   ApplyOptions
+	live   *liveCache
+	mu     sync.Mutex
+	result Result
+	// crdKinds are the group/kinds that CRDs of the set define.
+	crdKinds map[[2]string]bool
+	desired  object.Set
+}
+
+func (r *run) emit(ev Event) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.result.Events = append(r.result.Events, ev)
+	if r.opts.OnEvent != nil {
+		r.opts.OnEvent(ev)
+	}
+}
+
+// Apply applies objs in order (see [Order]) with server-side apply and, with an
+// inventory, records them and prunes the members that left the set.
+//
+// Objects of a batch are applied concurrently; after a batch with
+// CustomResourceDefinitions, Apply waits until they are Established and resets the
+// RESTMapper. When an object fails, the rest of its batch completes, later batches
+// are skipped, nothing is pruned, and the error (joined over all failures, with
+// typed errors such as [*ConflictError] and [*ImmutableError] inside) is returned
+// together with the result so far. objs are not modified.
+func (m *Manager) Apply(ctx context.Context, objs []*unstructured.Unstructured, opts ApplyOptions) (*Result, error) {
+	r := &run{m: m, opts: opts, live: newLiveCache(), crdKinds: map[[2]string]bool{}}
+	items, err := newItems(objs)
+	if err != nil {
+		return &r.result, err
+	}
+	batches, err := order(items)
+	if err != nil {
+		return &r.result, err
+	}
+	inv := opts.Inventory
+	if inv != nil && len(items) == 0 && !opts.AllowEmpty {
+		return &r.result, ErrEmptySet
+	}
+	desired := object.NewSet()
+	r.desired = desired
+	for _, it := range items {
+		desired.Add(it.id)
+		if it.stage == StageCRDs {
+			group, _, _ := unstructured.NestedString(it.obj.Object, "spec", "group")
+			kind, _, _ := unstructured.NestedString(it.obj.Object, "spec", "names", "kind")
+			r.crdKinds[[2]string{group, kind}] = true
+		}
+	}
+	var previous []object.ID
+	tracked := true
+	if inv != nil {
+		if previous, err = inv.Load(ctx); err != nil {
+			return &r.result, fmt.Errorf("load inventory: %w", err)
+		}
+		if !opts.DryRun {
+			tracked, err = r.storeSuperset(ctx, previous, desired, false)
+			if err != nil {
+				return &r.result, err
+			}
+		}
+	}
+	for i, batch := range batches {
+		if !tracked && batch[0].stage > StageNamespaces {
+			if _, err := r.storeSuperset(ctx, previous, desired, true); err != nil {
+				return &r.result, err
+			}
+			tracked = true
+		}
+		if err := r.applyBatch(ctx, batch); err != nil {
+			for _, rest := range batches[i+1:] {
+				for _, it := range rest {
+					r.emit(Event{ID: it.id, Action: Skipped, Stage: it.stage, Wave: it.dir.Wave, DryRun: opts.DryRun,
+						Reason: "not applied: an earlier object failed"})
+				}
+			}
+			return &r.result, err
+		}
+		if err := r.settleCRDs(ctx, batch); err != nil {
+			return &r.result, err
+		}
+		if opts.WaveGate != nil && !opts.DryRun && i < len(batches)-1 {
+			ids := make([]object.ID, len(batch))
+			for j, it := range batch {
+				ids[j] = it.id
+			}
+			if err := opts.WaveGate(ctx, ids); err != nil {
+				return &r.result, fmt.Errorf("wave gate after %s wave %d: %w", batch[0].stage, batch[0].dir.Wave, err)
+			}
+		}
+	}
+	if inv == nil {
+		return &r.result, nil
+	}
+	members := object.NewSet(desired.Sorted()...)
+	if opts.Prune {
+		kept, err := r.prune(ctx, previous, desired)
+		if err != nil {
+			return &r.result, err
+		}
+		members.Add(kept...)
+	} else {
+		members.Add(previous...)
+	}
+	if !opts.DryRun {
+		if err := inv.Store(ctx, members.Sorted()); err != nil {
+			return &r.result, fmt.Errorf("store inventory: %w", err)
+		}
+	}
+	return &r.result, nil
+}
+
+// storeSuperset records previous and desired members before anything is written, so
+// an interrupted apply leaves no object the inventory does not know. When the
+// inventory's namespace is created by this set, the first try fails with NotFound:
+// with retry false that is reported as not yet tracked, to be retried after the
+// namespaces are applied.
+func (r *run) storeSuperset(ctx context.Context, previous []object.ID, desired object.Set, retry bool) (bool, error) {
+	all := object.NewSet(previous...)
+	for id := range desired {
+		all.Add(id)
+	}
+	err := r.opts.Inventory.Store(ctx, all.Sorted())
+	if err != nil && !retry && apierrors.IsNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("store inventory: %w", err)
+	}
+	return true, nil
+}
+
+// applyBatch applies the items of one batch concurrently and returns the joined
+// errors of those that failed.
+func (r *run) applyBatch(ctx context.Context, batch []item) error {
+	tasks := make([]*task, 0, len(batch))
+	var errs []error
+	for _, it := range batch {
+		t, err := r.newTask(it)
+		if err != nil {
+			if r.opts.DryRun && r.crdKinds[[2]string{it.id.Group, it.id.Kind}] {
+				r.emit(Event{ID: it.id, Action: Skipped, Stage: it.stage, Wave: it.dir.Wave, DryRun: true,
+					Reason: "its CustomResourceDefinition is not established yet (dry run)"})
+				continue
+			}
+			r.emit(Event{ID: it.id, Action: Failed, Stage: it.stage, Wave: it.dir.Wave, DryRun: r.opts.DryRun, Err: err, Reason: err.Error()})
+			errs = append(errs, err)
+			continue
+		}
+		tasks = append(tasks, t)
+	}
+	keys := make([]listKey, len(tasks))
+	for i, t := range tasks {
+		keys[i] = t.listKey()
+	}
+	missing := r.live.missing(keys)
+	parallel(ctx, r.m.opts.Concurrency, len(missing), func(i int) {
+		if err := r.live.load(ctx, r.m.client, missing[i]); err != nil {
+			r.m.opts.Logger.V(1).Info("list failed; applying without comparing", "resource", missing[i].gvr, "namespace", missing[i].namespace, "error", err)
+		}
+	})
+	var mu sync.Mutex
+	parallel(ctx, r.m.opts.Concurrency, len(tasks), func(i int) {
+		ev := r.applyObject(ctx, tasks[i])
+		if ev.Action == Failed && r.opts.DryRun && r.dryRunNamespacePending(tasks[i], ev.Err) {
+			ev.Action, ev.Err, ev.Reason = Skipped, nil, "its namespace is created by this set (dry run)"
+		}
+		r.emit(ev)
+		if ev.Err != nil {
+			mu.Lock()
+			errs = append(errs, ev.Err)
+			mu.Unlock()
+		}
+	})
+	if err := ctx.Err(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// dryRunNamespacePending reports whether a dry run failed only because the object's
+// namespace, part of the set, does not exist yet.
+func (r *run) dryRunNamespacePending(t *task, err error) bool {
+	ns := t.desired.GetNamespace()
+	return ns != "" && apierrors.IsNotFound(err) && r.desired.Has(object.ID{Kind: "Namespace", Name: ns})
+}
+
+// newTask maps an item to its resource and copies it with the inventory's labels.
+func (r *run) newTask(it item) (*task, error) {
+	gvk := it.obj.GroupVersionKind()
+	mapping, err := r.m.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	if err != nil {
+		return nil, fmt.Errorf("apply %s: %w", it.id, err)
+	}
+	desired := it.obj.DeepCopy()
+	if mapping.Scope.Name() != meta.RESTScopeNameNamespace {
+		desired.SetNamespace("")
+	} else if desired.GetNamespace() == "" {
+		return nil, fmt.Errorf("apply %s: namespaced kind without a namespace", it.id)
+	}
+	if r.opts.Inventory != nil {
+		labels := desired.GetLabels()
+		if labels == nil {
+			labels = map[string]string{}
+		}
+		for k, v := range r.opts.Inventory.Labels() {
+			labels[k] = v
+		}
+		desired.SetLabels(labels)
+	}
+	return &task{item: it, desired: desired, mapping: mapping}, nil
+}
+
+// parallel calls f(0..n-1) with at most limit calls at once and returns when all
+// are done; it stops starting calls once ctx is done.
+func parallel(ctx context.Context, limit, n int, f func(i int)) {
+	sem := make(chan struct{}, limit)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		if ctx.Err() != nil {
+			break
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			f(i)
+		}()
+	}
+	wg.Wait()
+}

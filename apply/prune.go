@@ -1,0 +1,139 @@
+package apply
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/gitopskit/gitopskit/object"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/dynamic"
+)
+
+// prune deletes the previous members that left the desired set, stage by stage in
+// reverse apply order, and returns those that must stay in the inventory because
+// their delete failed. It deletes only live objects that carry all of the
+// inventory's labels, keeps those annotated to be kept, and deletes with the UID
+// seen, so an object recreated meanwhile by someone else is not touched.
+func (r *run) prune(ctx context.Context, previous []object.ID, desired object.Set) ([]object.ID, error) {
+	labels := r.opts.Inventory.Labels()
+	if len(labels) == 0 {
+		return previous, errors.New("prune: the inventory has no membership labels; refusing to delete")
+	}
+	var gone []object.ID
+	for _, id := range previous {
+		if !desired.Has(id) {
+			gone = append(gone, id)
+		}
+	}
+	slices.SortFunc(gone, func(a, b object.ID) int {
+		return cmp.Or(cmp.Compare(StageOf(b), StageOf(a)), object.Compare(a, b))
+	})
+	var (
+		mu   sync.Mutex
+		kept []object.ID
+		errs []error
+	)
+	for len(gone) > 0 {
+		stage := StageOf(gone[0])
+		n := 1
+		for n < len(gone) && StageOf(gone[n]) == stage {
+			n++
+		}
+		batch := gone[:n]
+		gone = gone[n:]
+		parallel(ctx, r.m.opts.Concurrency, len(batch), func(i int) {
+			ev := r.pruneObject(ctx, batch[i], labels)
+			r.emit(ev)
+			if ev.Err != nil {
+				mu.Lock()
+				kept = append(kept, batch[i])
+				errs = append(errs, ev.Err)
+				mu.Unlock()
+			}
+		})
+		if err := ctx.Err(); err != nil {
+			return append(kept, gone...), err
+		}
+		if len(errs) > 0 {
+			// Keep the reverse order: later stages go only when earlier ones are gone.
+			return append(kept, gone...), errors.Join(errs...)
+		}
+	}
+	return kept, nil
+}
+
+// pruneObject deletes one object if it is ours and not kept.
+func (r *run) pruneObject(ctx context.Context, id object.ID, labels map[string]string) Event {
+	ev := Event{ID: id, Stage: StageOf(id), DryRun: r.opts.DryRun}
+	fail := func(err error) Event {
+		ev.Action, ev.Err, ev.Reason = Failed, fmt.Errorf("prune %s: %w", id, err), err.Error()
+		return ev
+	}
+	mapping, err := r.m.mapper.RESTMapping(id.GroupKind())
+	if meta.IsNoMatchError(err) {
+		ev.Action, ev.Reason = Skipped, "its kind no longer exists"
+		return ev
+	}
+	if err != nil {
+		return fail(err)
+	}
+	var res dynamic.ResourceInterface = r.m.client.Resource(mapping.Resource)
+	if mapping.Scope.Name() == meta.RESTScopeNameNamespace {
+		res = r.m.client.Resource(mapping.Resource).Namespace(id.Namespace)
+	}
+	live, err := res.Get(ctx, id.Name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		ev.Action, ev.Reason = Skipped, "already gone"
+		return ev
+	}
+	if err != nil {
+		return fail(err)
+	}
+	if reason := keep(live, labels); reason != "" {
+		ev.Action, ev.Reason = Skipped, reason
+		return ev
+	}
+	policy := r.opts.PropagationPolicy
+	if policy == "" {
+		policy = metav1.DeletePropagationBackground
+	}
+	uid := live.GetUID()
+	opts := metav1.DeleteOptions{PropagationPolicy: &policy, Preconditions: &metav1.Preconditions{UID: &uid}}
+	if r.opts.DryRun {
+		opts.DryRun = []string{metav1.DryRunAll}
+	}
+	if err := res.Delete(ctx, id.Name, opts); err != nil && !apierrors.IsNotFound(err) {
+		return fail(err)
+	}
+	if r.opts.PruneWait > 0 && !r.opts.DryRun {
+		if err := waitGone(ctx, res, id.Name, r.opts.PruneWait); err != nil {
+			return fail(fmt.Errorf("wait for deletion: %w", err))
+		}
+	}
+	ev.Action = Pruned
+	return ev
+}
+
+// keep returns why live must not be pruned, or "".
+func keep(live *unstructured.Unstructured, labels map[string]string) string {
+	have := live.GetLabels()
+	for k, v := range labels {
+		if have[k] != v {
+			return fmt.Sprintf("not pruned: %v (label %s=%q, want %q)", ErrNotMember, k, have[k], v)
+		}
+	}
+	ann := live.GetAnnotations()
+	for _, k := range []string{PruneAnnotation, FluxPruneAnnotation} {
+		if ann[k] == "disabled" {
+			return "not pruned: annotation " + k + "=disabled"
+		}
+	}
+	return ""
+}

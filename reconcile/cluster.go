@@ -155,12 +155,37 @@ func (c *Cluster) Mapper() meta.RESTMapper { return c.mapper }
 // Diff implements [Differ]. It sets the inventory's membership labels on desired,
 // as the apply will, so that they are not seen as removals.
 func (c *Cluster) Diff(ctx context.Context, desired []*unstructured.Unstructured) (*Plan, error) {
+	ids := make([]object.ID, len(desired))
+	for i, u := range desired {
+		ids[i] = object.IDOf(u)
+	}
+	// The inventory and the desired objects' live copies are read at once; members
+	// that left the set (none in a steady state) are read after.
 	var members []object.ID
-	if c.inventory != nil {
-		var err error
-		if members, err = c.inventory.Load(ctx); err != nil {
-			return nil, fmt.Errorf("load inventory: %w", err)
+	var loadErr error
+	loaded := make(chan struct{})
+	go func() {
+		defer close(loaded)
+		if c.inventory != nil {
+			members, loadErr = c.inventory.Load(ctx)
 		}
+	}()
+	live, err := readLive(ctx, c.client, c.mapper, ids, c.opts.Concurrency)
+	<-loaded
+	if loadErr != nil {
+		return nil, fmt.Errorf("load inventory: %w", loadErr)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if gone := object.NewSet(members...).Difference(object.NewSet(ids...)); len(gone) > 0 {
+		more, err := readLive(ctx, c.client, c.mapper, gone, c.opts.Concurrency)
+		if err != nil {
+			return nil, err
+		}
+		maps.Copy(live, more)
+	}
+	if c.inventory != nil {
 		labels := c.inventory.Labels()
 		for _, u := range desired {
 			l := u.GetLabels()
@@ -170,14 +195,6 @@ func (c *Cluster) Diff(ctx context.Context, desired []*unstructured.Unstructured
 			maps.Copy(l, labels)
 			u.SetLabels(l)
 		}
-	}
-	ids := slices.Clone(members)
-	for _, u := range desired {
-		ids = append(ids, object.IDOf(u))
-	}
-	live, err := readLive(ctx, c.client, c.mapper, ids, c.opts.Concurrency)
-	if err != nil {
-		return nil, err
 	}
 	dp, err := c.differ.Plan(ctx, diff.Input{Desired: desired, Live: slices.Collect(maps.Values(live)), Inventory: members, Workers: c.opts.Concurrency})
 	if dp == nil {

@@ -14,6 +14,7 @@ import (
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
 
@@ -110,7 +111,11 @@ func NewCluster(cfg *rest.Config, opts ClusterOptions) (*Cluster, error) {
 	}
 	c := &Cluster{client: client, mapper: mapper, differ: differ, manager: manager, opts: opts}
 	if opts.Inventory != (object.ID{}) {
-		inv, err := manager.ApplySet(opts.Inventory, apply.ApplySetOptions{})
+		meta, err := metadata.NewForConfig(cfg)
+		if err != nil {
+			return nil, fmt.Errorf("metadata client: %w", err)
+		}
+		inv, err := manager.ApplySet(opts.Inventory, apply.ApplySetOptions{Metadata: meta})
 		if err != nil {
 			return nil, err
 		}

@@ -6,11 +6,15 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"testing"
+	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 	"sigs.k8s.io/yaml"
 
 	"github.com/gitopskit/gitopskit/health"
+	"github.com/gitopskit/gitopskit/object"
 )
 
 // Mixed returns n objects cycling through the statuses the health package's cluster
@@ -112,4 +116,60 @@ func CELRules() []health.CELRule {
 		has(object.metadata.annotations) && "example.com/skip" in object.metadata.annotations
 			? {"code": "Healthy", "message": "skipped"} : {}`},
 	}
+}
+
+// Assessor is one tool's health assessment, named for the benchmark's metrics.
+type Assessor struct {
+	Name   string
+	Assess func(*unstructured.Unstructured) error
+}
+
+// Assessors returns the assessors every health benchmark runs: "gitopskit"
+// ([health.Assess]), "gitopskit+CEL" (an [health.Assessor] with [CELRules]) and
+// "kstatus" (sigs.k8s.io/cli-utils's status.Compute).
+func Assessors() ([]Assessor, error) {
+	withCEL, err := health.NewAssessor(health.Options{CELRules: CELRules()})
+	if err != nil {
+		return nil, err
+	}
+	return []Assessor{
+		{Name: "gitopskit", Assess: func(o *unstructured.Unstructured) error { health.Assess(o); return nil }},
+		{Name: "gitopskit+CEL", Assess: func(o *unstructured.Unstructured) error { withCEL.Assess(o); return nil }},
+		{Name: "kstatus", Assess: func(o *unstructured.Unstructured) error { _, err := status.Compute(o); return err }},
+	}, nil
+}
+
+// BenchAssess runs every assessor over the same 10,000 [Mixed] objects in each
+// iteration of b, reports each one's time per 10,000 as "<name>-µs/10k" and returns
+// the total time of each by name, for the caller's ratios.
+func BenchAssess(b *testing.B, assessors []Assessor) map[string]time.Duration {
+	objs, err := Mixed(10_000)
+	if err != nil {
+		b.Fatal(err)
+	}
+	totals := map[string]time.Duration{}
+	for b.Loop() {
+		if err := timeAll(objs, assessors, totals); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, a := range assessors {
+		b.ReportMetric(float64(totals[a.Name].Microseconds())/float64(b.N), a.Name+"-µs/10k")
+	}
+	return totals
+}
+
+// timeAll runs each assessor over all of objs in turn and adds the time it took to
+// totals[its name]. It stops at the first error.
+func timeAll(objs []*unstructured.Unstructured, assessors []Assessor, totals map[string]time.Duration) error {
+	for _, a := range assessors {
+		start := time.Now()
+		for _, o := range objs {
+			if err := a.Assess(o); err != nil {
+				return fmt.Errorf("%s: %s: %w", a.Name, object.IDOf(o), err)
+			}
+		}
+		totals[a.Name] += time.Since(start)
+	}
+	return nil
 }

@@ -17,4 +17,5 @@ tools:
 
 bench:
 	GITOPSKIT_CONTROLPLANE_DIR=$$(hack/controlplane/build.sh) PATH=$$(hack/tools.sh):$$PATH \
-		sh -c 'cd bench && go test -run XXX -bench . -benchtime 3x ./...'
+		sh -c 'cd bench && go test -run XXX -bench . -benchtime 3x ./... && \
+			cd gitopsengine && GOTOOLCHAIN=auto go test -run XXX -bench . -benchtime 3x ./...'

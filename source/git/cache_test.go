@@ -50,11 +50,15 @@ func TestFetchIncrementalForcePushAndDeletedTag(t *testing.T) {
 		t.Errorf("LatestRevision made %d requests, want 1", n)
 	}
 
-	// A new commit arrives incrementally.
+	// A new commit arrives incrementally, in one advertisement and one pack request.
 	c4 := f.repo.Commit("four", map[string]string{"app.yaml": "v: 4\n"})
 	f.repo.Publish()
+	before = srv.Requests.Load()
 	if a = mustFetchRepo(t, main); a.Revision != "main@sha1:"+c4 || readFile(t, a, "app.yaml") != "v: 4\n" || readFile(t, a, "README.md") != "docs" {
 		t.Fatalf("after a new commit: %s", a.Revision)
+	}
+	if n := srv.Requests.Load() - before; n != 2 {
+		t.Errorf("incremental fetch made %d requests, want 2 (advertisement, pack)", n)
 	}
 	// The digest computed from the tree equals the one computed from the files.
 	if d, err := source.Digest(ctx, a.FS); err != nil || d != a.Digest {

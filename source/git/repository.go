@@ -17,7 +17,6 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/go-git/go-git/v5/storage/filesystem"
-	"github.com/go-git/go-git/v5/storage/memory"
 
 	"github.com/gitopskit/gitopskit/source"
 )
@@ -149,16 +148,12 @@ func (r *Repository) openStorage() (*filesystem.Storage, error) {
 
 // listRefs runs one ls-remote.
 func (r *Repository) listRefs(ctx context.Context) (remoteRefs, error) {
-	rem := gogit.NewRemote(memory.NewStorage(), &config.RemoteConfig{Name: "origin", URLs: []string{r.remote.url}})
-	refs, err := rem.ListContext(ctx, &gogit.ListOptions{
-		Auth:          r.remote.auth,
-		CABundle:      r.remote.caBundle,
-		PeelingOption: gogit.AppendPeeled,
-	})
+	s, err := r.openSession(ctx)
 	if err != nil {
 		return remoteRefs{}, err
 	}
-	return indexRefs(refs), nil
+	defer s.Close()
+	return s.refs()
 }
 
 func (r *Repository) resolveRemote(ctx context.Context) (target, error) {
@@ -179,7 +174,18 @@ func (r *Repository) update(ctx context.Context, st *filesystem.Storage) (plumbi
 		}
 		return h, r.opts.Ref.Branch, r.fetchCommit(ctx, st, h)
 	}
-	t, err := r.resolveRemote(ctx)
+	// One session: the advertisement resolves the Ref and, when the commit is
+	// missing, the pack request follows on it (see session).
+	s, err := r.openSession(ctx)
+	if err != nil {
+		return plumbing.ZeroHash, "", err
+	}
+	defer s.Close()
+	refs, err := s.refs()
+	if err != nil {
+		return plumbing.ZeroHash, "", err
+	}
+	t, err := refs.resolve(r.opts.Ref)
 	if err != nil {
 		return plumbing.ZeroHash, "", err
 	}
@@ -187,18 +193,23 @@ func (r *Repository) update(ctx context.Context, st *filesystem.Storage) (plumbi
 		r.opts.Log.V(1).Info("commit already cached", "ref", t.refName.String(), "commit", t.hash.String())
 		return t.hash, t.display, nil
 	}
-	spec := config.RefSpec("+" + t.refName.String() + ":" + t.refName.String())
-	if err := r.fetchSpecs(ctx, st, r.depth0(), spec); err != nil {
+	r.opts.Log.V(1).Info("fetching", "url", r.remote.url, "ref", t.refName.String(), "object", t.object.String(), "depth", r.depth0())
+	if err := s.fetch(ctx, st, t.object, r.depth0()); err != nil {
 		return plumbing.ZeroHash, "", err
 	}
-	r.opts.Log.V(1).Info("fetched", "ref", t.refName.String())
-	// The remote may have moved since the listing; what was fetched wins.
-	ref, err := st.Reference(t.refName)
+	h, err := peel(st, t.object)
 	if err != nil {
-		return plumbing.ZeroHash, "", fmt.Errorf("%s after fetch: %w", t.refName, err)
+		return plumbing.ZeroHash, "", err
 	}
-	h, err := peel(st, ref.Hash())
-	return h, t.display, err
+	if !hasCommit(st, h) {
+		return plumbing.ZeroHash, "", fmt.Errorf("%s: commit %s missing after fetch", t.refName, h)
+	}
+	// The local reference is what the next fetch offers as a have.
+	if err := st.SetReference(plumbing.NewHashReference(t.refName, t.object)); err != nil {
+		return plumbing.ZeroHash, "", err
+	}
+	r.opts.Log.V(1).Info("fetched", "ref", t.refName.String(), "commit", h.String())
+	return h, t.display, nil
 }
 
 func (r *Repository) depth0() int {

@@ -359,18 +359,6 @@ func (d *dirSink) write(c *checkout, p string, e object.TreeEntry, unchanged boo
 }
 
 func (c *checkout) blobText(h plumbing.Hash) (string, error) {
-	blob, err := object.GetBlob(c.st, h)
-	if err != nil {
-		return "", err
-	}
-	if blob.Size > 1<<20 {
-		return "", errors.New("ignore file larger than 1 MiB")
-	}
-	rd, err := blob.Reader()
-	if err != nil {
-		return "", err
-	}
-	defer rd.Close()
-	b, err := io.ReadAll(rd)
+	b, err := readBlob(c.st, h, 1<<20, "ignore file")
 	return string(b), err
 }

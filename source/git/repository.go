@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/go-git/go-billy/v5/osfs"
 	gogit "github.com/go-git/go-git/v5"
@@ -30,6 +31,9 @@ type Repository struct {
 	remote *remote
 	dir    string // this URL's directory in the cache
 	depth  int    // submodule nesting
+
+	mu   sync.Mutex
+	last *lazyCheckout // CheckoutLazy's most recent artifact
 }
 
 var _ source.Source = (*Repository)(nil)
@@ -73,9 +77,14 @@ func (r *Repository) LatestRevision(ctx context.Context) (string, error) {
 
 // Fetch brings the cache up to date with the reference (a shallow clone the first
 // time, an incremental fetch after), verifies the commit's signature when asked,
-// and checks the commit out as an artifact under the cache directory. Artifacts are
-// shared between Repositories with equal URL, commit and checkout options, and are
-// deleted once Options.KeepArtifacts newer ones exist.
+// and presents the commit as an artifact. With [CheckoutDirectory] it is a
+// directory under the cache, shared between Repositories with equal URL, commit and
+// checkout options and deleted once Options.KeepArtifacts newer ones exist; with
+// [CheckoutLazy] its FS reads the object cache and nothing is written or pruned.
+//
+// The remote is contacted once for the reference advertisement and, when the
+// commit is not cached yet, once more for the pack (over smart HTTP: one GET and
+// one POST).
 func (r *Repository) Fetch(ctx context.Context) (*source.Artifact, error) {
 	ctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
 	defer cancel()
@@ -108,6 +117,9 @@ func (r *Repository) fetch(ctx context.Context) (*source.Artifact, error) {
 		if err := r.opts.Verify.verify(commit); err != nil {
 			return nil, err
 		}
+	}
+	if r.opts.Checkout == CheckoutLazy {
+		return r.lazyArtifact(ctx, st, commit, revision(display, hash))
 	}
 	return r.artifact(ctx, st, commit, revision(display, hash))
 }

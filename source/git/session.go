@@ -11,6 +11,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp"
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp/capability"
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp/sideband"
+	"github.com/go-git/go-git/v5/plumbing/storer"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/go-git/go-git/v5/plumbing/transport/client"
 	"github.com/go-git/go-git/v5/storage/filesystem"
@@ -89,6 +90,17 @@ func (s *session) fetch(ctx context.Context, st *filesystem.Storage, want plumbi
 	if req.Haves, err = haves(st); err != nil {
 		return err
 	}
+	// Against a shallow history, a pack that is not thin holds every tree of the
+	// new commit: the server can leave out what the client has only by sending
+	// deltas against it (git fetch asks for thin packs too). go-git drops
+	// thin-pack from the advertisement because its pack writer cannot store such
+	// a pack; its parser can (see stagedObjects).
+	thin := len(req.Haves) > 0
+	if thin {
+		if err := req.Capabilities.Set(capability.ThinPack); err != nil {
+			return err
+		}
+	}
 	resp, err := s.s.UploadPack(ctx, req)
 	if errors.Is(err, transport.ErrEmptyUploadPackRequest) {
 		return nil
@@ -113,8 +125,66 @@ func (s *session) fetch(ctx context.Context, st *filesystem.Storage, want plumbi
 	case req.Capabilities.Supports(capability.Sideband):
 		body = sideband.NewDemuxer(sideband.Sideband, resp)
 	}
-	if err := packfile.UpdateObjectStorage(st, body); err != nil {
+	if !thin {
+		// The pack is written aside and renamed into place once complete.
+		if err := packfile.UpdateObjectStorage(st, body); err != nil {
+			return fmt.Errorf("receiving pack: %w", err)
+		}
+		return nil
+	}
+	staged := &stagedObjects{Storer: st, objects: map[plumbing.Hash]plumbing.EncodedObject{}}
+	if err := packfile.UpdateObjectStorage(staged, body); err != nil {
 		return fmt.Errorf("receiving pack: %w", err)
+	}
+	return staged.commit(st)
+}
+
+// stagedObjects receives a thin pack: the parser resolves deltas against objects
+// in the pack and in the cache, and the objects stay in memory until the pack is
+// complete. They are then stored as loose objects, commits last, so that a fetch
+// that dies midway never leaves a commit whose trees are missing (the next fetch
+// would take it as cached). Incremental packs are small; the first, full fetch
+// goes through go-git's pack writer instead.
+type stagedObjects struct {
+	storer.Storer // the cache; hides its pack writer from UpdateObjectStorage
+	objects       map[plumbing.Hash]plumbing.EncodedObject
+	order         []plumbing.Hash
+}
+
+func (s *stagedObjects) SetEncodedObject(o plumbing.EncodedObject) (plumbing.Hash, error) {
+	h := o.Hash()
+	if _, ok := s.objects[h]; !ok {
+		s.objects[h] = o
+		s.order = append(s.order, h)
+	}
+	return h, nil
+}
+
+func (s *stagedObjects) EncodedObject(t plumbing.ObjectType, h plumbing.Hash) (plumbing.EncodedObject, error) {
+	if o, ok := s.objects[h]; ok && (t == plumbing.AnyObject || t == o.Type()) {
+		return o, nil
+	}
+	return s.Storer.EncodedObject(t, h)
+}
+
+func (s *stagedObjects) HasEncodedObject(h plumbing.Hash) error {
+	if _, ok := s.objects[h]; ok {
+		return nil
+	}
+	return s.Storer.HasEncodedObject(h)
+}
+
+func (s *stagedObjects) commit(st storer.EncodedObjectStorer) error {
+	for _, last := range []bool{false, true} {
+		for _, h := range s.order {
+			o := s.objects[h]
+			if isCommit := o.Type() == plumbing.CommitObject || o.Type() == plumbing.TagObject; isCommit != last {
+				continue
+			}
+			if _, err := st.SetEncodedObject(o); err != nil {
+				return fmt.Errorf("storing %s: %w", h, err)
+			}
+		}
 	}
 	return nil
 }

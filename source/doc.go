@@ -1,6 +1,7 @@
 // Package source fetches the files a GitOps tool deploys and describes what it
 // fetched: an [Artifact] is a read-only directory (its path and an [fs.FS] that cannot
-// leave it), a revision string, the commit it came from and a content digest.
+// leave it; a source may offer only the FS), a revision string, the commit it came
+// from and a content digest.
 //
 // A [Source] produces artifacts. [Local] serves a directory already on disk; the
 // subpackage source/git fetches Git repositories (clone, incremental fetch, refs by

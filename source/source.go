@@ -18,10 +18,12 @@ type Source interface {
 	LatestRevision(ctx context.Context) (string, error)
 }
 
-// Artifact is a fetched, read-only directory and what is known about where it came
-// from. Callers must not write into Path.
+// Artifact is a fetched, read-only tree of files and what is known about where it
+// came from. Callers must not write into Path.
 type Artifact struct {
-	// Path is the absolute path of the artifact's root directory.
+	// Path is the absolute path of the artifact's root directory, or empty when
+	// the artifact exists only as FS (a source that serves files from elsewhere,
+	// such as source/git's lazy checkout).
 	Path string
 	// FS reads files under Path; opening a path that leaves the root (through ".."
 	// or a symbolic link) fails.

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-git/go-git/v5/plumbing"
+
 	"github.com/gitopskit/gitopskit/source"
 	"github.com/gitopskit/gitopskit/source/git/gittest"
 )
@@ -50,11 +52,15 @@ func TestFetchIncrementalForcePushAndDeletedTag(t *testing.T) {
 		t.Errorf("LatestRevision made %d requests, want 1", n)
 	}
 
-	// A new commit arrives incrementally.
+	// A new commit arrives incrementally, in one advertisement and one pack request.
 	c4 := f.repo.Commit("four", map[string]string{"app.yaml": "v: 4\n"})
 	f.repo.Publish()
+	before = srv.Requests.Load()
 	if a = mustFetchRepo(t, main); a.Revision != "main@sha1:"+c4 || readFile(t, a, "app.yaml") != "v: 4\n" || readFile(t, a, "README.md") != "docs" {
 		t.Fatalf("after a new commit: %s", a.Revision)
+	}
+	if n := srv.Requests.Load() - before; n != 2 {
+		t.Errorf("incremental fetch made %d requests, want 2 (advertisement, pack)", n)
 	}
 	// The digest computed from the tree equals the one computed from the files.
 	if d, err := source.Digest(ctx, a.FS); err != nil || d != a.Digest {
@@ -137,12 +143,20 @@ func TestFetchServerDiesMidTransfer(t *testing.T) {
 	if a.Revision != "main@sha1:"+f.repo.Git("rev-parse", "HEAD") {
 		t.Fatalf("after recovery: %s", a.Revision)
 	}
-	// And again after an established cache: a dying incremental fetch.
-	c := f.repo.Commit("more", map[string]string{"dir-000/cm-0.yaml": strings.Repeat("y", 50_000)})
+	// And again after an established cache: a dying incremental fetch. The new
+	// file must compress to more than the cut (incremental packs are thin).
+	var big strings.Builder
+	for i := range 10_000 {
+		fmt.Fprintf(&big, "%d\n", i*7919%10007)
+	}
+	c := f.repo.Commit("more", map[string]string{"dir-000/cm-0.yaml": big.String()})
 	f.repo.Publish()
 	srv.FailAfterBytes.Store(1000)
 	if _, err := r.Fetch(context.Background()); err == nil {
 		t.Fatal("incremental fetch through a dying server succeeded")
+	}
+	if st, err := r.openStorage(); err != nil || hasCommit(st, plumbing.NewHash(c)) {
+		t.Fatalf("a dying incremental fetch left its commit in the cache (%v)", err)
 	}
 	srv.FailAfterBytes.Store(0)
 	if a = mustFetchRepo(t, r); a.Revision != "main@sha1:"+c {

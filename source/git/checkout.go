@@ -46,7 +46,7 @@ func (r *Repository) artifact(ctx context.Context, st storer.EncodedObjectStorer
 	budget := r.opts.MaxSize
 	var digest source.Digester
 	prevDir, prevTree := r.previousCheckout(st, root, key)
-	if err := r.materialize(ctx, st, commit, tmp, &budget, &digest, "", prevDir, prevTree); err != nil {
+	if err := r.materialize(ctx, st, commit, &dirSink{dir: tmp, prevDir: prevDir}, &budget, &digest, "", prevTree); err != nil {
 		return nil, err
 	}
 	if err := source.CheckSymlinks(tmp); err != nil {
@@ -149,10 +149,11 @@ func commitMeta(c *object.Commit) *source.Commit {
 	return &source.Commit{Hash: c.Hash.String(), Author: sig(c.Author), Committer: sig(c.Committer), Message: c.Message}
 }
 
-// checkout writes one tree into a directory.
+// checkout walks one tree, applying the ignore rules and the size limit, and hands
+// what it keeps to a sink.
 type checkout struct {
 	st      storer.EncodedObjectStorer
-	dir     string
+	out     sink
 	repoIgn source.Ignore // from .sourceignore files, grown during the walk
 	optIgn  source.Ignore // Options.Ignore
 	budget  *int64
@@ -160,7 +161,17 @@ type checkout struct {
 	links   []gitlink
 	digest  *source.Digester
 	prefix  string // path of this tree in the artifact (submodules)
-	prevDir string // previous checkout to hard-link unchanged files from
+}
+
+// sink stores the entries a checkout keeps: files in a directory ([dirSink]) or
+// an index over the object store ([treeIndex]).
+type sink interface {
+	// mkdir records the directory p (also the place of a submodule).
+	mkdir(p string) error
+	// write records the regular file or symbolic link e at p, calling c.reserve
+	// with its size first, and returns a link's target. unchanged says the
+	// previous checkout holds the same entry at p.
+	write(c *checkout, p string, e object.TreeEntry, unchanged bool) (target string, err error)
 }
 
 type gitlink struct {
@@ -168,14 +179,14 @@ type gitlink struct {
 	hash plumbing.Hash
 }
 
-// materialize writes commit's tree into dir, recording files in digest under
-// prefix. Files equal to those of prevTree are hard-linked from prevDir.
-func (r *Repository) materialize(ctx context.Context, st storer.EncodedObjectStorer, commit *object.Commit, dir string, budget *int64, digest *source.Digester, prefix, prevDir string, prevTree *object.Tree) error {
+// materialize walks commit's tree into out, recording files in digest under
+// prefix. prevTree, when given, is the tree of the previous checkout out knows.
+func (r *Repository) materialize(ctx context.Context, st storer.EncodedObjectStorer, commit *object.Commit, out sink, budget *int64, digest *source.Digester, prefix string, prevTree *object.Tree) error {
 	tree, err := commit.Tree()
 	if err != nil {
 		return fmt.Errorf("commit %s: %w", commit.Hash, err)
 	}
-	c := &checkout{st: st, dir: dir, budget: budget, maxSize: r.opts.MaxSize, digest: digest, prefix: prefix, prevDir: prevDir}
+	c := &checkout{st: st, out: out, budget: budget, maxSize: r.opts.MaxSize, digest: digest, prefix: prefix}
 	if err := c.optIgn.Add("", "Options.Ignore", r.opts.Ignore); err != nil {
 		return err
 	}
@@ -183,13 +194,27 @@ func (r *Repository) materialize(ctx context.Context, st storer.EncodedObjectSto
 		return fmt.Errorf("checkout %s: %w", commit.Hash, err)
 	}
 	if r.opts.Submodules && len(c.links) > 0 {
-		return r.submodules(ctx, tree, c.links, dir, budget, digest, prefix)
+		ds, ok := out.(*dirSink)
+		if !ok {
+			return errors.New("submodules need a directory checkout")
+		}
+		return r.submodules(ctx, tree, c.links, ds.dir, budget, digest, prefix)
 	}
 	return nil
 }
 
 func (c *checkout) ignored(p string, isDir bool) bool {
 	return c.repoIgn.Match(p, isDir) || c.optIgn.Match(p, isDir)
+}
+
+// reserve takes n bytes of the size budget for the file p.
+func (c *checkout) reserve(p string, n int64) error {
+	if c.maxSize > 0 {
+		if *c.budget -= n; *c.budget < 0 {
+			return fmt.Errorf("%s: %w (%d bytes)", p, ErrSizeLimit, c.maxSize)
+		}
+	}
+	return nil
 }
 
 func (c *checkout) tree(ctx context.Context, t, prev *object.Tree, rel string) error {
@@ -219,7 +244,6 @@ func (c *checkout) tree(ctx context.Context, t, prev *object.Tree, rel string) e
 		if !validName(e.Name) {
 			return fmt.Errorf("%s: unsafe path in tree", p)
 		}
-		dst := filepath.Join(c.dir, filepath.FromSlash(p))
 		switch e.Mode {
 		case filemode.Dir:
 			if c.ignored(p, true) {
@@ -229,7 +253,7 @@ func (c *checkout) tree(ctx context.Context, t, prev *object.Tree, rel string) e
 			if err != nil {
 				return fmt.Errorf("%s: %w", p, err)
 			}
-			if err := os.Mkdir(dst, 0o755); err != nil {
+			if err := c.out.mkdir(p); err != nil {
 				return err
 			}
 			var prevSub *object.Tree
@@ -243,18 +267,20 @@ func (c *checkout) tree(ctx context.Context, t, prev *object.Tree, rel string) e
 			if c.ignored(p, false) {
 				continue
 			}
-			linkFrom := ""
-			if hasOld && old.Mode == e.Mode && old.Hash == e.Hash && e.Mode != filemode.Symlink && c.prevDir != "" {
-				linkFrom = filepath.Join(c.prevDir, filepath.FromSlash(p))
-			}
-			if err := c.file(p, dst, e, linkFrom); err != nil {
+			target, err := c.out.write(c, p, e, hasOld && old.Mode == e.Mode && old.Hash == e.Hash)
+			if err != nil {
 				return err
+			}
+			if e.Mode == filemode.Symlink {
+				c.digest.AddSymlink(path.Join(c.prefix, p), target)
+			} else {
+				c.digest.AddFile(path.Join(c.prefix, p), e.Mode == filemode.Executable, e.Hash.String())
 			}
 		case filemode.Submodule:
 			if c.ignored(p, true) {
 				continue
 			}
-			if err := os.Mkdir(dst, 0o755); err != nil {
+			if err := c.out.mkdir(p); err != nil {
 				return err
 			}
 			c.links = append(c.links, gitlink{path: p, hash: e.Hash})
@@ -269,43 +295,50 @@ func validName(n string) bool {
 	return n != "" && n != "." && n != ".." && !strings.ContainsAny(n, "/\x00") && !strings.EqualFold(n, ".git")
 }
 
-// file writes one blob, or hard-links the identical file at linkFrom when given.
-func (c *checkout) file(p, dst string, e object.TreeEntry, linkFrom string) error {
-	if linkFrom != "" {
+// dirSink writes a checkout into a directory.
+type dirSink struct {
+	dir     string
+	prevDir string // previous checkout to hard-link unchanged files from
+}
+
+func (d *dirSink) mkdir(p string) error {
+	return os.Mkdir(filepath.Join(d.dir, filepath.FromSlash(p)), 0o755)
+}
+
+// write writes one blob, or hard-links the identical file of the previous
+// checkout.
+func (d *dirSink) write(c *checkout, p string, e object.TreeEntry, unchanged bool) (string, error) {
+	dst := filepath.Join(d.dir, filepath.FromSlash(p))
+	if unchanged && e.Mode != filemode.Symlink && d.prevDir != "" {
+		linkFrom := filepath.Join(d.prevDir, filepath.FromSlash(p))
 		if fi, err := os.Lstat(linkFrom); err == nil && fi.Mode().IsRegular() {
-			if c.maxSize > 0 {
-				if *c.budget -= fi.Size(); *c.budget < 0 {
-					return fmt.Errorf("%s: %w (%d bytes)", p, ErrSizeLimit, c.maxSize)
-				}
+			if err := c.reserve(p, fi.Size()); err != nil {
+				return "", err
 			}
 			if os.Link(linkFrom, dst) == nil {
-				c.digest.AddFile(path.Join(c.prefix, p), e.Mode == filemode.Executable, e.Hash.String())
-				return nil
+				return "", nil
 			}
 			*c.budget += fi.Size()
 		}
 	}
 	blob, err := object.GetBlob(c.st, e.Hash)
 	if err != nil {
-		return fmt.Errorf("%s: %w", p, err)
+		return "", fmt.Errorf("%s: %w", p, err)
 	}
-	if c.maxSize > 0 {
-		if *c.budget -= blob.Size; *c.budget < 0 {
-			return fmt.Errorf("%s: %w (%d bytes)", p, ErrSizeLimit, c.maxSize)
-		}
+	if err := c.reserve(p, blob.Size); err != nil {
+		return "", err
 	}
 	rd, err := blob.Reader()
 	if err != nil {
-		return fmt.Errorf("%s: %w", p, err)
+		return "", fmt.Errorf("%s: %w", p, err)
 	}
 	defer rd.Close()
 	if e.Mode == filemode.Symlink {
 		target, err := io.ReadAll(rd)
 		if err != nil {
-			return fmt.Errorf("%s: %w", p, err)
+			return "", fmt.Errorf("%s: %w", p, err)
 		}
-		c.digest.AddSymlink(path.Join(c.prefix, p), string(target))
-		return os.Symlink(string(target), dst)
+		return string(target), os.Symlink(string(target), dst)
 	}
 	perm := fs.FileMode(0o644)
 	if e.Mode == filemode.Executable {
@@ -313,32 +346,19 @@ func (c *checkout) file(p, dst string, e object.TreeEntry, linkFrom string) erro
 	}
 	f, err := os.OpenFile(dst, os.O_CREATE|os.O_EXCL|os.O_WRONLY, perm)
 	if err != nil {
-		return err
+		return "", err
 	}
 	_, err = io.Copy(f, rd)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("%s: %w", p, err)
+		return "", fmt.Errorf("%s: %w", p, err)
 	}
-	c.digest.AddFile(path.Join(c.prefix, p), e.Mode == filemode.Executable, e.Hash.String())
-	return nil
+	return "", nil
 }
 
 func (c *checkout) blobText(h plumbing.Hash) (string, error) {
-	blob, err := object.GetBlob(c.st, h)
-	if err != nil {
-		return "", err
-	}
-	if blob.Size > 1<<20 {
-		return "", errors.New("ignore file larger than 1 MiB")
-	}
-	rd, err := blob.Reader()
-	if err != nil {
-		return "", err
-	}
-	defer rd.Close()
-	b, err := io.ReadAll(rd)
+	b, err := readBlob(c.st, h, 1<<20, "ignore file")
 	return string(b), err
 }

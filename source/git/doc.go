@@ -23,6 +23,13 @@
 // symbolic links leaving the checkout, stop at [Options.MaxSize], and include
 // submodules when asked.
 //
+// A checkout is a directory by default. [CheckoutLazy] trades the directory for
+// speed: Artifact.FS then reads files from the object cache when they are opened
+// and Artifact.Path is empty, so a new revision costs what changed rather than one
+// file per path (about 3,000 hard links and, later, 3,000 deletions for a
+// 3,000-file repository). Programs that read artifacts through their FS, like the
+// render package, work with either.
+//
 // With [Options.Verify], a commit must carry a valid OpenPGP or SSH signature
 // (gpg.format=ssh, namespace "git") by a trusted key, else Fetch fails with a
 // [*SignatureError] matching [ErrUnsigned] or [ErrBadSignature].

@@ -96,3 +96,19 @@ func ExampleRedactURL() {
 	fmt.Println(git.RedactURL(`clone "https://bot:ghp_secret@github.com/org/repo.git": denied`))
 	// Output: clone "https://***@github.com/org/repo.git": denied
 }
+
+// A lazy checkout writes no files: the artifact is read through its FS, from the
+// object cache, and has no Path.
+func ExampleCheckoutLazy() {
+	dir, _ := os.MkdirTemp("", "example")
+	defer os.RemoveAll(dir)
+	repo, _ := git.New(git.Options{URL: exampleRepo(dir), CacheDir: filepath.Join(dir, "cache"), Checkout: git.CheckoutLazy})
+	a, err := repo.Fetch(context.Background())
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	b, _ := fs.ReadFile(a.FS, "deploy/app.yaml")
+	fmt.Printf("%q %s", a.Path, b)
+	// Output: "" kind: ConfigMap
+}

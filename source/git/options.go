@@ -124,6 +124,9 @@ type Options struct {
 	// Submodules checks out submodules (recursively) with the same credentials,
 	// which are sent only to submodules on the same host.
 	Submodules bool
+	// Checkout says how Fetch presents the files: a directory (the zero value,
+	// [CheckoutDirectory]) or read on demand from the object cache ([CheckoutLazy]).
+	Checkout Checkout
 	// MaxSize bounds the bytes of a checkout; 0 means 1 GiB, negative means no limit.
 	MaxSize int64
 	// Verify, when set, refuses commits without a valid signature by one of its keys.
@@ -148,6 +151,12 @@ func (o *Options) Validate() error {
 	}
 	if err := o.Ref.validate(); err != nil {
 		return err
+	}
+	if o.Checkout == CheckoutLazy && o.Submodules {
+		return errors.New("git: CheckoutLazy does not support Submodules")
+	}
+	if o.Checkout != CheckoutDirectory && o.Checkout != CheckoutLazy {
+		return fmt.Errorf("git: unknown Checkout %d", o.Checkout)
 	}
 	if o.MaxSize == 0 {
 		o.MaxSize = 1 << 30

@@ -8,12 +8,14 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 )
 
-// target is a resolved reference: the name to fetch, the name revisions show and
-// the commit the remote advertises for it (zero when unknown).
+// target is a resolved reference: the name to fetch, the name revisions show, the
+// commit the remote advertises for it and the object the reference itself names
+// (an annotated tag's object, else the commit).
 type target struct {
 	refName plumbing.ReferenceName
 	display string
 	hash    plumbing.Hash
+	object  plumbing.Hash
 }
 
 func parseConstraint(s string) (*semver.Constraints, error) {
@@ -25,14 +27,15 @@ func parseConstraint(s string) (*semver.Constraints, error) {
 }
 
 // remoteRefs indexes an ls-remote result: names to hashes, with annotated tags
-// peeled to their commit, and the default branch.
+// peeled to their commit, names to the objects they hold, and the default branch.
 type remoteRefs struct {
-	hashes map[plumbing.ReferenceName]plumbing.Hash
-	head   plumbing.ReferenceName
+	hashes  map[plumbing.ReferenceName]plumbing.Hash
+	objects map[plumbing.ReferenceName]plumbing.Hash
+	head    plumbing.ReferenceName
 }
 
 func indexRefs(refs []*plumbing.Reference) remoteRefs {
-	rr := remoteRefs{hashes: map[plumbing.ReferenceName]plumbing.Hash{}}
+	rr := remoteRefs{hashes: map[plumbing.ReferenceName]plumbing.Hash{}, objects: map[plumbing.ReferenceName]plumbing.Hash{}}
 	peeled := map[plumbing.ReferenceName]plumbing.Hash{}
 	for _, r := range refs {
 		name := r.Name().String()
@@ -45,6 +48,7 @@ func indexRefs(refs []*plumbing.Reference) remoteRefs {
 			peeled[plumbing.ReferenceName(strings.TrimSuffix(name, "^{}"))] = r.Hash()
 		default:
 			rr.hashes[r.Name()] = r.Hash()
+			rr.objects[r.Name()] = r.Hash()
 		}
 	}
 	for n, h := range peeled {
@@ -85,7 +89,7 @@ func (rr remoteRefs) resolve(ref Ref) (target, error) {
 		}
 		return target{}, fmt.Errorf("%w: the remote has no %s", ErrInvalidRef, t.refName)
 	}
-	t.hash = h
+	t.hash, t.object = h, rr.objects[t.refName]
 	return t, nil
 }
 

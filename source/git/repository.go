@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/go-git/go-billy/v5/osfs"
 	gogit "github.com/go-git/go-git/v5"
@@ -17,7 +18,6 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/go-git/go-git/v5/storage/filesystem"
-	"github.com/go-git/go-git/v5/storage/memory"
 
 	"github.com/gitopskit/gitopskit/source"
 )
@@ -31,6 +31,9 @@ type Repository struct {
 	remote *remote
 	dir    string // this URL's directory in the cache
 	depth  int    // submodule nesting
+
+	mu   sync.Mutex
+	last *lazyCheckout // CheckoutLazy's most recent artifact
 }
 
 var _ source.Source = (*Repository)(nil)
@@ -74,9 +77,14 @@ func (r *Repository) LatestRevision(ctx context.Context) (string, error) {
 
 // Fetch brings the cache up to date with the reference (a shallow clone the first
 // time, an incremental fetch after), verifies the commit's signature when asked,
-// and checks the commit out as an artifact under the cache directory. Artifacts are
-// shared between Repositories with equal URL, commit and checkout options, and are
-// deleted once Options.KeepArtifacts newer ones exist.
+// and presents the commit as an artifact. With [CheckoutDirectory] it is a
+// directory under the cache, shared between Repositories with equal URL, commit and
+// checkout options and deleted once Options.KeepArtifacts newer ones exist; with
+// [CheckoutLazy] its FS reads the object cache and nothing is written or pruned.
+//
+// The remote is contacted once for the reference advertisement and, when the
+// commit is not cached yet, once more for the pack (over smart HTTP: one GET and
+// one POST).
 func (r *Repository) Fetch(ctx context.Context) (*source.Artifact, error) {
 	ctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
 	defer cancel()
@@ -109,6 +117,9 @@ func (r *Repository) fetch(ctx context.Context) (*source.Artifact, error) {
 		if err := r.opts.Verify.verify(commit); err != nil {
 			return nil, err
 		}
+	}
+	if r.opts.Checkout == CheckoutLazy {
+		return r.lazyArtifact(ctx, st, commit, revision(display, hash))
 	}
 	return r.artifact(ctx, st, commit, revision(display, hash))
 }
@@ -149,16 +160,12 @@ func (r *Repository) openStorage() (*filesystem.Storage, error) {
 
 // listRefs runs one ls-remote.
 func (r *Repository) listRefs(ctx context.Context) (remoteRefs, error) {
-	rem := gogit.NewRemote(memory.NewStorage(), &config.RemoteConfig{Name: "origin", URLs: []string{r.remote.url}})
-	refs, err := rem.ListContext(ctx, &gogit.ListOptions{
-		Auth:          r.remote.auth,
-		CABundle:      r.remote.caBundle,
-		PeelingOption: gogit.AppendPeeled,
-	})
+	s, err := r.openSession(ctx)
 	if err != nil {
 		return remoteRefs{}, err
 	}
-	return indexRefs(refs), nil
+	defer s.Close()
+	return s.refs()
 }
 
 func (r *Repository) resolveRemote(ctx context.Context) (target, error) {
@@ -179,7 +186,18 @@ func (r *Repository) update(ctx context.Context, st *filesystem.Storage) (plumbi
 		}
 		return h, r.opts.Ref.Branch, r.fetchCommit(ctx, st, h)
 	}
-	t, err := r.resolveRemote(ctx)
+	// One session: the advertisement resolves the Ref and, when the commit is
+	// missing, the pack request follows on it (see session).
+	s, err := r.openSession(ctx)
+	if err != nil {
+		return plumbing.ZeroHash, "", err
+	}
+	defer s.Close()
+	refs, err := s.refs()
+	if err != nil {
+		return plumbing.ZeroHash, "", err
+	}
+	t, err := refs.resolve(r.opts.Ref)
 	if err != nil {
 		return plumbing.ZeroHash, "", err
 	}
@@ -187,18 +205,23 @@ func (r *Repository) update(ctx context.Context, st *filesystem.Storage) (plumbi
 		r.opts.Log.V(1).Info("commit already cached", "ref", t.refName.String(), "commit", t.hash.String())
 		return t.hash, t.display, nil
 	}
-	spec := config.RefSpec("+" + t.refName.String() + ":" + t.refName.String())
-	if err := r.fetchSpecs(ctx, st, r.depth0(), spec); err != nil {
+	r.opts.Log.V(1).Info("fetching", "url", r.remote.url, "ref", t.refName.String(), "object", t.object.String(), "depth", r.depth0())
+	if err := s.fetch(ctx, st, t.object, r.depth0()); err != nil {
 		return plumbing.ZeroHash, "", err
 	}
-	r.opts.Log.V(1).Info("fetched", "ref", t.refName.String())
-	// The remote may have moved since the listing; what was fetched wins.
-	ref, err := st.Reference(t.refName)
+	h, err := peel(st, t.object)
 	if err != nil {
-		return plumbing.ZeroHash, "", fmt.Errorf("%s after fetch: %w", t.refName, err)
+		return plumbing.ZeroHash, "", err
 	}
-	h, err := peel(st, ref.Hash())
-	return h, t.display, err
+	if !hasCommit(st, h) {
+		return plumbing.ZeroHash, "", fmt.Errorf("%s: commit %s missing after fetch", t.refName, h)
+	}
+	// The local reference is what the next fetch offers as a have.
+	if err := st.SetReference(plumbing.NewHashReference(t.refName, t.object)); err != nil {
+		return plumbing.ZeroHash, "", err
+	}
+	r.opts.Log.V(1).Info("fetched", "ref", t.refName.String(), "commit", h.String())
+	return h, t.display, nil
 }
 
 func (r *Repository) depth0() int {

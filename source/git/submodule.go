@@ -92,7 +92,7 @@ func (r *Repository) checkoutInto(ctx context.Context, dir string, budget *int64
 	if err != nil {
 		return err
 	}
-	return r.materialize(ctx, st, commit, dir, budget, digest, prefix, "", nil)
+	return r.materialize(ctx, st, commit, &dirSink{dir: dir}, budget, digest, prefix, nil)
 }
 
 // resolveSubmoduleURL resolves a relative submodule URL ("../lib.git") against the

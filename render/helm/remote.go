@@ -2,6 +2,7 @@ package helm
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -9,6 +10,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -78,6 +81,8 @@ func (c Credentials) GoString() string { return c.String() }
 type remote struct {
 	opts      RemoteOptions
 	transport *http.Transport
+	// noCredentials is a path where no file is, for the registry client.
+	noCredentials string
 
 	mu       sync.Mutex
 	resolved map[string]resolvedEntry // by repository, name and version asked for
@@ -109,7 +114,12 @@ func newRemote(opts RemoteOptions) (*remote, error) {
 		}
 		t.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	}
-	return &remote{opts: opts, transport: t, resolved: map[string]resolvedEntry{}}, nil
+	return &remote{
+		opts:          opts,
+		transport:     t,
+		noCredentials: filepath.Join(os.TempDir(), "gitopskit-no-credentials-"+rand.Text(), "config.json"),
+		resolved:      map[string]resolvedEntry{},
+	}, nil
 }
 
 // call is the HTTP client of one fetch: it carries the caller's context, bounds

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/Masterminds/semver/v3"
@@ -31,9 +29,10 @@ func (r *remote) registryClient(ctx context.Context, limit int64) (*registry.Cli
 	opts := []registry.ClientOption{
 		registry.ClientOptHTTPClient(hc),
 		registry.ClientOptAuthorizer(authz),
-		// A file that cannot exist: the client opens a store there, unused since
-		// the authorizer above answers every credential question.
-		registry.ClientOptCredentialsFile(filepath.Join(os.DevNull, "config.json")),
+		// A file that does not exist, in place of Helm's own: the client opens a
+		// store there, which stays unused since the authorizer above answers every
+		// credential question.
+		registry.ClientOptCredentialsFile(r.noCredentials),
 	}
 	if r.opts.PlainHTTP {
 		opts = append(opts, registry.ClientOptPlainHTTP())

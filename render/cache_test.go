@@ -94,7 +94,9 @@ type pinning struct {
 	pin string
 }
 
-func (p *pinning) Pin(context.Context, render.Input, render.Options) (string, error) { return p.pin, nil }
+func (p *pinning) Pin(context.Context, render.Input, render.Options) (string, error) {
+	return p.pin, nil
+}
 
 func TestCachePinnedThroughAuto(t *testing.T) {
 	next := &pinning{counting: counting{Renderer: render.Plain{}}, pin: "web 1.0.0"}

@@ -166,7 +166,7 @@ func subchartNames(c Chart, maxBytes int64) (map[string]bool, error) {
 		var sub Chart
 		switch dir, file, _ := strings.Cut(rest, "/"); {
 		case file == "Chart.yaml":
-			sub = Chart{Dir: path.Join(c.Dir, "charts", dir), Files: []File{f}}
+			sub = Chart{Dir: path.Join(c.Dir, "charts", dir), Files: []File{{Name: "Chart.yaml", Data: f.Data}}}
 		case file == "" && (strings.HasSuffix(rest, ".tgz") || strings.HasSuffix(rest, ".tar.gz")):
 			files, err := readArchive(f.Data, path.Join(c.Dir, f.Name), maxBytes)
 			if err != nil {

@@ -74,11 +74,36 @@ type Auto struct {
 	Helm Renderer
 }
 
-// Render detects the kind of in.Dir and renders it.
+// Render detects the kind of in.Dir and renders it. Options naming a remote Helm
+// chart (opts.Helm.Chart) always go to the Helm renderer.
 func (a Auto) Render(ctx context.Context, in Input, opts Options) (*Result, error) {
-	kind, err := Detect(in.FS, in.Dir)
+	r, err := a.pick(in, opts)
 	if err != nil {
-		return nil, fmt.Errorf("render %s: %w", in.Dir, err)
+		return nil, err
+	}
+	return r.Render(ctx, in, opts)
+}
+
+// Pin returns what the renderer picked for in pins (see [Pinner]), or "" when it
+// is not a Pinner.
+func (a Auto) Pin(ctx context.Context, in Input, opts Options) (string, error) {
+	r, err := a.pick(in, opts)
+	if err != nil {
+		return "", err
+	}
+	if p, ok := r.(Pinner); ok {
+		return p.Pin(ctx, in, opts)
+	}
+	return "", nil
+}
+
+func (a Auto) pick(in Input, opts Options) (Renderer, error) {
+	kind := KindHelm
+	if opts.Helm.Chart == nil {
+		var err error
+		if kind, err = Detect(in.FS, in.Dir); err != nil {
+			return nil, fmt.Errorf("render %s: %w", in.Dir, err)
+		}
 	}
 	var r Renderer
 	switch kind {
@@ -95,7 +120,7 @@ func (a Auto) Render(ctx context.Context, in Input, opts Options) (*Result, erro
 	if r == nil {
 		return nil, fmt.Errorf("render %s: directory is a %s input: %w", displayDir(in.Dir), kind, ErrNoRenderer)
 	}
-	return r.Render(ctx, in, opts)
+	return r, nil
 }
 
 func displayDir(d string) string {

@@ -16,8 +16,10 @@ const DefaultCacheSize = 64
 // Cache is a [Renderer] that remembers the results of another: rendering the same
 // directory of the same artifact (Input.Dir and Input.Digest) with the same
 // options returns the remembered result without rendering again. Inputs with an
-// empty Digest and failed renders are never cached. It keeps the most recently
-// used results up to its size.
+// empty Digest and failed renders are never cached. When the renderer is a
+// [Pinner], the key also holds what Pin returns, so results that depend on remote
+// content (a chart version constraint) are rendered again once it resolves to
+// something new. It keeps the most recently used results up to its size.
 //
 // Results are deep copies, so callers may transform them in place. A Cache is safe
 // for concurrent use; concurrent renders of the same key each render.
@@ -52,7 +54,14 @@ func (c *Cache) Render(ctx context.Context, in Input, opts Options) (*Result, er
 	if in.Digest == "" {
 		return c.next.Render(ctx, in, opts)
 	}
-	key, err := cacheKey(in, opts)
+	var pin string
+	if p, ok := c.next.(Pinner); ok {
+		var err error
+		if pin, err = p.Pin(ctx, in, opts); err != nil {
+			return nil, err
+		}
+	}
+	key, err := cacheKey(in, opts, pin)
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +116,7 @@ func (c *Cache) add(key string, res *Result) {
 }
 
 // cacheKey hashes what determines a render's output besides the renderer itself.
-func cacheKey(in Input, opts Options) (string, error) {
+func cacheKey(in Input, opts Options, pin string) (string, error) {
 	d, err := in.dir()
 	if err != nil {
 		return "", err
@@ -117,7 +126,7 @@ func cacheKey(in Input, opts Options) (string, error) {
 		return "", fmt.Errorf("render %s: options: %w", d, err)
 	}
 	h := sha256.New()
-	for _, part := range [][]byte{[]byte(in.Digest), []byte(d), o} {
+	for _, part := range [][]byte{[]byte(in.Digest), []byte(d), o, []byte(pin)} {
 		fmt.Fprintf(h, "%d:", len(part))
 		h.Write(part)
 	}

@@ -87,3 +87,34 @@ func TestCacheConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// pinning is a Pinner whose remote content changes when pin does.
+type pinning struct {
+	counting
+	pin string
+}
+
+func (p *pinning) Pin(context.Context, render.Input, render.Options) (string, error) {
+	return p.pin, nil
+}
+
+func TestCachePinnedThroughAuto(t *testing.T) {
+	next := &pinning{counting: counting{Renderer: render.Plain{}}, pin: "web 1.0.0"}
+	c := render.NewCache(render.Auto{Helm: next}, 0)
+	ctx := context.Background()
+	in := render.Input{FS: fstest.MapFS{"a.yaml": {Data: []byte(cm("a"))}}, Digest: "sha256:1"}
+	// A remote chart goes to the Helm renderer, whatever the directory holds.
+	opts := render.Options{Helm: render.HelmOptions{Chart: &render.HelmChart{Repository: "https://charts.example.com", Name: "web"}}}
+	for i, pin := range []string{"web 1.0.0", "web 1.0.0", "web 1.1.0"} {
+		next.pin = pin
+		if _, err := c.Render(ctx, in, opts); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := next.n.Load(), []int64{1, 1, 2}[i]; got != want {
+			t.Errorf("render %d with pin %q: %d renders reached the renderer, want %d", i+1, pin, got, want)
+		}
+	}
+	if _, err := (render.Auto{}).Render(ctx, in, opts); err == nil {
+		t.Error("a remote chart rendered without a Helm renderer")
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -46,6 +47,16 @@ var (
 // concurrent use.
 type Renderer interface {
 	Render(ctx context.Context, in Input, opts Options) (*Result, error)
+}
+
+// Pinner is implemented by renderers whose output depends on remote content as
+// well as on the Input and Options, such as a Helm chart pulled from a repository
+// with a version constraint. Pin resolves such references (to exact versions and
+// digests) without rendering and returns a string identifying them, or "" when the
+// render uses no remote content. [Cache] adds it to its key, so that a new
+// upstream version is not served from the cache.
+type Pinner interface {
+	Pin(ctx context.Context, in Input, opts Options) (string, error)
 }
 
 // Input is what to render: a directory of an artifact.
@@ -155,6 +166,35 @@ type HelmOptions struct {
 	// IncludeTests keeps the chart's test hooks (helm.sh/hook: test), which are left
 	// out by default.
 	IncludeTests bool `json:"includeTests,omitempty"`
+	// Chart names a chart in an HTTP chart repository or an OCI registry to render
+	// instead of a chart in Input.Dir (values files are still read from Input.FS).
+	// The Helm renderer fetches it only when its own options allow remote charts;
+	// otherwise the render fails with [ErrRemote].
+	Chart *HelmChart `json:"chart,omitempty"`
+}
+
+// HelmChart is a reference to a chart in a remote repository, as a dependency of
+// Chart.yaml names one.
+type HelmChart struct {
+	// Repository is the URL of an HTTP(S) chart repository
+	// ("https://charts.example.com/stable", which serves index.yaml) or of an OCI
+	// repository ("oci://registry.example.com/charts").
+	Repository string `json:"repository"`
+	// Name is the chart's name; in an OCI registry the chart is Repository/Name.
+	Name string `json:"name"`
+	// Version is an exact version or a semver constraint ("1.2.3", "^1.2",
+	// ">=1.0 <2"); the highest matching version wins. Empty means the latest
+	// stable version.
+	Version string `json:"version,omitempty"`
+}
+
+// String returns the reference as "repository/name@version".
+func (c HelmChart) String() string {
+	s := strings.TrimSuffix(c.Repository, "/") + "/" + c.Name
+	if c.Version != "" {
+		s += "@" + c.Version
+	}
+	return s
 }
 
 // Result is the output of a render.

@@ -15,7 +15,24 @@
 // Helm itself sits behind the [Engine] seam: [V3] is the Helm 3 SDK, and a Helm 4
 // engine can be added beside it without changing this package's or render's API.
 //
-// Charts are read from the artifact only: pulling from HTTP repositories or OCI
-// registries, and resolving dependencies that are not vendored in charts/, are not
-// supported yet.
+// # Remote charts and dependencies
+//
+// By default nothing reaches the network. With [Options].Remote set, a
+// [Renderer] also renders charts named by render.HelmOptions.Chart (an HTTP chart
+// repository's URL or an oci:// repository, a name and a version constraint), and
+// fetches the dependencies a chart's Chart.yaml lists and its charts/ directory
+// lacks: at the version Chart.lock pins (its digest checked against Chart.yaml,
+// as `helm dependency build` does) or else the highest matching Chart.yaml's
+// constraint. Dependencies in the artifact (file://) need no opt-in and stay
+// inside its root. Without the opt-in, renders that need a remote chart fail
+// with render.ErrRemote, naming it.
+//
+// Fetching uses Helm's repository index and registry client, with basic auth by
+// host, an extra CA bundle, a timeout and size limits ([RemoteOptions]).
+// Credentials never appear in errors or logs. Downloaded archives are kept in a
+// directory, named by their URL, version and digest, and unpacked in memory:
+// entries that would leave the chart ("..", absolute paths) and links are
+// refused. The Renderer is a render.Pinner, so a render.Cache in front of it
+// keys results on the resolved versions and digests too: a new upstream version
+// is rendered, not served from the cache.
 package helm

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"path"
 	"strings"
 
@@ -20,27 +21,47 @@ type Options struct {
 	Engine Engine
 	// Logger receives debug messages. The zero value discards them.
 	Logger logr.Logger
+	// Remote lets the renderer fetch charts from HTTP chart repositories and OCI
+	// registries: a chart named by render.HelmOptions.Chart, and dependencies that
+	// a chart's charts/ directory lacks. Nil (the default) reaches no network:
+	// such renders fail with render.ErrRemote.
+	Remote *RemoteOptions
 }
 
 // Renderer renders Helm charts found in an artifact, like `helm template`, with
 // the release described by render.Options.Helm. It is safe for concurrent use.
 type Renderer struct {
-	engine Engine
-	log    logr.Logger
+	engine    Engine
+	log       logr.Logger
+	remote    *remote // nil without Options.Remote
+	remoteErr error   // invalid Options.Remote, returned by each render
 }
 
-var _ render.Renderer = (*Renderer)(nil)
+var (
+	_ render.Renderer = (*Renderer)(nil)
+	_ render.Pinner   = (*Renderer)(nil)
+)
 
-// New returns a Renderer with opts.
+// New returns a Renderer with opts. Invalid remote options (a CA bundle with no
+// certificate) make each render fail.
 func New(opts Options) *Renderer {
 	e := opts.Engine
 	if e == nil {
 		e = V3(opts.Logger)
 	}
-	return &Renderer{engine: e, log: opts.Logger}
+	r := &Renderer{engine: e, log: opts.Logger}
+	if opts.Remote != nil {
+		r.remote, r.remoteErr = newRemote(*opts.Remote)
+	}
+	return r
 }
 
-// Render renders the chart in in.Dir. Values files are read from in.FS (paths
+// Render renders the chart in in.Dir, or the remote chart opts.Helm.Chart when
+// set (only with Options.Remote; else an error wrapping render.ErrRemote).
+// Dependencies that Chart.yaml lists and charts/ lacks are taken from the
+// artifact (file:// repositories) or, with Options.Remote, from their
+// repositories at the version Chart.lock pins (its digest checked against
+// Chart.yaml) or else the highest matching Chart.yaml's constraint. Values files are read from in.FS (paths
 // relative to the artifact root; one leaving it is an error wrapping
 // render.ErrOutsideRoot). Objects come in Helm's install order: CRDs (unless
 // SkipCRDs), then the templates sorted by kind, then hooks, which keep their
@@ -48,15 +69,12 @@ func New(opts Options) *Renderer {
 // object's origin is its template ("mychart/templates/deploy.yaml"). Errors name
 // the file at fault.
 func (r *Renderer) Render(ctx context.Context, in render.Input, opts render.Options) (*render.Result, error) {
-	dir := in.Dir
-	if dir == "" {
-		dir = "."
-	}
 	limits := opts.Limits.WithDefaults()
-	chart, err := loadChart(in.FS, dir, limits.MaxBytes)
+	chart, err := r.chart(ctx, in, opts.Helm.Chart, limits.MaxBytes)
 	if err != nil {
 		return nil, err
 	}
+	dir := chart.Dir
 	name, err := chartName(chart)
 	if err != nil {
 		return nil, err
@@ -106,6 +124,68 @@ func (r *Renderer) Render(ctx context.Context, in render.Input, opts render.Opti
 		res.Manifests = append(res.Manifests, ms...)
 	}
 	return res, nil
+}
+
+// chart loads the chart to render: ref from its repository, or the chart in
+// in.Dir with the dependencies it lacks.
+func (r *Renderer) chart(ctx context.Context, in render.Input, ref *render.HelmChart, maxBytes int64) (Chart, error) {
+	if r.remoteErr != nil {
+		return Chart{}, r.remoteErr
+	}
+	if ref != nil {
+		if r.remote == nil {
+			return Chart{}, fmt.Errorf("chart %s: %w: set helm.Options.Remote to fetch it", redactString(ref.String()), render.ErrRemote)
+		}
+		c, _, err := r.remote.chart(ctx, *ref, maxBytes, r.log)
+		return c, err
+	}
+	dir := in.Dir
+	if dir == "" {
+		dir = "."
+	}
+	c, err := loadChart(in.FS, dir, maxBytes)
+	if err != nil {
+		return Chart{}, err
+	}
+	return r.addDependencies(ctx, in.FS, c, maxBytes)
+}
+
+// Pin resolves the remote charts a render of in with opts would use (the chart
+// of opts.Helm.Chart, or the dependencies the chart in in.Dir lacks) to their
+// versions and digests, without downloading them, for render.Cache's key. It
+// returns "" when the render uses no remote chart or remote charts are not
+// allowed. With RemoteOptions.IndexTTL, an answer younger than the TTL is reused
+// without asking the server.
+func (r *Renderer) Pin(ctx context.Context, in render.Input, opts render.Options) (string, error) {
+	if r.remote == nil {
+		return "", r.remoteErr
+	}
+	if ref := opts.Helm.Chart; ref != nil {
+		rc, err := r.remote.resolve(ctx, *ref)
+		return rc.pin(), err
+	}
+	dir := in.Dir
+	if dir == "" {
+		dir = "."
+	}
+	if !fs.ValidPath(dir) {
+		return "", fmt.Errorf("chart %q: %w", in.Dir, render.ErrOutsideRoot)
+	}
+	data, err := fs.ReadFile(in.FS, path.Join(dir, "Chart.yaml"))
+	if err != nil {
+		return "", nil // the render reports it
+	}
+	md, err := chartMetadata(Chart{Dir: dir, Files: []File{{Name: "Chart.yaml", Data: data}}})
+	if err != nil || !mayNeedRemote(md) {
+		return "", err
+	}
+	limits := opts.Limits.WithDefaults()
+	c, err := loadChart(in.FS, dir, limits.MaxBytes)
+	if err != nil {
+		return "", err
+	}
+	pins, err := r.pinDependencies(ctx, c, limits.MaxBytes)
+	return strings.Join(pins, "\n"), err
 }
 
 // chartName reads the name in Chart.yaml, failing with an error naming the file

@@ -34,11 +34,13 @@ type ConflictError struct {
 	Err error
 }
 
+// Error implements error.
 func (e *ConflictError) Error() string {
 	return fmt.Sprintf("apply %s: conflict with field manager(s) %s on %s", e.ID,
 		strings.Join(e.Managers, ", "), strings.Join(e.Fields, ", "))
 }
 
+// Unwrap returns the underlying error, for errors.Is and errors.As.
 func (e *ConflictError) Unwrap() error { return e.Err }
 
 // ImmutableError reports that an apply would change a field the API server does not
@@ -53,11 +55,13 @@ type ImmutableError struct {
 	Err error
 }
 
+// Error implements error.
 func (e *ImmutableError) Error() string {
 	return fmt.Sprintf("apply %s: immutable field(s) %s changed; recreate the object to apply it", e.ID,
 		strings.Join(e.Fields, ", "))
 }
 
+// Unwrap returns the underlying error, for errors.Is and errors.As.
 func (e *ImmutableError) Unwrap() error { return e.Err }
 
 // CycleError reports a dependency cycle among the objects of a set.
@@ -66,6 +70,7 @@ type CycleError struct {
 	Cycle []object.ID
 }
 
+// Error implements error.
 func (e *CycleError) Error() string {
 	parts := make([]string, len(e.Cycle))
 	for i, id := range e.Cycle {
@@ -80,6 +85,7 @@ type DependencyError struct {
 	DependsOn object.ID
 }
 
+// Error implements error.
 func (e *DependencyError) Error() string {
 	return fmt.Sprintf("%s depends on %s, which is not in the set", e.ID, e.DependsOn)
 }
@@ -93,6 +99,7 @@ type OwnershipError struct {
 	Label, Owner string
 }
 
+// Error implements error.
 func (e *OwnershipError) Error() string {
 	return fmt.Sprintf("apply %s: it belongs to another inventory (%s=%s)", e.ID, e.Label, e.Owner)
 }

@@ -50,6 +50,10 @@ type Event struct {
 // they completed within each batch, and counts per action.
 type Result struct {
 	Events []Event
+	// Warnings are conditions that did not fail the apply but made it slower or
+	// less certain, such as a list of live objects that failed (forbidden, say), so
+	// its objects were applied without checking whether they had changed.
+	Warnings []string
 }
 
 // Count returns how many events have action a.

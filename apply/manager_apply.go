@@ -24,6 +24,12 @@ type run struct {
 	desired  object.Set
 }
 
+func (r *run) warn(msg string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.result.Warnings = append(r.result.Warnings, msg)
+}
+
 func (r *run) emit(ev Event) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -176,6 +182,8 @@ func (r *run) applyBatch(ctx context.Context, batch []item) error {
 	parallel(ctx, r.m.opts.Concurrency, len(missing), func(i int) {
 		if err := r.live.load(ctx, r.m.client, missing[i]); err != nil {
 			r.m.opts.Logger.V(1).Info("list failed; applying without comparing", "resource", missing[i].gvr, "namespace", missing[i].namespace, "error", err)
+			r.warn(fmt.Sprintf("list %s in namespace %q failed, so its objects were applied without comparing: %v",
+				missing[i].gvr.String(), missing[i].namespace, err))
 		}
 	})
 	var mu sync.Mutex

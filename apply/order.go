@@ -36,6 +36,7 @@ const (
 
 var stageNames = [...]string{"namespaces", "crds", "cluster-config", "namespaced-config", "workloads", "webhooks"}
 
+// String returns the stage name.
 func (s Stage) String() string {
 	if s < 0 || int(s) >= len(stageNames) {
 		return fmt.Sprintf("stage(%d)", int(s))

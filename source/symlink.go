@@ -23,6 +23,7 @@ type SymlinkError struct {
 	Reason string
 }
 
+// Error implements error.
 func (e *SymlinkError) Error() string {
 	if e.Reason != "" {
 		return fmt.Sprintf("symlink %s -> %s: %s", e.Link, e.Target, e.Reason)

@@ -120,6 +120,9 @@ func tools(b *testing.B, cfg *rest.Config) []tool {
 	return []tool{
 		{"gitopskit", func(ctx context.Context, objs []*unstructured.Unstructured) error {
 			res, err := gk.Apply(ctx, objs, apply.ApplyOptions{})
+			if err == nil && len(res.Warnings) > 0 {
+				return fmt.Errorf("apply warned, the measurement is not of the fast path: %v", res.Warnings)
+			}
 			if err == nil && res.Count(apply.Unchanged) > 0 {
 				// A re-apply must skip every write, or the no-op path is broken.
 				written := 0

@@ -28,6 +28,10 @@ type Change struct {
 	Author source.Signature
 	// Message is the commit message.
 	Message string
+	// Parent, when set, is the full hash of the commit the change was computed
+	// from. If the branch points elsewhere, Push fails with [ErrNonFastForward]
+	// instead of committing on top of a head the change never saw.
+	Parent string
 }
 
 // Push commits c on top of the remote branch's current commit and pushes it,
@@ -80,6 +84,9 @@ func (r *Repository) push(ctx context.Context, c Change) (string, error) {
 			return "", fmt.Errorf("branch %s does not exist and no default branch to start it from: %w", branch, err)
 		}
 		base = t.hash
+	}
+	if c.Parent != "" && exists && base.String() != c.Parent {
+		return "", fmt.Errorf("%w: %s is at %s, the change was made on %s", ErrNonFastForward, branch, base, c.Parent)
 	}
 	if !hasCommit(st, base) {
 		src := name

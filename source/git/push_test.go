@@ -104,6 +104,11 @@ func TestPushNonFastForward(t *testing.T) {
 	if out := f.repo.Git("--git-dir", f.repo.Bare(), "ls-tree", "--name-only", "main"); !strings.Contains(out, "y.yaml") || !strings.Contains(out, "z.yaml") {
 		t.Fatalf("main lost a change: %s", out)
 	}
+	// A change computed on an older commit is refused, not committed on the new head.
+	stale := Change{Files: map[string][]byte{"w.yaml": []byte("w\n")}, Author: change.Author, Message: "w", Parent: base.String()}
+	if _, err := r.Push(ctx, stale); !errors.Is(err, ErrNonFastForward) {
+		t.Fatalf("push on a stale parent = %v, want ErrNonFastForward", err)
+	}
 }
 
 func TestPushNewBranchAndBadInput(t *testing.T) {

@@ -39,10 +39,12 @@ type SignatureError struct {
 	Err error
 }
 
+// Error implements error.
 func (e *SignatureError) Error() string {
 	return fmt.Sprintf("verify commit %s: %v", e.Commit, e.Err)
 }
 
+// Unwrap returns the underlying error, for errors.Is and errors.As.
 func (e *SignatureError) Unwrap() error { return e.Err }
 
 func (v *Verification) verify(c *object.Commit) error {

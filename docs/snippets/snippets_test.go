@@ -64,8 +64,15 @@ func goSnippets(t *testing.T, dir string) map[string]string {
 	return out
 }
 
-// dedent removes the tabs every non-empty line starts with.
+// dedent removes the tabs every non-empty line starts with, and blank lines at
+// either end.
 func dedent(lines []string) string {
+	for len(lines) > 0 && strings.TrimSpace(lines[0]) == "" {
+		lines = lines[1:]
+	}
+	for len(lines) > 0 && strings.TrimSpace(lines[len(lines)-1]) == "" {
+		lines = lines[:len(lines)-1]
+	}
 	common := -1
 	for _, l := range lines {
 		if strings.TrimSpace(l) == "" {

@@ -18,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/metadata"
 )
 
 // Labels and annotations of the ApplySet specification (KEP-3659), as kubectl
@@ -50,6 +51,10 @@ type ApplySetOptions struct {
 	Tooling string
 	// FieldManager writes the parent (the Manager's field manager + "-applyset").
 	FieldManager string
+	// Metadata, when set, lists members as metadata only (PartialObjectMetadata),
+	// which is all Load needs: the API server then sends a fraction of each object.
+	// Without it members are listed whole through the dynamic client.
+	Metadata metadata.Interface
 }
 
 // ApplySet is the default [Inventory]: a KEP-3659 ApplySet whose parent object (a
@@ -60,6 +65,7 @@ type ApplySetOptions struct {
 // both see the same set. It is safe for concurrent use.
 type ApplySet struct {
 	client  dynamic.Interface
+	meta    metadata.Interface
 	mapper  meta.RESTMapper
 	parent  object.ID
 	id      string
@@ -68,10 +74,14 @@ type ApplySet struct {
 }
 
 // ApplySet returns the ApplySet inventory with parent as its parent object, using
-// the Manager's clients. See [NewApplySet].
+// the Manager's clients (for a Manager from [New], members are listed as metadata
+// only). See [NewApplySet].
 func (m *Manager) ApplySet(parent object.ID, opts ApplySetOptions) (*ApplySet, error) {
 	if opts.FieldManager == "" {
 		opts.FieldManager = m.opts.FieldManager + "-applyset"
+	}
+	if opts.Metadata == nil {
+		opts.Metadata = m.meta
 	}
 	return NewApplySet(m.client, m.mapper, parent, opts)
 }
@@ -91,7 +101,7 @@ func NewApplySet(client dynamic.Interface, mapper meta.RESTMapper, parent object
 	if opts.FieldManager == "" {
 		opts.FieldManager = DefaultFieldManager + "-applyset"
 	}
-	return &ApplySet{client: client, mapper: mapper, parent: parent, id: ApplySetID(parent),
+	return &ApplySet{client: client, meta: opts.Metadata, mapper: mapper, parent: parent, id: ApplySetID(parent),
 		tooling: opts.Tooling, manager: opts.FieldManager}, nil
 }
 
@@ -176,18 +186,16 @@ func (a *ApplySet) list(ctx context.Context, lists []listKey) ([]object.ID, erro
 		k := lists[i]
 		opts := metav1.ListOptions{LabelSelector: selector, Limit: 500}
 		for {
-			l, err := a.client.Resource(k.gvr).Namespace(k.namespace).List(ctx, opts)
+			page, next, err := a.listPage(ctx, k, opts)
 			mu.Lock()
 			if err != nil {
 				errs = append(errs, fmt.Errorf("list members %s in %q: %w", k.gvr, k.namespace, err))
 				mu.Unlock()
 				return
 			}
-			for j := range l.Items {
-				ids = append(ids, object.IDOf(&l.Items[j]))
-			}
+			ids = append(ids, page...)
 			mu.Unlock()
-			if opts.Continue = l.GetContinue(); opts.Continue == "" {
+			if opts.Continue = next; opts.Continue == "" {
 				return
 			}
 		}
@@ -197,6 +205,35 @@ func (a *ApplySet) list(ctx context.Context, lists []listKey) ([]object.ID, erro
 	}
 	slices.SortFunc(ids, object.Compare)
 	return ids, nil
+}
+
+// listPage lists one page of members of k, and returns the continue token.
+func (a *ApplySet) listPage(ctx context.Context, k listKey, opts metav1.ListOptions) ([]object.ID, string, error) {
+	var ids []object.ID
+	if a.meta != nil {
+		l, err := a.meta.Resource(k.gvr).Namespace(k.namespace).List(ctx, opts)
+		if err != nil {
+			return nil, "", err
+		}
+		// Metadata items carry the list's type, not the member's: the kind comes
+		// from the resource listed.
+		gvk, err := a.mapper.KindFor(k.gvr)
+		if err != nil {
+			return nil, "", err
+		}
+		for _, item := range l.Items {
+			ids = append(ids, object.ID{Group: gvk.Group, Kind: gvk.Kind, Namespace: item.Namespace, Name: item.Name})
+		}
+		return ids, l.Continue, nil
+	}
+	l, err := a.client.Resource(k.gvr).Namespace(k.namespace).List(ctx, opts)
+	if err != nil {
+		return nil, "", err
+	}
+	for j := range l.Items {
+		ids = append(ids, object.IDOf(&l.Items[j]))
+	}
+	return ids, l.GetContinue(), nil
 }
 
 // Store records the group-kinds and namespaces of members on the parent, creating

@@ -13,6 +13,7 @@ import (
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
 )
@@ -53,6 +54,7 @@ type Options struct {
 // kubectl runs would: callers serialise them.
 type Manager struct {
 	client dynamic.Interface
+	meta   metadata.Interface // nil for NewForClients
 	mapper meta.RESTMapper
 	opts   Options
 }
@@ -68,8 +70,17 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("discovery client: %w", err)
 	}
+	meta, err := metadata.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("metadata client: %w", err)
+	}
 	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
-	return NewForClients(client, mapper, opts)
+	m, err := NewForClients(client, mapper, opts)
+	if err != nil {
+		return nil, err
+	}
+	m.meta = meta
+	return m, nil
 }
 
 // NewForClients returns a Manager that uses client and mapper. When mapper has a

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"crypto/subtle"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"log"
 	"net"
@@ -83,12 +84,26 @@ func HTTPHandler(t testing.TB, root string, opts HTTPOptions) http.Handler {
 	return newHandler(t, root, opts, func() int64 { return 0 })
 }
 
+// NewHandler is [HTTPHandler] for programs that are not tests, such as demos: it
+// fails when git is not installed instead of skipping a test.
+func NewHandler(root string, opts HTTPOptions) (http.Handler, error) {
+	return handler(root, opts, func() int64 { return 0 })
+}
+
 func newHandler(t testing.TB, root string, opts HTTPOptions, failAfter func() int64) http.Handler {
 	t.Helper()
 	testtool.Require(t, "git")
+	h, err := handler(root, opts, failAfter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+func handler(root string, opts HTTPOptions, failAfter func() int64) (http.Handler, error) {
 	execPath, err := exec.Command("git", "--exec-path").Output()
 	if err != nil {
-		t.Fatalf("git --exec-path: %v", err)
+		return nil, fmt.Errorf("git --exec-path: %w", err)
 	}
 	backend := &cgi.Handler{
 		Logger: log.New(io.Discard, "", 0),
@@ -114,7 +129,7 @@ func newHandler(t testing.TB, root string, opts HTTPOptions, failAfter func() in
 			w = cw
 		}
 		backend.ServeHTTP(w, r)
-	})
+	}), nil
 }
 
 func authorized(r *http.Request, opts HTTPOptions) bool {

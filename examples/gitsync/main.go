@@ -1,0 +1,166 @@
+// Command gitsync is a pull-mode GitOps agent built on gitopskit: it keeps a
+// cluster equal to a directory of a Git repository.
+//
+//	gitsync --repo https://git.example.com/team/apps.git --ref main --path prod \
+//	        --interval 1m --prune --mode self-heal
+//
+// It reconciles at start, on every --interval, and when something POSTs to /hook
+// (a forge's push webhook); it serves Prometheus metrics on /metrics and probes on
+// /healthz and /readyz. In a pod it uses the pod's service account.
+//
+// Run without --repo and without --kubeconfig, outside a pod, it shows the whole
+// loop on this machine: it starts a local cluster (clustertest, built by
+// `make controlplane`), serves a bundled example repository over smart HTTP on
+// loopback, and walks through a sync, a commit, a manual edit that gets
+// self-healed, and a removed file that gets pruned:
+//
+//	go run ./examples/gitsync
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/gitopskit/gitopskit/clustertest"
+)
+
+// config is the command line.
+type config struct {
+	repo, ref, path, kubeconfig, mode, listen, inventory, namespace, cacheDir, fieldManager string
+	interval, healthTimeout                                                                 time.Duration
+	prune, force, once                                                                      bool
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func parseFlags(args []string, stderr io.Writer) (config, error) {
+	var c config
+	fs := flag.NewFlagSet("gitsync", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.repo, "repo", "", "Git repository URL (https://, ssh://, file://); without it and without --kubeconfig, run the demo")
+	fs.StringVar(&c.ref, "ref", "", "what to follow: a branch, tag:<name>, semver:<range>, commit:<sha> or refs/…; default: the default branch")
+	fs.StringVar(&c.path, "path", ".", "directory of the repository to deploy (plain YAML, kustomization or Helm chart)")
+	fs.DurationVar(&c.interval, "interval", time.Minute, "time between passes")
+	fs.BoolVar(&c.prune, "prune", false, "delete objects whose files were removed")
+	fs.StringVar(&c.kubeconfig, "kubeconfig", "", "kubeconfig file; default: in-cluster config in a pod, else $KUBECONFIG or ~/.kube/config")
+	fs.StringVar(&c.mode, "mode", "self-heal", "apply, self-heal, drift-only or dry-run")
+	fs.StringVar(&c.listen, "listen", "127.0.0.1:8080", "address of /hook, /metrics, /healthz and /readyz (empty: none)")
+	fs.StringVar(&c.inventory, "inventory", "default/gitsync", "namespace/name of the Secret recording the applied set (an ApplySet parent)")
+	fs.StringVar(&c.namespace, "namespace", "", "namespace for namespaced objects that declare none")
+	fs.StringVar(&c.fieldManager, "field-manager", "gitsync", "server-side apply field manager")
+	fs.BoolVar(&c.force, "force", true, "take fields other managers changed (what self-heal means)")
+	fs.DurationVar(&c.healthTimeout, "health-timeout", 5*time.Minute, "how long to wait for the set to become healthy after a change")
+	fs.BoolVar(&c.once, "once", false, "run one pass and exit (non-zero when it fails)")
+	cache, _ := os.UserCacheDir()
+	fs.StringVar(&c.cacheDir, "cache-dir", filepath.Join(cache, "gitopskit", "gitsync"), "Git cache directory")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	if c.interval <= 0 {
+		return c, errors.New("--interval must be positive")
+	}
+	return c, nil
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	c, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "gitsync:", err)
+		return 2
+	}
+	out := newPrinter(stdout)
+	if c.repo == "" {
+		if c.kubeconfig != "" || inPod() {
+			fmt.Fprintln(stderr, "gitsync: --repo is required")
+			return 2
+		}
+		if err := runDemo(ctx, out, demoOptions{}); err != nil {
+			if errors.Is(err, clustertest.ErrBinariesMissing) {
+				fmt.Fprintln(stderr, "gitsync: the demo needs a local control plane: run `make controlplane` in the gitopskit repository first\n ", err)
+			} else {
+				fmt.Fprintln(stderr, "gitsync demo:", err)
+			}
+			return 1
+		}
+		return 0
+	}
+	cfg, err := restConfig(c.kubeconfig)
+	if err != nil {
+		fmt.Fprintln(stderr, "gitsync:", err)
+		return 1
+	}
+	if err := serve(ctx, c, cfg, out); err != nil {
+		fmt.Fprintln(stderr, "gitsync:", err)
+		return 1
+	}
+	return 0
+}
+
+// serve runs the agent until ctx is done, or one pass with --once.
+func serve(ctx context.Context, c config, cfg *rest.Config, out *printer) error {
+	rec, err := newReconciler(cfg, c, out)
+	if err != nil {
+		return err
+	}
+	a := newAgent(out, newMetrics())
+	a.rec = rec
+	if c.once {
+		_, err := a.pass(ctx)
+		return err
+	}
+	if c.listen != "" {
+		l, err := net.Listen("tcp", c.listen)
+		if err != nil {
+			return err
+		}
+		srv := &http.Server{Handler: a.routes(), ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = srv.Serve(l) }()
+		defer srv.Close()
+		out.Notef("gitsync: serving /hook, /metrics, /healthz and /readyz on http://%s", l.Addr())
+	}
+	out.Notef("gitsync: syncing %s (ref %q, path %s) every %s, mode %s, prune %v", c.repo, c.ref, c.path, c.interval, c.mode, c.prune)
+	a.loop(ctx, c.interval)
+	return nil
+}
+
+func inPod() bool { return os.Getenv("KUBERNETES_SERVICE_HOST") != "" }
+
+// restConfig loads the kubeconfig file given, else the pod's service account, else
+// the kubeconfig kubectl would use.
+func restConfig(kubeconfig string) (*rest.Config, error) {
+	if kubeconfig != "" {
+		return clientcmd.BuildConfigFromFlags("", kubeconfig)
+	}
+	if inPod() {
+		return rest.InClusterConfig()
+	}
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, nil).ClientConfig()
+	if err != nil {
+		return nil, fmt.Errorf("no cluster configuration (give --kubeconfig): %w", err)
+	}
+	return cfg, nil
+}

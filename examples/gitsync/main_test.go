@@ -1,0 +1,160 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gitopskit/gitopskit/clustertest"
+	"github.com/gitopskit/gitopskit/internal/testtool"
+	"github.com/gitopskit/gitopskit/reconcile"
+	"github.com/gitopskit/gitopskit/reconcile/fake"
+	"github.com/gitopskit/gitopskit/source/git"
+)
+
+func TestParseRef(t *testing.T) {
+	hash := strings.Repeat("ab", 20)
+	for _, tc := range []struct {
+		in   string
+		want git.Ref
+		bad  bool
+	}{
+		{"", git.Ref{}, false},
+		{"main", git.Ref{Branch: "main"}, false},
+		{"branch:release/1.x", git.Ref{Branch: "release/1.x"}, false},
+		{"tag:v1.2.0", git.Ref{Tag: "v1.2.0"}, false},
+		{"semver:>=1.0.0 <2.0.0", git.Ref{SemVer: ">=1.0.0 <2.0.0"}, false},
+		{"commit:" + hash, git.Ref{Commit: hash}, false},
+		{hash, git.Ref{Commit: hash}, false},
+		{"refs/pull/1/head", git.Ref{Name: "refs/pull/1/head"}, false},
+		{"tag:", git.Ref{}, true},
+		{"sha:abc", git.Ref{}, true},
+	} {
+		got, err := parseRef(tc.in)
+		if (err != nil) != tc.bad || got != tc.want {
+			t.Errorf("parseRef(%q) = %+v, %v", tc.in, got, err)
+		}
+	}
+}
+
+func TestFlags(t *testing.T) {
+	if _, err := parseFlags([]string{"--interval", "0s"}, io.Discard); err == nil {
+		t.Error("a zero interval was accepted")
+	}
+	if _, err := parseFlags([]string{"extra"}, io.Discard); err == nil {
+		t.Error("a stray argument was accepted")
+	}
+	var stderr bytes.Buffer
+	if code := run(context.Background(), []string{"--kubeconfig", "/nonexistent"}, io.Discard, &stderr); code != 2 || !strings.Contains(stderr.String(), "--repo is required") {
+		t.Errorf("--kubeconfig without --repo: exit %d, %q", code, stderr.String())
+	}
+}
+
+// TestAgentEndpoints drives the agent with in-memory stages: /readyz turns ready
+// after a successful pass, /hook triggers a pass, /metrics exposes its outcome.
+func TestAgentEndpoints(t *testing.T) {
+	src, c := &fake.Source{}, fake.NewCluster()
+	src.Commit("main@sha1:"+strings.Repeat("1", 40), map[string]string{"cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: x}\n"})
+	var out bytes.Buffer
+	p := newPrinter(&out)
+	rec, err := reconcile.New(reconcile.Stages{Source: src, Differ: c, Applier: c, Health: c}, reconcile.Options{Mode: reconcile.SelfHeal, OnEvent: p.event})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := newAgent(p, newMetrics())
+	a.rec, a.passed = rec, make(chan passOutcome, 4)
+	srv := httptest.NewServer(a.routes())
+	defer srv.Close()
+	get := func(path string) (int, string) {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, _ := get("/healthz"); code != 200 {
+		t.Fatalf("/healthz = %d", code)
+	}
+	if code, _ := get("/readyz"); code != http.StatusServiceUnavailable {
+		t.Fatalf("/readyz before a pass = %d", code)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); a.loop(ctx, time.Hour) }()
+	defer func() { cancel(); <-done }()
+	if o := <-a.passed; o.err != nil || len(o.res.Applied()) != 1 {
+		t.Fatalf("first pass: %v, applied %v", o.err, o.res.Applied())
+	}
+	if code, _ := get("/readyz"); code != 200 {
+		t.Fatalf("/readyz after a pass = %d", code)
+	}
+	if code, _ := get("/hook"); code != http.StatusMethodNotAllowed {
+		t.Fatalf("GET /hook = %d", code)
+	}
+	resp, err := http.Post(srv.URL+"/hook", "application/json", nil)
+	if err != nil || resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("POST /hook: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	select {
+	case o := <-a.passed:
+		if o.err != nil || !o.res.InSync() {
+			t.Fatalf("hooked pass: %v, drift %v", o.err, o.res.Drift)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("POST /hook did not trigger a pass")
+	}
+	_, metrics := get("/metrics")
+	for _, want := range []string{`gitsync_reconcile_total{result="success",stage=""} 2`, `gitsync_objects_total{outcome="created"} 1`, `gitsync_health{code="Healthy"} 1`} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	text := out.String()
+	for _, want := range []string{"created     configmap/a -n x", "✓ main@sha1:111111111111 synced", "in sync"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("output lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "\x1b[") {
+		t.Errorf("colour codes in output that is not a terminal:\n%q", text)
+	}
+}
+
+// TestDemo runs the README's first command in-process: a local cluster with a fake
+// node, the bundled repository over smart HTTP, sync, commit, self-heal and prune.
+func TestDemo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a cluster with controllers and a fake node")
+	}
+	testtool.Require(t, "git")
+	var out bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	err := runDemo(ctx, newPrinter(&out), demoOptions{})
+	if errors.Is(err, clustertest.ErrBinariesMissing) {
+		testtool.Missing(t, err.Error())
+	}
+	if err != nil {
+		t.Fatalf("demo: %v\n%s", err, out.String())
+	}
+	for _, want := range []string{
+		"created     deployment.apps/web -n gitsync-demo",
+		"configured  configmap/web-config -n gitsync-demo",
+		"pruned      service/web -n gitsync-demo",
+		"demo complete",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("demo output lacks %q", want)
+		}
+	}
+	t.Logf("demo output:\n%s", out.String())
+}

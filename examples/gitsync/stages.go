@@ -1,0 +1,53 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"k8s.io/client-go/rest"
+
+	"github.com/gitopskit/gitopskit/object"
+	"github.com/gitopskit/gitopskit/reconcile"
+	"github.com/gitopskit/gitopskit/render"
+	"github.com/gitopskit/gitopskit/render/helm"
+	"github.com/gitopskit/gitopskit/render/kustomize"
+	"github.com/gitopskit/gitopskit/source/git"
+)
+
+// newReconciler wires the stages: a Git repository, a renderer for plain YAML,
+// kustomizations and Helm charts, and the cluster stages of package reconcile.
+func newReconciler(cfg *rest.Config, c config, out *printer) (*reconcile.Reconciler, error) {
+	ref, err := parseRef(c.ref)
+	if err != nil {
+		return nil, err
+	}
+	mode, err := reconcile.ParseMode(c.mode)
+	if err != nil {
+		return nil, fmt.Errorf("--mode: %w", err)
+	}
+	ns, name, ok := strings.Cut(c.inventory, "/")
+	if !ok || ns == "" || name == "" {
+		return nil, fmt.Errorf("--inventory %q: want namespace/name", c.inventory)
+	}
+	repo, err := git.New(git.Options{URL: c.repo, Ref: ref, CacheDir: c.cacheDir})
+	if err != nil {
+		return nil, err
+	}
+	renderer := render.Auto{Kustomize: kustomize.New(kustomize.Options{}), Helm: helm.New(helm.Options{})}
+	return reconcile.NewForConfig(cfg,
+		reconcile.Stages{Source: repo, Renderer: renderer},
+		reconcile.ClusterOptions{
+			FieldManager: c.fieldManager,
+			Inventory:    object.ID{Kind: "Secret", Namespace: ns, Name: name},
+			Force:        c.force,
+			Namespace:    c.namespace,
+		},
+		reconcile.Options{
+			Mode:          mode,
+			Path:          c.path,
+			Prune:         c.prune,
+			Wait:          true,
+			HealthTimeout: c.healthTimeout,
+			OnEvent:       out.event,
+		})
+}

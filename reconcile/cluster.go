@@ -1,0 +1,296 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+
+	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/metadata"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/restmapper"
+
+	"github.com/gitopskit/gitopskit/apply"
+	"github.com/gitopskit/gitopskit/diff"
+	"github.com/gitopskit/gitopskit/health"
+	"github.com/gitopskit/gitopskit/object"
+	"github.com/gitopskit/gitopskit/render"
+)
+
+// ClusterOptions configure the cluster stages of [NewCluster].
+type ClusterOptions struct {
+	// FieldManager applies and diffs (default apply.DefaultFieldManager).
+	FieldManager string
+	// Inventory is the parent object of the ApplySet recording the set's members
+	// (a Secret or ConfigMap needs a namespace). The zero ID means no inventory:
+	// nothing can be pruned.
+	Inventory object.ID
+	// Force takes fields other managers own (a manual `kubectl edit` takes the
+	// fields it changes): what self-healing needs. Without it such a field fails
+	// the apply with a conflict.
+	Force bool
+	// ServerDiff diffs with server-side dry-run applies (one request per object),
+	// the ground truth, instead of the offline engine typed by the cluster's
+	// OpenAPI schemas.
+	ServerDiff bool
+	// Ignore removes fields from the diff.
+	Ignore []diff.IgnoreRule
+	// Namespace, when set, is given to namespaced objects without one (a
+	// render.Transform with the cluster's RESTMapper, run before other transforms).
+	Namespace string
+	// Assessor assesses health; nil means the built-in rules.
+	Assessor *health.Assessor
+	// Concurrency bounds the requests in flight (default apply.DefaultConcurrency).
+	Concurrency int
+	// Log receives debug lines; the zero value discards.
+	Log logr.Logger
+}
+
+// Cluster implements the [Differ], [Applier] and [HealthChecker] of a real cluster
+// with packages diff, apply and health. Live objects are read with one paged list
+// per resource type and namespace; the copies read by a diff also answer the health
+// snapshot of a pass that wrote nothing, so a steady-state pass costs a few lists.
+// It is safe for concurrent use, but passes over one inventory must not overlap
+// (a [Reconciler] serialises its passes).
+type Cluster struct {
+	client    dynamic.Interface
+	mapper    meta.RESTMapper
+	differ    *diff.Differ
+	manager   *apply.Manager
+	inventory apply.Inventory
+	health    WaiterHealth
+	opts      ClusterOptions
+
+	mu   sync.Mutex
+	live map[object.ID]*unstructured.Unstructured // read by the last Diff; nil after a write
+}
+
+var (
+	_ Differ        = (*Cluster)(nil)
+	_ Applier       = (*Cluster)(nil)
+	_ HealthChecker = (*Cluster)(nil)
+)
+
+// NewCluster returns the cluster stages for cfg, with a RESTMapper that discovers
+// kinds lazily (reset after CRDs are applied).
+func NewCluster(cfg *rest.Config, opts ClusterOptions) (*Cluster, error) {
+	client, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("dynamic client: %w", err)
+	}
+	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("discovery client: %w", err)
+	}
+	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
+	if opts.FieldManager == "" {
+		opts.FieldManager = apply.DefaultFieldManager
+	}
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = apply.DefaultConcurrency
+	}
+	var engine diff.Engine = diff.NewOffline(diff.NewClusterSchemas(dc.OpenAPIV3()), diff.OfflineOptions{})
+	if opts.ServerDiff {
+		engine = diff.NewServer(client, mapper)
+	}
+	differ, err := diff.New(engine, diff.Options{FieldManager: opts.FieldManager, Force: opts.Force, Ignore: opts.Ignore, Log: opts.Log})
+	if err != nil {
+		return nil, err
+	}
+	manager, err := apply.NewForClients(client, mapper, apply.Options{FieldManager: opts.FieldManager, Concurrency: opts.Concurrency, Logger: opts.Log})
+	if err != nil {
+		return nil, err
+	}
+	c := &Cluster{client: client, mapper: mapper, differ: differ, manager: manager, opts: opts}
+	if opts.Inventory != (object.ID{}) {
+		meta, err := metadata.NewForConfig(cfg)
+		if err != nil {
+			return nil, fmt.Errorf("metadata client: %w", err)
+		}
+		inv, err := manager.ApplySet(opts.Inventory, apply.ApplySetOptions{Metadata: meta})
+		if err != nil {
+			return nil, err
+		}
+		c.inventory = inv
+	}
+	c.health = WaiterHealth{
+		Waiter:   health.NewWaiter(client, mapper, health.WaiterOptions{Assessor: opts.Assessor, Logger: opts.Log}),
+		Assessor: opts.Assessor,
+		Live:     c.lastLive,
+		FailFast: true,
+	}
+	return c, nil
+}
+
+// NewForConfig returns a Reconciler whose Differ, Applier and Health are a
+// [Cluster] for cfg unless stages sets them. With copts.Namespace it runs the
+// default-namespace transform first.
+func NewForConfig(cfg *rest.Config, stages Stages, copts ClusterOptions, opts Options) (*Reconciler, error) {
+	c, err := NewCluster(cfg, copts)
+	if err != nil {
+		return nil, err
+	}
+	if stages.Differ == nil {
+		stages.Differ = c
+	}
+	if stages.Applier == nil {
+		stages.Applier = c
+	}
+	if stages.Health == nil {
+		stages.Health = c
+	}
+	if copts.Namespace != "" {
+		ns := RenderTransform(render.Transform{Namespace: copts.Namespace, Mapper: c.mapper})
+		opts.Transforms = append([]Transformer{ns}, opts.Transforms...)
+	}
+	return New(stages, opts)
+}
+
+// Mapper returns the RESTMapper the stages share.
+func (c *Cluster) Mapper() meta.RESTMapper { return c.mapper }
+
+// Diff implements [Differ]. It sets the inventory's membership labels on desired,
+// as the apply will, so that they are not seen as removals.
+func (c *Cluster) Diff(ctx context.Context, desired []*unstructured.Unstructured) (*Plan, error) {
+	ids := make([]object.ID, len(desired))
+	for i, u := range desired {
+		ids[i] = object.IDOf(u)
+	}
+	// The inventory and the desired objects' live copies are read at once; members
+	// that left the set (none in a steady state) are read after.
+	var members []object.ID
+	var loadErr error
+	loaded := make(chan struct{})
+	go func() {
+		defer close(loaded)
+		if c.inventory != nil {
+			members, loadErr = c.inventory.Load(ctx)
+		}
+	}()
+	live, err := readLive(ctx, c.client, c.mapper, ids, c.opts.Concurrency)
+	<-loaded
+	if loadErr != nil {
+		return nil, fmt.Errorf("load inventory: %w", loadErr)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if gone := object.NewSet(members...).Difference(object.NewSet(ids...)); len(gone) > 0 {
+		more, err := readLive(ctx, c.client, c.mapper, gone, c.opts.Concurrency)
+		if err != nil {
+			return nil, err
+		}
+		maps.Copy(live, more)
+	}
+	if c.inventory != nil {
+		labels := c.inventory.Labels()
+		for _, u := range desired {
+			l := u.GetLabels()
+			if l == nil {
+				l = make(map[string]string, len(labels))
+			}
+			maps.Copy(l, labels)
+			u.SetLabels(l)
+		}
+	}
+	dp, err := c.differ.Plan(ctx, diff.Input{Desired: desired, Live: slices.Collect(maps.Values(live)), Inventory: members, Workers: c.opts.Concurrency})
+	if dp == nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	c.live = live
+	c.mu.Unlock()
+	return planOf(dp, live), err
+}
+
+// planOf converts a diff.Plan, leaving out deletions of objects already gone.
+func planOf(dp *diff.Plan, live map[object.ID]*unstructured.Unstructured) *Plan {
+	p := &Plan{Changes: make([]Change, 0, len(dp.Changes))}
+	for _, ch := range dp.Changes {
+		c := Change{ID: ch.ID, Paths: ch.Paths}
+		switch ch.Action {
+		case diff.Create:
+			c.Action = Create
+		case diff.Update:
+			c.Action = Update
+		case diff.Delete:
+			if live[ch.ID] == nil {
+				continue
+			}
+			c.Action = Delete
+		default:
+			c.Action = InSync
+		}
+		p.Changes = append(p.Changes, c)
+	}
+	for _, f := range dp.Failed {
+		p.Failed = append(p.Failed, ObjectError{ID: f.ID, Err: f.Err})
+	}
+	return p
+}
+
+// Apply implements [Applier] with apply.Manager, recording the members in the
+// inventory without pruning.
+func (c *Cluster) Apply(ctx context.Context, desired []*unstructured.Unstructured, opts ApplyOptions) ([]ObjectResult, error) {
+	return c.apply(ctx, desired, opts, false)
+}
+
+// Prune implements [Applier]: an apply with pruning, which writes nothing for the
+// objects already applied and deletes the members that left the set.
+func (c *Cluster) Prune(ctx context.Context, desired []*unstructured.Unstructured, opts ApplyOptions) ([]ObjectResult, error) {
+	if c.inventory == nil {
+		return nil, errors.New("no inventory: nothing to prune from (set ClusterOptions.Inventory)")
+	}
+	return c.apply(ctx, desired, opts, true)
+}
+
+func (c *Cluster) apply(ctx context.Context, desired []*unstructured.Unstructured, opts ApplyOptions, prune bool) ([]ObjectResult, error) {
+	var out []ObjectResult
+	aopts := apply.ApplyOptions{
+		Force:      c.opts.Force,
+		DryRun:     opts.DryRun,
+		Inventory:  c.inventory,
+		Prune:      prune,
+		AllowEmpty: opts.AllowEmpty,
+		OnEvent: func(e apply.Event) {
+			if prune && e.Action == apply.Unchanged {
+				return
+			}
+			r := ObjectResult{ID: e.ID, Outcome: Outcome(e.Action), Reason: e.Reason, Err: e.Err, DryRun: e.DryRun}
+			out = append(out, r)
+			if opts.OnObject != nil {
+				opts.OnObject(r)
+			}
+		},
+	}
+	if !opts.DryRun {
+		c.mu.Lock()
+		c.live = nil
+		c.mu.Unlock()
+	}
+	_, err := c.manager.Apply(ctx, desired, aopts)
+	if errors.Is(err, apply.ErrEmptySet) {
+		err = fmt.Errorf("%w (%w)", ErrEmptySet, err)
+	}
+	return out, err
+}
+
+// Health implements [HealthChecker] with health.Waiter; a snapshot after a pass
+// that wrote nothing assesses the live copies the diff read.
+func (c *Cluster) Health(ctx context.Context, ids []object.ID, wait bool, progress func(object.ID, health.Status)) (map[object.ID]health.Status, error) {
+	return c.health.Health(ctx, ids, wait, progress)
+}
+
+func (c *Cluster) lastLive() map[object.ID]*unstructured.Unstructured {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.live
+}

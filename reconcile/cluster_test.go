@@ -1,0 +1,233 @@
+package reconcile_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/gitopskit/gitopskit/clustertest"
+	"github.com/gitopskit/gitopskit/health"
+	"github.com/gitopskit/gitopskit/object"
+	"github.com/gitopskit/gitopskit/reconcile"
+	"github.com/gitopskit/gitopskit/source/git"
+	"github.com/gitopskit/gitopskit/source/git/gittest"
+)
+
+var cluster = clustertest.New(clustertest.Options{})
+
+func TestMain(m *testing.M) { os.Exit(cluster.Run(m)) }
+
+// gitEnv is a repository served over smart HTTP on loopback, a namespace, and a
+// reconciler following the repository's main branch into the namespace.
+type gitEnv struct {
+	t    *testing.T
+	repo *gittest.Repo
+	ns   string
+	cs   *kubernetes.Clientset
+	url  string
+}
+
+func newGitEnv(t *testing.T, files map[string]string) *gitEnv {
+	t.Helper()
+	cfg := cluster.Config(t)
+	e := &gitEnv{t: t, ns: cluster.NewNamespace(t)}
+	e.repo = gittest.NewRepo(t, "", "app.git")
+	e.commit("initial", files)
+	srv := gittest.NewHTTPServer(t, e.repo.Root, gittest.HTTPOptions{})
+	e.url = srv.URL + "/app.git"
+	var err error
+	if e.cs, err = kubernetes.NewForConfig(cfg); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func (e *gitEnv) reconciler(mode reconcile.Mode) *reconcile.Reconciler {
+	e.t.Helper()
+	repo, err := git.New(git.Options{URL: e.url, Ref: git.Ref{Branch: "main"}, CacheDir: e.t.TempDir()})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	rec, err := reconcile.NewForConfig(cluster.Config(e.t),
+		reconcile.Stages{Source: repo},
+		reconcile.ClusterOptions{FieldManager: "gitsync-test", Inventory: object.ID{Kind: "Secret", Namespace: e.ns, Name: "inventory"}, Force: true, Namespace: e.ns},
+		reconcile.Options{Mode: mode, Path: "deploy", Prune: true, Wait: true, HealthTimeout: time.Minute})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return rec
+}
+
+// commit commits files (in deploy/) and publishes them; "" deletes a file.
+func (e *gitEnv) commit(msg string, files map[string]string) string {
+	e.t.Helper()
+	in := map[string]string{}
+	for name, content := range files {
+		if content == "" {
+			content = gittest.Delete
+		}
+		in["deploy/"+name] = content
+	}
+	h := e.repo.Commit(msg, in)
+	e.repo.Publish()
+	return h
+}
+
+func (e *gitEnv) pass(rec *reconcile.Reconciler) *reconcile.Result {
+	e.t.Helper()
+	res, err := rec.Reconcile(context.Background())
+	if err != nil {
+		e.t.Fatalf("reconcile: %v", err)
+	}
+	return res
+}
+
+func (e *gitEnv) value(name string) string {
+	e.t.Helper()
+	cm, err := e.cs.CoreV1().ConfigMaps(e.ns).Get(context.Background(), name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return "<absent>"
+	}
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return cm.Data["key"]
+}
+
+func cm(name, value string) string {
+	return "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: " + name + "\ndata:\n  key: \"" + value + "\"\n"
+}
+
+const service = `apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  ports:
+    - port: 80
+      targetPort: 8080
+`
+
+func TestGitLoop(t *testing.T) {
+	e := newGitEnv(t, map[string]string{"a.yaml": cm("a", "1"), "b.yaml": cm("b", "1"), "svc.yaml": service})
+	rec := e.reconciler(reconcile.SelfHeal)
+	ctx := context.Background()
+
+	// First sync applies, and reports health.
+	res := e.pass(rec)
+	if len(res.Applied()) != 3 || res.Health.Code != health.Healthy || !strings.HasPrefix(res.Revision, "main@sha1:") {
+		t.Fatalf("first sync: applied %v, health %v, revision %q", res.Applied(), res.Health, res.Revision)
+	}
+
+	// Steady state: no render, no write, no drift.
+	res = e.pass(rec)
+	if res.Rendered || res.Wrote || !res.InSync() || res.Health.Code != health.Healthy {
+		t.Fatalf("steady state: rendered=%v wrote=%v drift=%v plan=%+v health=%v", res.Rendered, res.Wrote, res.Drift, res.Plan.Changed(), res.Health)
+	}
+
+	// A new commit is applied.
+	e.commit("change a", map[string]string{"a.yaml": cm("a", "2")})
+	res = e.pass(rec)
+	if !slices.Equal(res.Applied(), []object.ID{{Kind: "ConfigMap", Namespace: e.ns, Name: "a"}}) || e.value("a") != "2" {
+		t.Fatalf("commit: applied %v, a=%q", res.Applied(), e.value("a"))
+	}
+
+	// A manual edit is reported in drift-only mode and reverted in self-heal mode.
+	live, err := e.cs.CoreV1().ConfigMaps(e.ns).Get(ctx, "b", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	live.Data["key"] = "edited"
+	if _, err := e.cs.CoreV1().ConfigMaps(e.ns).Update(ctx, live, metav1.UpdateOptions{FieldManager: "kubectl-edit"}); err != nil {
+		t.Fatal(err)
+	}
+	drift := e.reconciler(reconcile.DriftOnly)
+	res = e.pass(drift)
+	if len(res.Drift) != 1 || res.Drift[0].Name != "b" || res.Wrote || e.value("b") != "edited" {
+		t.Fatalf("drift-only: drift %v, wrote %v, b=%q", res.Drift, res.Wrote, e.value("b"))
+	}
+	if c := res.Plan.Changed()[0]; c.Action != reconcile.Update || !slices.Contains(c.Paths, ".data.key") || c.Origin.File != "deploy/b.yaml" {
+		t.Fatalf("drift change = %+v", c)
+	}
+	res = e.pass(rec)
+	if len(res.Drift) != 1 || !res.Wrote || e.value("b") != "1" {
+		t.Fatalf("self-heal: drift %v, wrote %v, b=%q", res.Drift, res.Wrote, e.value("b"))
+	}
+
+	// A removed file is pruned.
+	e.commit("remove b", map[string]string{"b.yaml": ""})
+	res = e.pass(rec)
+	if len(res.Pruned()) != 1 || e.value("b") != "<absent>" {
+		t.Fatalf("prune: pruned %v, b=%q", res.Pruned(), e.value("b"))
+	}
+
+	// A broken commit changes nothing and names the file.
+	good := res.Revision
+	e.commit("break a", map[string]string{"a.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a\n", "svc.yaml": ""})
+	res, err = rec.Reconcile(ctx)
+	if reconcile.StageOf(err) != reconcile.StageRender || !strings.Contains(err.Error(), "deploy/a.yaml") {
+		t.Fatalf("broken commit: error %v, want a render error naming deploy/a.yaml", err)
+	}
+	if res.Wrote || res.Revision == good {
+		t.Fatalf("broken commit: wrote=%v revision=%q", res.Wrote, res.Revision)
+	}
+	if _, err := e.cs.CoreV1().Services(e.ns).Get(ctx, "web", metav1.GetOptions{}); err != nil || e.value("a") != "2" {
+		t.Fatalf("a broken commit changed the cluster: service err %v, a=%q", err, e.value("a"))
+	}
+	if rec.LastApplied() != good {
+		t.Fatalf("last applied %q, want %q", rec.LastApplied(), good)
+	}
+
+	// Reverting the commit rolls back: the cluster is as before, nothing to do.
+	e.repo.Git("revert", "--no-edit", "HEAD")
+	e.repo.Publish()
+	res = e.pass(rec)
+	if !res.InSync() || res.Revision == good || e.value("a") != "2" {
+		t.Fatalf("revert: drift %v, revision %q, a=%q", res.Drift, res.Revision, e.value("a"))
+	}
+
+	// Reverting the change of a rolls the cluster back to a=1.
+	e.commit("back to 1", map[string]string{"a.yaml": cm("a", "1")})
+	e.pass(rec)
+	if e.value("a") != "1" {
+		t.Fatalf("rollback: a=%q", e.value("a"))
+	}
+}
+
+func TestEmptyCommitDoesNotPrune(t *testing.T) {
+	e := newGitEnv(t, map[string]string{"a.yaml": cm("a", "1")})
+	rec := e.reconciler(reconcile.SelfHeal)
+	e.pass(rec)
+	e.commit("remove everything", map[string]string{"a.yaml": "", "README.md": "moved elsewhere"})
+	_, err := rec.Reconcile(context.Background())
+	if !errors.Is(err, reconcile.ErrEmptySet) {
+		t.Fatalf("error = %v, want ErrEmptySet", err)
+	}
+	if e.value("a") != "1" {
+		t.Fatalf("a = %q after an empty commit", e.value("a"))
+	}
+}
+
+func TestFailedApplyDoesNotPrune(t *testing.T) {
+	e := newGitEnv(t, map[string]string{"a.yaml": cm("a", "1"), "b.yaml": cm("b", "1")})
+	rec := e.reconciler(reconcile.SelfHeal)
+	e.pass(rec)
+	// b leaves the set while a new object is invalid: the server refuses it, so b
+	// must stay.
+	e.commit("bad", map[string]string{"b.yaml": "", "c.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: Not_A_Valid_Name\ndata: {}\n"})
+	res, err := rec.Reconcile(context.Background())
+	if reconcile.StageOf(err) != reconcile.StageApply || !strings.Contains(err.Error(), "deploy/c.yaml") {
+		t.Fatalf("error = %v, want an apply error naming deploy/c.yaml", err)
+	}
+	if len(res.Pruned()) != 0 || e.value("b") != "1" {
+		t.Fatalf("pruned %v, b=%q after a failed apply", res.Pruned(), e.value("b"))
+	}
+}

@@ -1,0 +1,341 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/gitopskit/gitopskit/health"
+	"github.com/gitopskit/gitopskit/object"
+	"github.com/gitopskit/gitopskit/render"
+	"github.com/gitopskit/gitopskit/source"
+)
+
+// DefaultHealthTimeout bounds the wait for health when [Options.HealthTimeout] is zero.
+const DefaultHealthTimeout = 5 * time.Minute
+
+// Stages are the implementations of a pass's stages. Source and Differ are
+// required; Applier is required unless the mode is DriftOnly; a nil Renderer means
+// [render.Auto] (plain YAML only); a nil Health skips the health stage.
+type Stages struct {
+	Source   Source
+	Renderer render.Renderer
+	Differ   Differ
+	Applier  Applier
+	Health   HealthChecker
+}
+
+// Options configure a [Reconciler].
+type Options struct {
+	// Mode says what a pass may write (default Apply).
+	Mode Mode
+	// Path is the directory of the artifact to render, slash-separated ("" or "."
+	// for the root).
+	Path string
+	// Render are the render options; with the artifact's digest and Path they key
+	// the remembered render.
+	Render render.Options
+	// Transforms run, in order, on every pass after the render.
+	Transforms []Transformer
+	// Prune deletes the objects that left the set.
+	Prune bool
+	// AllowEmpty allows a pass whose desired set is empty to prune every object.
+	// Without it such a pass fails with [ErrEmptySet] before writing anything.
+	AllowEmpty bool
+	// Wait waits, after a pass that wrote, until the set is healthy or
+	// HealthTimeout passes; otherwise the health stage reports the health as it is.
+	Wait bool
+	// HealthTimeout bounds the wait for health (default [DefaultHealthTimeout]).
+	HealthTimeout time.Duration
+	// OnEvent, when set, receives the progress of each pass from the goroutine
+	// running it (apply events may come from the applier's goroutines, one at a time).
+	OnEvent func(Event)
+	// Log receives a line per pass at V(1); the zero value discards.
+	Log logr.Logger
+}
+
+// Reconciler runs passes of source → render → transforms → diff → apply → prune →
+// health. It remembers the last render and the last revision it applied, so it is
+// meant to live as long as the loop that calls it. Passes are serialised: Reconcile
+// is safe for concurrent use and a second call waits for the first.
+type Reconciler struct {
+	stages Stages
+	opts   Options
+
+	mu          sync.Mutex
+	memo        renderMemo
+	lastApplied string
+}
+
+// New returns a Reconciler, or an error when a required stage is missing.
+func New(stages Stages, opts Options) (*Reconciler, error) {
+	switch {
+	case stages.Source == nil:
+		return nil, errors.New("reconcile: no source")
+	case stages.Differ == nil:
+		return nil, errors.New("reconcile: no differ")
+	case stages.Applier == nil && opts.Mode != DriftOnly:
+		return nil, fmt.Errorf("reconcile: mode %s needs an applier", opts.Mode)
+	case opts.Mode < Apply || opts.Mode > DryRun:
+		return nil, fmt.Errorf("reconcile: unknown %s", opts.Mode)
+	}
+	if stages.Renderer == nil {
+		stages.Renderer = render.Auto{}
+	}
+	if opts.HealthTimeout <= 0 {
+		opts.HealthTimeout = DefaultHealthTimeout
+	}
+	if opts.Log.GetSink() == nil {
+		opts.Log = logr.Discard()
+	}
+	return &Reconciler{stages: stages, opts: opts}, nil
+}
+
+// LastApplied returns the last revision a pass applied completely, or "".
+func (r *Reconciler) LastApplied() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.lastApplied
+}
+
+// pass is the state of one Reconcile.
+type pass struct {
+	r       *Reconciler
+	res     *Result
+	origins map[object.ID]object.Origin
+}
+
+// Reconcile runs one pass and returns its result. On failure the error is a
+// [*StageError] naming the stage and, through its cause, the file or object; the
+// result holds what the pass found up to then. A failed source, render, transform
+// or diff writes nothing; a failed apply does not prune; a pass never prunes an
+// empty set unless AllowEmpty is set.
+func (r *Reconciler) Reconcile(ctx context.Context) (*Result, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p := &pass{r: r, res: &Result{Mode: r.opts.Mode, Durations: map[Stage]time.Duration{}}}
+	err := p.run(ctx)
+	r.opts.Log.V(1).Info("reconciled", "revision", p.res.Revision, "mode", r.opts.Mode.String(),
+		"drift", len(p.res.Drift), "wrote", p.res.Wrote, "error", err)
+	return p.res, err
+}
+
+func (p *pass) run(ctx context.Context) error {
+	r, res := p.r, p.res
+	var art *source.Artifact
+	if err := p.stage(ctx, StageSource, func() (err error) {
+		art, err = r.stages.Source.Fetch(ctx)
+		return err
+	}); err != nil {
+		return err
+	}
+	res.Revision, res.Digest = art.Revision, art.Digest
+
+	var rendered *render.Result
+	if err := p.stage(ctx, StageRender, func() (err error) {
+		rendered, res.Rendered, err = r.memo.render(ctx, r.stages.Renderer, art, r.opts.Path, r.opts.Render)
+		return err
+	}); err != nil {
+		return err
+	}
+	if err := p.stage(ctx, StageTransform, func() error {
+		for _, t := range r.opts.Transforms {
+			if err := t.Transform(ctx, rendered); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	desired := p.desired(rendered)
+	if len(desired) == 0 && r.opts.Prune && !r.opts.AllowEmpty && r.opts.Mode != DriftOnly {
+		return p.fail(StagePrune, ErrEmptySet)
+	}
+
+	if err := p.stage(ctx, StageDiff, func() error { return p.diff(ctx, desired) }); err != nil {
+		res.NotApplied = "diff failed"
+		return err
+	}
+	if err := p.write(ctx, desired); err != nil {
+		return err
+	}
+	return p.health(ctx, desired)
+}
+
+// desired returns the rendered objects and records where each came from.
+func (p *pass) desired(rendered *render.Result) []*unstructured.Unstructured {
+	p.origins = make(map[object.ID]object.Origin, len(rendered.Manifests))
+	for _, m := range rendered.Manifests {
+		p.origins[object.IDOf(m.Object)] = m.Origin
+	}
+	p.res.Desired = len(rendered.Manifests)
+	return object.Objects(rendered.Manifests)
+}
+
+func (p *pass) diff(ctx context.Context, desired []*unstructured.Unstructured) error {
+	plan, err := p.r.stages.Differ.Diff(ctx, desired)
+	if plan == nil {
+		plan = &Plan{}
+	}
+	for i := range plan.Changes {
+		plan.Changes[i].Origin = p.origins[plan.Changes[i].ID]
+	}
+	plan.sort()
+	p.res.Plan = plan
+	for _, c := range plan.Changed() {
+		p.res.Drift = append(p.res.Drift, c.ID)
+	}
+	if len(plan.Failed) > 0 {
+		return p.objectErrors(plan.Failed)
+	}
+	return err
+}
+
+// write runs the apply and prune stages when the mode and the plan call for them.
+func (p *pass) write(ctx context.Context, desired []*unstructured.Unstructured) error {
+	r, res := p.r, p.res
+	plan := res.Plan
+	switch {
+	case plan.Empty():
+		res.NotApplied = "in sync"
+		if r.opts.Mode.writes() {
+			r.lastApplied = res.Revision
+		}
+		return nil
+	case r.opts.Mode == DriftOnly:
+		res.NotApplied = "mode drift-only"
+		return nil
+	case r.opts.Mode == Apply && res.Revision == r.lastApplied:
+		res.NotApplied = "drift at an applied revision (mode apply)"
+		return nil
+	}
+	opts := ApplyOptions{
+		DryRun:     r.opts.Mode == DryRun,
+		AllowEmpty: r.opts.AllowEmpty,
+		OnObject:   func(o ObjectResult) { p.emit(Event{Kind: ObjectDone, Stage: StageApply, Object: o}) },
+	}
+	ran := false
+	if plan.Count(Create)+plan.Count(Update) > 0 {
+		ran = true
+		if err := p.stage(ctx, StageApply, func() error {
+			out, err := r.stages.Applier.Apply(ctx, desired, opts)
+			return p.record(out, err)
+		}); err != nil {
+			res.NotApplied = "apply failed"
+			return err
+		}
+	}
+	if r.opts.Prune && plan.Count(Delete) > 0 {
+		ran = true
+		opts.OnObject = func(o ObjectResult) { p.emit(Event{Kind: ObjectDone, Stage: StagePrune, Object: o}) }
+		if err := p.stage(ctx, StagePrune, func() error {
+			out, err := r.stages.Applier.Prune(ctx, desired, opts)
+			return p.record(out, err)
+		}); err != nil {
+			return err
+		}
+	}
+	if !ran {
+		res.NotApplied = "only deletions, and pruning is off"
+	}
+	if !opts.DryRun {
+		res.Wrote = ran
+		r.lastApplied = res.Revision
+	}
+	return nil
+}
+
+// record adds an applier's results and returns its error, or the failures it
+// reported, naming each object's file.
+func (p *pass) record(out []ObjectResult, err error) error {
+	p.res.Objects = append(p.res.Objects, out...)
+	var failed []ObjectError
+	for _, o := range out {
+		if o.Outcome == Failed {
+			cause := o.Err
+			if cause == nil {
+				cause = errors.New(o.Reason)
+			}
+			failed = append(failed, ObjectError{ID: o.ID, Err: cause})
+		}
+	}
+	if len(failed) > 0 {
+		return p.objectErrors(failed)
+	}
+	return err
+}
+
+// objectErrors joins the errors of failed objects, naming each with the file it
+// came from.
+func (p *pass) objectErrors(failed []ObjectError) error {
+	errs := make([]error, len(failed))
+	for i, f := range failed {
+		if o, ok := p.origins[f.ID]; ok && o.File != "" {
+			errs[i] = fmt.Errorf("%s (%s): %w", f.ID, o, f.Err)
+		} else {
+			errs[i] = f
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (p *pass) health(ctx context.Context, desired []*unstructured.Unstructured) error {
+	h := p.r.stages.Health
+	if h == nil {
+		return nil
+	}
+	ids := make([]object.ID, len(desired))
+	for i, u := range desired {
+		ids[i] = object.IDOf(u)
+	}
+	wait := p.r.opts.Wait && p.res.Wrote
+	return p.stage(ctx, StageHealth, func() error {
+		hctx := ctx
+		var progress func(object.ID, health.Status)
+		if wait {
+			var cancel context.CancelFunc
+			hctx, cancel = context.WithTimeout(ctx, p.r.opts.HealthTimeout)
+			defer cancel()
+			progress = func(id object.ID, s health.Status) {
+				p.emit(Event{Kind: HealthChanged, Stage: StageHealth, ID: id, Health: s})
+			}
+		}
+		statuses, err := h.Health(hctx, ids, wait, progress)
+		p.res.HealthObjects = statuses
+		p.res.Health = health.Aggregate(statuses)
+		return err
+	})
+}
+
+// stage runs f as stage s: it times it, reports it and wraps its error.
+func (p *pass) stage(ctx context.Context, s Stage, f func() error) error {
+	if err := ctx.Err(); err != nil {
+		return p.fail(s, err)
+	}
+	p.emit(Event{Kind: StageStarted, Stage: s})
+	start := time.Now()
+	err := f()
+	d := time.Since(start)
+	p.res.Durations[s] += d
+	p.emit(Event{Kind: StageFinished, Stage: s, Duration: d, Err: err})
+	if err != nil {
+		return p.fail(s, err)
+	}
+	return nil
+}
+
+func (p *pass) fail(s Stage, err error) error {
+	return &StageError{Stage: s, Revision: p.res.Revision, Err: err}
+}
+
+func (p *pass) emit(e Event) {
+	if p.r.opts.OnEvent != nil {
+		p.r.opts.OnEvent(e)
+	}
+}

@@ -1,0 +1,73 @@
+package reconcile
+
+import (
+	"context"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/gitopskit/gitopskit/health"
+	"github.com/gitopskit/gitopskit/object"
+	"github.com/gitopskit/gitopskit/render"
+	"github.com/gitopskit/gitopskit/source"
+)
+
+// Source fetches the artifact a pass deploys. [source.Source] implementations, such
+// as source/git's Repository and [source.Local], satisfy it.
+type Source interface {
+	Fetch(ctx context.Context) (*source.Artifact, error)
+}
+
+// Transformer changes rendered objects in place before they are diffed: a default
+// namespace, common labels, variable substitution. On error it names the object.
+type Transformer interface {
+	Transform(ctx context.Context, res *render.Result) error
+}
+
+// TransformFunc is a function used as a [Transformer].
+type TransformFunc func(ctx context.Context, res *render.Result) error
+
+// Transform calls f.
+func (f TransformFunc) Transform(ctx context.Context, res *render.Result) error { return f(ctx, res) }
+
+// RenderTransform adapts render's post-render transforms to a [Transformer].
+func RenderTransform(t render.Transform) Transformer {
+	return TransformFunc(func(_ context.Context, res *render.Result) error { return t.Apply(res) })
+}
+
+// Differ compares the desired set with the cluster and returns the plan: a change
+// per desired object, and a Delete change per object the inventory owns that the
+// set no longer declares. It writes nothing. Objects it could not compare go in
+// Plan.Failed with the error; the returned error joins them.
+type Differ interface {
+	Diff(ctx context.Context, desired []*unstructured.Unstructured) (*Plan, error)
+}
+
+// Applier writes a desired set to the cluster and prunes what left it.
+//
+// Apply applies the whole set (an implementation skips objects already as desired)
+// and records its members; it must not delete anything. Prune deletes the members
+// recorded earlier that desired no longer declares. The reconciler calls Prune only
+// after Apply succeeded for every object. Both return a result per object, also on
+// error, and report each result through opts.OnObject as it happens.
+type Applier interface {
+	Apply(ctx context.Context, desired []*unstructured.Unstructured, opts ApplyOptions) ([]ObjectResult, error)
+	Prune(ctx context.Context, desired []*unstructured.Unstructured, opts ApplyOptions) ([]ObjectResult, error)
+}
+
+// ApplyOptions are the settings of one [Applier] call.
+type ApplyOptions struct {
+	// DryRun writes nothing (a server-side dry run): results say what would happen.
+	DryRun bool
+	// AllowEmpty allows pruning every member when desired is empty.
+	AllowEmpty bool
+	// OnObject, when set, receives each object's result as it happens.
+	OnObject func(ObjectResult)
+}
+
+// HealthChecker tells the health of objects. With wait it waits, within the
+// context's deadline, until every object is Healthy or Suspended, reporting each
+// change through progress (which may be nil); without wait it returns the statuses
+// as they are now. It returns the statuses it knows also on error.
+type HealthChecker interface {
+	Health(ctx context.Context, ids []object.ID, wait bool, progress func(object.ID, health.Status)) (map[object.ID]health.Status, error)
+}

@@ -1,0 +1,115 @@
+package reconcile
+
+import (
+	"slices"
+
+	"github.com/gitopskit/gitopskit/object"
+)
+
+// Action is what a plan would do to one object.
+type Action string
+
+// The actions of a [Change].
+const (
+	// InSync: live already is as desired.
+	InSync Action = "InSync"
+	// Create: the object does not exist.
+	Create Action = "Create"
+	// Update: applying would change the live object.
+	Update Action = "Update"
+	// Delete: the inventory owns the object and the set no longer declares it; a
+	// pass with pruning deletes it.
+	Delete Action = "Delete"
+)
+
+// Change is the plan for one object.
+type Change struct {
+	ID     object.ID
+	Action Action
+	// Paths are the fields an apply would add, change or remove, sorted (Update only).
+	Paths []string
+	// Origin is the file the desired object came from (empty for Delete).
+	Origin object.Origin
+}
+
+// Plan is what applying the desired set would change, one [Change] per object in
+// [object.Compare] order, and the objects that could not be compared.
+type Plan struct {
+	Changes []Change
+	Failed  []ObjectError
+}
+
+// Changed returns the changes other than InSync.
+func (p *Plan) Changed() []Change {
+	if p == nil {
+		return nil
+	}
+	var out []Change
+	for _, c := range p.Changes {
+		if c.Action != InSync {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Empty reports whether the plan changes nothing.
+func (p *Plan) Empty() bool { return len(p.Changed()) == 0 }
+
+// Count returns the number of changes with action a.
+func (p *Plan) Count(a Action) int {
+	if p == nil {
+		return 0
+	}
+	n := 0
+	for _, c := range p.Changes {
+		if c.Action == a {
+			n++
+		}
+	}
+	return n
+}
+
+// sort orders the changes and failures by object.
+func (p *Plan) sort() {
+	slices.SortStableFunc(p.Changes, func(a, b Change) int { return object.Compare(a.ID, b.ID) })
+	slices.SortStableFunc(p.Failed, func(a, b ObjectError) int { return object.Compare(a.ID, b.ID) })
+}
+
+// ObjectError is an object a stage failed on, and why.
+type ObjectError struct {
+	ID  object.ID
+	Err error
+}
+
+// Error returns "<object>: <cause>".
+func (e ObjectError) Error() string { return e.ID.String() + ": " + e.Err.Error() }
+
+// Unwrap returns the cause.
+func (e ObjectError) Unwrap() error { return e.Err }
+
+// Outcome is what happened to one object during apply or prune.
+type Outcome string
+
+// The outcomes of an [ObjectResult].
+const (
+	Created    Outcome = "created"
+	Configured Outcome = "configured"
+	Unchanged  Outcome = "unchanged"
+	Recreated  Outcome = "recreated"
+	Pruned     Outcome = "pruned"
+	Skipped    Outcome = "skipped"
+	Failed     Outcome = "failed"
+)
+
+// ObjectResult is the outcome for one object of an apply or a prune.
+type ObjectResult struct {
+	ID      object.ID
+	Outcome Outcome
+	// Reason explains Skipped, Recreated and Failed.
+	Reason string
+	// Err is set for Failed.
+	Err error
+	// DryRun is true when nothing was written.
+	DryRun bool
+}

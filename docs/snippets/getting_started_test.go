@@ -23,6 +23,7 @@ import (
 	"github.com/gitopskit/gitopskit/diff"
 	"github.com/gitopskit/gitopskit/health"
 	"github.com/gitopskit/gitopskit/object"
+	"github.com/gitopskit/gitopskit/reconcile"
 	"github.com/gitopskit/gitopskit/render"
 	"github.com/gitopskit/gitopskit/render/helm"
 	"github.com/gitopskit/gitopskit/render/kustomize"
@@ -181,3 +182,52 @@ func TestGettingStarted(t *testing.T) {
 }
 
 var configMaps = schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}
+
+// snippet: getting-started-reconcile
+// NewAgent returns a reconciler that runs the same pass in self-heal mode; call its
+// Reconcile on an interval. It remembers the last render and applied revision.
+func NewAgent(cfg *rest.Config, url, ns, cacheDir string) (*reconcile.Reconciler, error) {
+	repo, err := git.New(git.Options{URL: url, CacheDir: cacheDir})
+	if err != nil {
+		return nil, err
+	}
+	return reconcile.NewForConfig(cfg,
+		reconcile.Stages{Source: repo, Renderer: render.Auto{Kustomize: kustomize.New(kustomize.Options{})}},
+		reconcile.ClusterOptions{
+			FieldManager: "my-tool",
+			Inventory:    object.ID{Kind: "Secret", Namespace: ns, Name: "my-tool"},
+			Force:        true, // take back fields a manual edit changed
+		},
+		reconcile.Options{Mode: reconcile.SelfHeal, Path: "deploy", Prune: true, Wait: true})
+}
+
+// end snippet
+
+func TestNewAgent(t *testing.T) {
+	cfg := cluster.Config(t)
+	ns := cluster.NewNamespace(t)
+	r := gittest.NewRepo(t, "", "apps.git")
+	head := r.Commit("first", map[string]string{
+		"deploy/settings.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: " + ns + "\ndata:\n  color: blue\n",
+	})
+	r.Publish()
+	srv := gittest.NewHTTPServer(t, r.Root, gittest.HTTPOptions{})
+	rec, err := NewAgent(cfg, srv.URL+"/"+r.Name, ns, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := rec.Reconcile(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Revision != "main@sha1:"+head || len(res.Applied()) != 1 || !res.Wrote {
+		t.Errorf("first pass: revision %s, applied %v, wrote %v", res.Revision, res.Applied(), res.Wrote)
+	}
+	res, err = rec.Reconcile(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Wrote || !res.InSync() || res.Rendered {
+		t.Errorf("second pass over the same revision: wrote %v, in sync %v, rendered %v", res.Wrote, res.InSync(), res.Rendered)
+	}
+}

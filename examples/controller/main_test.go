@@ -120,7 +120,12 @@ func TestControllerSyncs(t *testing.T) {
 	r.Publish()
 	srv := gittest.NewHTTPServer(t, r.Root, gittest.HTTPOptions{})
 
-	c := mgr.GetClient()
+	// Read around the manager's cache: a cached read right after a write can still
+	// see the old object.
+	c, err := client.New(cfg, client.Options{Scheme: mgr.GetScheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
 	gs := &v1alpha1.GitSync{
 		ObjectMeta: metav1.ObjectMeta{Name: "apps", Namespace: ns},
 		Spec: v1alpha1.GitSyncSpec{

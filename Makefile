@@ -1,6 +1,10 @@
 # `make test` runs every check and test; it builds the local cluster's binaries and
 # the tools first when they are missing.
-.PHONY: test controlplane tools bench fuzz
+.PHONY: demo test controlplane tools bench
+
+# The whole GitOps loop on a local cluster: see examples/gitsync.
+demo:
+	GITOPSKIT_CONTROLPLANE_DIR=$$(hack/controlplane/build.sh) go run ./examples/gitsync
 
 test:
 	hack/test.sh
@@ -13,4 +17,5 @@ tools:
 
 bench:
 	GITOPSKIT_CONTROLPLANE_DIR=$$(hack/controlplane/build.sh) PATH=$$(hack/tools.sh):$$PATH \
-		sh -c 'cd bench && go test -run XXX -bench . -benchtime 3x ./...'
+		sh -c 'cd bench && go test -run XXX -bench . -benchtime 3x ./... && \
+			cd gitopsengine && GOTOOLCHAIN=auto go test -run XXX -bench . -benchtime 3x ./...'

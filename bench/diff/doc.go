@@ -4,12 +4,9 @@
 // engine's time per object and its false positives and negatives, against the
 // server-side (dry-run) engine on the same pairs.
 //
-// Argo CD's gitops-engine diff package, the natural comparison, cannot be built in
-// this module: github.com/argoproj/argo-cd/gitops-engine/v3 (v3.6.0, v3.6.1) declares
-// `go 1.27.0` while the project builds with Go 1.26, and
-// github.com/argoproj/gitops-engine v0.7.3 (the last release of the old module)
-// requires k8s.io/kubernetes v1.23.1, whose go.mod asks for k8s.io/api v0.0.0 and so
-// does not resolve, and would not compile against k8s.io/* v0.37 anyway.
+// The workload is bench/internal/workload's DiffSet. Argo CD's gitops-engine diff
+// package, which needs Go 1.27, is compared on the same pairs in the module
+// bench/gitopsengine.
 //
 //	cd bench && go test -run XXX -bench . ./diff/
 package diff

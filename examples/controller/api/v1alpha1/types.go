@@ -1,0 +1,144 @@
+// Package v1alpha1 is the GitSync API of the example controller: a Git repository,
+// a path in it, how often to sync and whether to prune, and a status that says
+// what was applied.
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+// GroupVersion is the API group and version of GitSync.
+var GroupVersion = schema.GroupVersion{Group: "gitopskit.io", Version: "v1alpha1"}
+
+// AddToScheme registers GitSync and GitSyncList in a scheme.
+func AddToScheme(s *runtime.Scheme) error {
+	s.AddKnownTypes(GroupVersion, &GitSync{}, &GitSyncList{})
+	metav1.AddToGroupVersion(s, GroupVersion)
+	return nil
+}
+
+// Condition types of a GitSync, following kstatus conventions.
+const (
+	// ConditionReady is True when the last pass applied the revision and the set
+	// is healthy.
+	ConditionReady = "Ready"
+	// ConditionReconciling is True while a pass runs.
+	ConditionReconciling = "Reconciling"
+)
+
+// GitSync keeps the objects of a directory of a Git repository applied.
+type GitSync struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec   GitSyncSpec   `json:"spec"`
+	Status GitSyncStatus `json:"status,omitempty"`
+}
+
+// GitSyncSpec is what to sync.
+type GitSyncSpec struct {
+	// URL is the repository (https://, http://, ssh://, git://).
+	URL string `json:"url"`
+	// Ref selects the commit; empty means the remote's default branch.
+	Ref GitRef `json:"ref,omitempty"`
+	// Path is the directory to apply (plain YAML, kustomization or Helm chart).
+	Path string `json:"path,omitempty"`
+	// Interval is the time between passes.
+	Interval metav1.Duration `json:"interval"`
+	// Prune deletes objects whose manifests were removed.
+	Prune bool `json:"prune,omitempty"`
+}
+
+// GitRef selects a commit, as Flux's GitRepository does: at most one of Branch,
+// Tag and SemVer; Commit alone or with Branch.
+type GitRef struct {
+	Branch string `json:"branch,omitempty"`
+	Tag    string `json:"tag,omitempty"`
+	// SemVer is a version range; the highest matching tag is followed.
+	SemVer string `json:"semver,omitempty"`
+	Commit string `json:"commit,omitempty"`
+}
+
+// GitSyncStatus is what the controller did.
+type GitSyncStatus struct {
+	// ObservedGeneration is the generation the status describes.
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+	// Conditions are Ready and Reconciling.
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+	// LastAttemptedRevision is the revision of the last pass.
+	LastAttemptedRevision string `json:"lastAttemptedRevision,omitempty"`
+	// LastAppliedRevision is the last revision applied completely.
+	LastAppliedRevision string `json:"lastAppliedRevision,omitempty"`
+	// Inventory lists the objects of the applied set ("group/Kind/namespace/name").
+	Inventory []string `json:"inventory,omitempty"`
+}
+
+// GitSyncList is a list of GitSyncs.
+type GitSyncList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []GitSync `json:"items"`
+}
+
+// DeepCopyInto copies s into out.
+func (s *GitSyncSpec) DeepCopyInto(out *GitSyncSpec) { *out = *s }
+
+// DeepCopyInto copies s into out.
+func (s *GitSyncStatus) DeepCopyInto(out *GitSyncStatus) {
+	*out = *s
+	if s.Conditions != nil {
+		out.Conditions = make([]metav1.Condition, len(s.Conditions))
+		for i := range s.Conditions {
+			s.Conditions[i].DeepCopyInto(&out.Conditions[i])
+		}
+	}
+	if s.Inventory != nil {
+		out.Inventory = append([]string(nil), s.Inventory...)
+	}
+}
+
+// DeepCopyInto copies g into out.
+func (g *GitSync) DeepCopyInto(out *GitSync) {
+	*out = *g
+	out.TypeMeta = g.TypeMeta
+	g.ObjectMeta.DeepCopyInto(&out.ObjectMeta)
+	g.Spec.DeepCopyInto(&out.Spec)
+	g.Status.DeepCopyInto(&out.Status)
+}
+
+// DeepCopy returns a copy of g.
+func (g *GitSync) DeepCopy() *GitSync {
+	if g == nil {
+		return nil
+	}
+	out := new(GitSync)
+	g.DeepCopyInto(out)
+	return out
+}
+
+// DeepCopyObject implements runtime.Object.
+func (g *GitSync) DeepCopyObject() runtime.Object { return g.DeepCopy() }
+
+// DeepCopyInto copies l into out.
+func (l *GitSyncList) DeepCopyInto(out *GitSyncList) {
+	*out = *l
+	l.ListMeta.DeepCopyInto(&out.ListMeta)
+	if l.Items != nil {
+		out.Items = make([]GitSync, len(l.Items))
+		for i := range l.Items {
+			l.Items[i].DeepCopyInto(&out.Items[i])
+		}
+	}
+}
+
+// DeepCopyObject implements runtime.Object.
+func (l *GitSyncList) DeepCopyObject() runtime.Object {
+	if l == nil {
+		return nil
+	}
+	out := new(GitSyncList)
+	l.DeepCopyInto(out)
+	return out
+}

@@ -137,6 +137,7 @@ func (r *GitSyncReconciler) reconcilerFor(gs *v1alpha1.GitSync) (*reconcile.Reco
 		URL:      gs.Spec.URL,
 		Ref:      git.Ref{Branch: ref.Branch, Tag: ref.Tag, SemVer: ref.SemVer, Commit: ref.Commit},
 		CacheDir: r.CacheDir,
+		Checkout: git.CheckoutLazy, // rendering reads only through the artifact's fs.FS
 	})
 	if err != nil {
 		return nil, err

@@ -29,7 +29,10 @@ func newReconciler(cfg *rest.Config, c config, out *printer) (*reconcile.Reconci
 	if !ok || ns == "" || name == "" {
 		return nil, fmt.Errorf("--inventory %q: want namespace/name", c.inventory)
 	}
-	repo, err := git.New(git.Options{URL: c.repo, Ref: ref, CacheDir: c.cacheDir})
+	// The renderers read the artifact through its fs.FS only, so a lazy checkout
+	// (files read from the object cache, none written) serves: a new commit costs
+	// what changed, not the size of the tree.
+	repo, err := git.New(git.Options{URL: c.repo, Ref: ref, CacheDir: c.cacheDir, Checkout: git.CheckoutLazy})
 	if err != nil {
 		return nil, err
 	}

@@ -72,7 +72,17 @@ func (d *Differ) Diff(ctx context.Context, desired, live *unstructured.Unstructu
 
 func (d *Differ) diff(ctx context.Context, desired, live *unstructured.Unstructured) (*Change, error) {
 	c := &Change{ID: object.IDOf(desired)}
-	pred, err := d.engine.Predict(ctx, Request{Desired: desired, Live: live, FieldManager: d.opts.FieldManager, Force: d.opts.Force})
+	req := Request{Desired: desired, Live: live, FieldManager: d.opts.FieldManager, Force: d.opts.Force}
+	if live != nil {
+		// Parsed once here for both the engine and foreignFields: on a steady-state
+		// set, reading managedFields is a large share of the work.
+		managers, err := decodeManagedFields(live)
+		if err != nil {
+			return nil, err
+		}
+		req.managers = managers
+	}
+	pred, err := d.engine.Predict(ctx, req)
 	if err != nil {
 		return nil, err
 	}
@@ -84,7 +94,7 @@ func (d *Differ) diff(ctx context.Context, desired, live *unstructured.Unstructu
 	}
 	c.Live = d.normalize(live)
 	c.Paths = comparePaths(c.Live.Object, c.Predicted.Object)
-	if c.Foreign, err = foreignFields(live, d.opts.FieldManager); err != nil {
+	if c.Foreign, err = foreignFields(live, req.managers, d.opts.FieldManager); err != nil {
 		return nil, err
 	}
 	if len(c.Paths) > 0 || (d.opts.ReportForeign && len(c.Foreign) > 0) {

@@ -2,6 +2,7 @@ package diff
 
 import (
 	"context"
+	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
@@ -17,6 +18,9 @@ type Request struct {
 	FieldManager string
 	// Force takes ownership of fields other managers own, as apply --force-conflicts.
 	Force bool
+
+	// managers is Live's managedFields, parsed, when the Differ has read them.
+	managers fieldpath.ManagedFields
 }
 
 // Engine predicts the object the API server would store if Desired were applied

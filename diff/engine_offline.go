@@ -65,9 +65,11 @@ func (o *Offline) Predict(ctx context.Context, req Request) (*Prediction, error)
 		p.Warnings = append(p.Warnings, fmt.Sprintf("no OpenAPI schema for %s: merged with deduced types, lists atomic", gvk))
 		tc = managedfields.NewDeducedTypeConverter()
 	}
-	managers, err := decodeManagedFields(req.Live)
-	if err != nil {
-		return nil, err
+	managers := req.managers
+	if managers == nil {
+		if managers, err = decodeManagedFields(req.Live); err != nil {
+			return nil, err
+		}
 	}
 	mgr, err := managerID(req.FieldManager)
 	if err != nil {

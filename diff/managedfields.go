@@ -44,7 +44,9 @@ func managerName(id string) string {
 // It reads the unstructured entries directly: converting them to typed entries
 // first costs more than the rest of an unchanged object's diff.
 func decodeManagedFields(obj *unstructured.Unstructured) (fieldpath.ManagedFields, error) {
-	entries, _, _ := unstructured.NestedSlice(obj.Object, "metadata", "managedFields")
+	// Read in place: NestedSlice would deep-copy every entry only to parse it.
+	raw, _, _ := unstructured.NestedFieldNoCopy(obj.Object, "metadata", "managedFields")
+	entries, _ := raw.([]any)
 	out := make(fieldpath.ManagedFields, len(entries))
 	for i, raw := range entries {
 		m, ok := raw.(map[string]any)
@@ -81,13 +83,9 @@ func decodeManagedFields(obj *unstructured.Unstructured) (fieldpath.ManagedField
 // foreignFields lists the leaf fields of live that managers other than manager own
 // and that manager's last apply did not declare, leaving out status and metadata
 // the server maintains.
-func foreignFields(live *unstructured.Unstructured, manager string) ([]string, error) {
+func foreignFields(live *unstructured.Unstructured, managers fieldpath.ManagedFields, manager string) ([]string, error) {
 	if live == nil {
 		return nil, nil
-	}
-	managers, err := decodeManagedFields(live)
-	if err != nil {
-		return nil, err
 	}
 	ours, err := managerID(manager)
 	if err != nil {

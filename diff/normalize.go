@@ -2,6 +2,8 @@ package diff
 
 import (
 	"encoding/base64"
+	"k8s.io/apimachinery/pkg/runtime"
+	"slices"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -36,17 +38,36 @@ var (
 // last-applied annotation and status removed, nulls and empty maps and lists
 // removed (the API server does not store them), a Secret's stringData folded into
 // data, and quantities of built-in kinds in canonical form, so "1000m" equals "1".
+// copyWithout deep-copies an object but for its status and server-set metadata,
+// which normalize drops anyway: managedFields are often the largest part of a
+// live object, and copying them only to delete them is most of the cost.
+func copyWithout(obj map[string]any) map[string]any {
+	out := make(map[string]any, len(obj))
+	for k, v := range obj {
+		switch md, isMap := v.(map[string]any); {
+		case k == "status":
+		case k == "metadata" && isMap:
+			m := make(map[string]any, len(md))
+			for mk, mv := range md {
+				if !slices.Contains(serverMetadata, mk) {
+					m[mk] = runtime.DeepCopyJSONValue(mv)
+				}
+			}
+			out[k] = m
+		default:
+			out[k] = runtime.DeepCopyJSONValue(v)
+		}
+	}
+	return out
+}
+
 func normalize(u *unstructured.Unstructured) *unstructured.Unstructured {
 	if u == nil {
 		return nil
 	}
-	out := u.DeepCopy()
+	out := &unstructured.Unstructured{Object: copyWithout(u.Object)}
 	o := out.Object
-	delete(o, "status")
 	if md, ok := o["metadata"].(map[string]any); ok {
-		for _, f := range serverMetadata {
-			delete(md, f)
-		}
 		if ann, ok := md["annotations"].(map[string]any); ok {
 			delete(ann, lastApplied)
 		}

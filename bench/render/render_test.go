@@ -53,17 +53,11 @@ func open(b *testing.B, dir string) render.Input {
 // BenchmarkKustomize builds an overlay of 2,000 resources with the kustomize
 // renderer and with `kustomize build`.
 func BenchmarkKustomize(b *testing.B) {
-	b.Run("origins", func(b *testing.B) { benchKustomize(b, kustomize.Options{}) })
-	// The CLI tracks no origins; this is the like-for-like comparison.
-	b.Run("no-origins", func(b *testing.B) { benchKustomize(b, kustomize.Options{NoOrigins: true}) })
-}
-
-func benchKustomize(b *testing.B, opts kustomize.Options) {
 	bin := testtool.Require(b, "kustomize")
 	root := writeKustomization(b)
 	in := open(b, root)
 	in.Dir = "overlay"
-	r := kustomize.New(opts)
+	r := kustomize.New(kustomize.Options{})
 	ours := func() int {
 		res, err := r.Render(context.Background(), in, render.Options{})
 		if err != nil {

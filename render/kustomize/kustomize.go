@@ -45,10 +45,6 @@ type Options struct {
 	// HTTP(S) files, Helm repositories), which kustomize fetches by running git and
 	// by HTTP. Off, any such reference fails the render with render.ErrRemote.
 	AllowRemote bool
-	// NoOrigins turns off kustomize's origin tracking, which costs about a tenth of
-	// a large build: every object's origin is then the top kustomization. Use it
-	// when speed matters more than errors that point at the declaring file.
-	NoOrigins bool
 	// Logger receives debug messages. The zero value discards them.
 	Logger logr.Logger
 }

@@ -142,21 +142,3 @@ func write(t *testing.T, name, content string) {
 		t.Fatal(err)
 	}
 }
-
-func TestNoOrigins(t *testing.T) {
-	res, err := build(t, kustomize.New(kustomize.Options{NoOrigins: true}), "testdata/overlay", "overlays/prod")
-	if err != nil {
-		t.Fatal(err)
-	}
-	with, err := build(t, kustomize.New(kustomize.Options{}), "testdata/overlay", "overlays/prod")
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The same objects, every one attributed to the top kustomization.
-	rendertest.Equal(t, object.Objects(with.Manifests), object.Objects(res.Manifests))
-	for _, m := range res.Manifests {
-		if m.Origin.File != "overlays/prod/kustomization.yaml" {
-			t.Errorf("origin of %s = %q, want the top kustomization", object.IDOf(m.Object), m.Origin)
-		}
-	}
-}

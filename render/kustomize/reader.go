@@ -48,7 +48,7 @@ func (rd *reader) read(name string, data []byte) ([]byte, error) {
 			return nil, rd.fail(fmt.Errorf("%s: %w: %s", name, render.ErrRemote, ref))
 		}
 	}
-	if path.Dir(name) == rd.top && !rd.opts.NoOrigins {
+	if path.Dir(name) == rd.top {
 		return rd.withOrigins(data, &k), nil
 	}
 	return data, nil

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"slices"
 	"strings"
 	"sync"
@@ -128,6 +129,17 @@ func (a *ApplySet) parentResource() (dynamic.ResourceInterface, *meta.RESTMappin
 // namespaces the parent records. A missing parent is an empty set. A parent with
 // another tooling name or identity is an error wrapping [ErrForeignInventory].
 func (a *ApplySet) Load(ctx context.Context) ([]object.ID, error) {
+	return a.LoadListed(ctx, nil)
+}
+
+// Listed returns every object of a resource in a namespace ("" for cluster-scoped
+// resources) when the caller has listed them all already, and false otherwise.
+type Listed func(gvr schema.GroupVersionResource, namespace string) ([]*unstructured.Unstructured, bool)
+
+// LoadListed returns the members as [ApplySet.Load] does, but reads them off the
+// caller's complete lists where listed has one, and lists only the rest: a caller
+// that has just listed the live objects of a set saves the same lists again.
+func (a *ApplySet) LoadListed(ctx context.Context, listed Listed) ([]object.ID, error) {
 	res, _, err := a.parentResource()
 	if err != nil {
 		return nil, err
@@ -171,7 +183,30 @@ func (a *ApplySet) Load(ctx context.Context) ([]object.ID, error) {
 			lists = append(lists, listKey{gvr: mapping.Resource, namespace: ns})
 		}
 	}
-	return a.list(ctx, lists)
+	var ids []object.ID
+	rest := lists[:0:0]
+	for _, k := range lists {
+		objs, ok := []*unstructured.Unstructured(nil), false
+		if listed != nil {
+			objs, ok = listed(k.gvr, k.namespace)
+		}
+		if !ok {
+			rest = append(rest, k)
+			continue
+		}
+		for _, o := range objs {
+			if o.GetLabels()[ApplySetPartOfLabel] == a.id {
+				ids = append(ids, object.IDOf(o))
+			}
+		}
+	}
+	more, err := a.list(ctx, rest)
+	if err != nil {
+		return nil, err
+	}
+	ids = append(ids, more...)
+	slices.SortFunc(ids, object.Compare)
+	return ids, nil
 }
 
 // list lists the members in lists, concurrently.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"maps"
 	"slices"
 	"sync"
@@ -164,27 +165,30 @@ func (c *Cluster) Diff(ctx context.Context, desired []*unstructured.Unstructured
 	for i, u := range desired {
 		ids[i] = object.IDOf(u)
 	}
-	// The inventory and the desired objects' live copies are read at once; members
-	// that left the set (none in a steady state) are read after.
-	var members []object.ID
-	var loadErr error
-	loaded := make(chan struct{})
-	go func() {
-		defer close(loaded)
-		if c.inventory != nil {
-			members, loadErr = c.inventory.Load(ctx)
-		}
-	}()
-	live, err := readLive(ctx, c.client, c.mapper, ids, c.opts.Concurrency)
-	<-loaded
-	if loadErr != nil {
-		return nil, fmt.Errorf("load inventory: %w", loadErr)
-	}
+	// The desired objects' live copies are read first; an ApplySet then reads its
+	// members off those lists and lists only what they do not cover (in a steady
+	// state, nothing). Members that left the set are read after.
+	live, full, err := readLive(ctx, c.client, c.mapper, ids, c.opts.Concurrency)
 	if err != nil {
 		return nil, err
 	}
+	var members []object.ID
+	if c.inventory != nil {
+		var loadErr error
+		if set, ok := c.inventory.(*apply.ApplySet); ok {
+			members, loadErr = set.LoadListed(ctx, func(gvr schema.GroupVersionResource, ns string) ([]*unstructured.Unstructured, bool) {
+				l, ok := full[listKey{gvr: gvr, ns: ns}]
+				return l, ok
+			})
+		} else {
+			members, loadErr = c.inventory.Load(ctx)
+		}
+		if loadErr != nil {
+			return nil, fmt.Errorf("load inventory: %w", loadErr)
+		}
+	}
 	if gone := object.NewSet(members...).Difference(object.NewSet(ids...)); len(gone) > 0 {
-		more, err := readLive(ctx, c.client, c.mapper, gone, c.opts.Concurrency)
+		more, _, err := readLive(ctx, c.client, c.mapper, gone, c.opts.Concurrency)
 		if err != nil {
 			return nil, err
 		}

@@ -21,11 +21,16 @@ const listPageSize = 500
 // (resource, namespace) pair once with a paged list instead of one GET per object.
 // Kinds the cluster does not serve yet (custom resources whose CRD comes in the same
 // set) have no live copy.
-func readLive(ctx context.Context, client dynamic.Interface, mapper meta.RESTMapper, ids []object.ID, workers int) (map[object.ID]*unstructured.Unstructured, error) {
-	type listKey struct {
-		gvr schema.GroupVersionResource
-		ns  string
-	}
+// listKey names a list of one resource in one namespace ("" when cluster-scoped).
+type listKey struct {
+	gvr schema.GroupVersionResource
+	ns  string
+}
+
+// readLive also returns the complete lists it made (every object of a resource in
+// a namespace, not only the wanted ones), from which the inventory can read its
+// members without listing them again.
+func readLive(ctx context.Context, client dynamic.Interface, mapper meta.RESTMapper, ids []object.ID, workers int) (map[object.ID]*unstructured.Unstructured, map[listKey][]*unstructured.Unstructured, error) {
 	wanted := map[listKey]map[string]object.ID{}
 	for _, id := range ids {
 		m, err := mapper.RESTMapping(id.GroupKind())
@@ -33,7 +38,7 @@ func readLive(ctx context.Context, client dynamic.Interface, mapper meta.RESTMap
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: resource type: %w", id, err)
+			return nil, nil, fmt.Errorf("%s: resource type: %w", id, err)
 		}
 		k := listKey{gvr: m.Resource}
 		if m.Scope.Name() == meta.RESTScopeNameNamespace {
@@ -48,6 +53,7 @@ func readLive(ctx context.Context, client dynamic.Interface, mapper meta.RESTMap
 	var (
 		mu    sync.Mutex
 		live  = make(map[object.ID]*unstructured.Unstructured, len(ids))
+		full  = map[listKey][]*unstructured.Unstructured{}
 		first error
 		wg    sync.WaitGroup
 		sem   = make(chan struct{}, max(workers, 1))
@@ -62,7 +68,8 @@ func readLive(ctx context.Context, client dynamic.Interface, mapper meta.RESTMap
 				ri = client.Resource(k.gvr).Namespace(k.ns)
 			}
 			opts := metav1.ListOptions{Limit: listPageSize}
-			if len(names) == 1 {
+			complete := len(names) != 1
+			if !complete {
 				for name := range names {
 					opts.FieldSelector = "metadata.name=" + name
 				}
@@ -81,6 +88,12 @@ func readLive(ctx context.Context, client dynamic.Interface, mapper meta.RESTMap
 					if id, ok := names[list.Items[i].GetName()]; ok {
 						live[id] = &list.Items[i]
 					}
+					if complete {
+						full[k] = append(full[k], &list.Items[i])
+					}
+				}
+				if complete && full[k] == nil {
+					full[k] = []*unstructured.Unstructured{} // listed, and empty
 				}
 				mu.Unlock()
 				if list.GetContinue() == "" {
@@ -91,5 +104,8 @@ func readLive(ctx context.Context, client dynamic.Interface, mapper meta.RESTMap
 		}()
 	}
 	wg.Wait()
-	return live, first
+	if first != nil {
+		return live, nil, first
+	}
+	return live, full, nil
 }

@@ -6,16 +6,15 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/gitopskit/gitopskit/internal/kube"
+
 	"github.com/gitopskit/gitopskit/object"
 	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/discovery"
-	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/restmapper"
 )
 
 // DefaultFieldManager is the field manager name used when [Options.FieldManager] is
@@ -62,20 +61,15 @@ type Manager struct {
 // New returns a Manager for the cluster of cfg, with a RESTMapper that discovers
 // kinds lazily and is reset after the apply of CustomResourceDefinitions.
 func New(cfg *rest.Config, opts Options) (*Manager, error) {
-	client, err := dynamic.NewForConfig(cfg)
+	c, err := kube.New(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("dynamic client: %w", err)
-	}
-	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("discovery client: %w", err)
+		return nil, err
 	}
 	meta, err := metadata.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("metadata client: %w", err)
 	}
-	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
-	m, err := NewForClients(client, mapper, opts)
+	m, err := NewForClients(c.Dynamic, c.Mapper, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -9,14 +9,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gitopskit/gitopskit/internal/kube"
+
 	"github.com/gitopskit/gitopskit/object"
 	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/api/meta"
-	"k8s.io/client-go/discovery"
-	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/restmapper"
 )
 
 // Sentinel errors of [Waiter.Wait], for errors.Is.
@@ -58,16 +57,11 @@ func NewWaiter(client dynamic.Interface, mapper meta.RESTMapper, opts WaiterOpti
 // NewWaiterForConfig returns a Waiter with a dynamic client and a discovery-backed
 // RESTMapper (cached in memory, refreshed when a kind is not found) for cfg.
 func NewWaiterForConfig(cfg *rest.Config, opts WaiterOptions) (*Waiter, error) {
-	client, err := dynamic.NewForConfig(cfg)
+	c, err := kube.New(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("dynamic client: %w", err)
+		return nil, err
 	}
-	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("discovery client: %w", err)
-	}
-	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
-	return NewWaiter(client, mapper, opts), nil
+	return NewWaiter(c.Dynamic, c.Mapper, opts), nil
 }
 
 // WaitOptions configure one [Waiter.Wait].

@@ -4,20 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"maps"
 	"slices"
 	"sync"
 
+	"github.com/gitopskit/gitopskit/internal/kube"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
 	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/client-go/discovery"
-	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/restmapper"
 
 	"github.com/gitopskit/gitopskit/apply"
 	"github.com/gitopskit/gitopskit/diff"
@@ -83,15 +82,11 @@ var (
 // NewCluster returns the cluster stages for cfg, with a RESTMapper that discovers
 // kinds lazily (reset after CRDs are applied).
 func NewCluster(cfg *rest.Config, opts ClusterOptions) (*Cluster, error) {
-	client, err := dynamic.NewForConfig(cfg)
+	kc, err := kube.New(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("dynamic client: %w", err)
+		return nil, err
 	}
-	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("discovery client: %w", err)
-	}
-	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
+	client, dc, mapper := kc.Dynamic, kc.Discovery, kc.Mapper
 	if opts.FieldManager == "" {
 		opts.FieldManager = apply.DefaultFieldManager
 	}

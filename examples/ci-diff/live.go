@@ -7,16 +7,15 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/gitopskit/gitopskit/internal/kube"
+
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/managedfields"
-	"k8s.io/client-go/discovery"
-	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/restmapper"
 	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 
 	"github.com/gitopskit/gitopskit/apply"
@@ -32,15 +31,11 @@ func clusterInput(ctx context.Context, o options, head *render.Result, rep *repo
 	if err != nil {
 		return nil, diff.Input{}, err
 	}
-	dyn, err := dynamic.NewForConfig(cfg)
+	kc, err := kube.New(cfg)
 	if err != nil {
 		return nil, diff.Input{}, err
 	}
-	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
-	if err != nil {
-		return nil, diff.Input{}, err
-	}
-	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
+	dyn, dc, mapper := kc.Dynamic, kc.Discovery, kc.Mapper
 	if o.Namespace != "" {
 		t := render.Transform{Namespace: o.Namespace, Mapper: mapper, UnknownKinds: render.UnknownKindsNamespaced}
 		if err := t.Apply(head); err != nil {

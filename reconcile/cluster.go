@@ -263,7 +263,7 @@ func (c *Cluster) apply(ctx context.Context, desired []*unstructured.Unstructure
 			if prune && e.Action == apply.Unchanged {
 				return
 			}
-			r := ObjectResult{ID: e.ID, Outcome: Outcome(e.Action), Reason: e.Reason, Err: e.Err, DryRun: e.DryRun}
+			r := ObjectResult{ID: e.ID, Outcome: e.Action, Reason: e.Reason, Err: e.Err, DryRun: e.DryRun}
 			out = append(out, r)
 			if opts.OnObject != nil {
 				opts.OnObject(r)

@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"github.com/gitopskit/gitopskit/apply"
 	"slices"
 
 	"github.com/gitopskit/gitopskit/object"
@@ -88,18 +89,19 @@ func (e ObjectError) Error() string { return e.ID.String() + ": " + e.Err.Error(
 // Unwrap returns the cause.
 func (e ObjectError) Unwrap() error { return e.Err }
 
-// Outcome is what happened to one object during apply or prune.
-type Outcome string
+// Outcome is what happened to one object during apply or prune: the actions of
+// package apply, so an [Applier] of any kind reports in the same terms.
+type Outcome = apply.Action
 
-// The outcomes of an [ObjectResult].
+// The outcomes of an [ObjectResult] (see the apply package for their meaning).
 const (
-	Created    Outcome = "created"
-	Configured Outcome = "configured"
-	Unchanged  Outcome = "unchanged"
-	Recreated  Outcome = "recreated"
-	Pruned     Outcome = "pruned"
-	Skipped    Outcome = "skipped"
-	Failed     Outcome = "failed"
+	Created    = apply.Created
+	Configured = apply.Configured
+	Unchanged  = apply.Unchanged
+	Recreated  = apply.Recreated
+	Pruned     = apply.Pruned
+	Skipped    = apply.Skipped
+	Failed     = apply.Failed
 )
 
 // ObjectResult is the outcome for one object of an apply or a prune.

@@ -10,7 +10,9 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/api/resmap"
+	"sigs.k8s.io/kustomize/api/resource"
 	"sigs.k8s.io/kustomize/api/types"
+	"sigs.k8s.io/yaml"
 
 	"github.com/gitopskit/gitopskit/object"
 	"github.com/gitopskit/gitopskit/render"
@@ -130,21 +132,10 @@ func (r *Renderer) krustyOptions() *krusty.Options {
 }
 
 // manifests converts kustomize's resources to manifests with their origins,
-// removing the origin annotations the render added.
+// removing the marks the render added (see originField).
 func manifests(m resmap.ResMap, top string, keepOrigin bool) ([]object.Manifest, error) {
 	out := make([]object.Manifest, 0, m.Size())
 	for _, res := range m.Resources() {
-		origin := object.Origin{File: path.Join(top, "kustomization.yaml")}
-		if o, err := res.GetOrigin(); err == nil && o != nil {
-			switch {
-			case o.Repo != "":
-				origin.File = o.Repo + "//" + o.Path
-			case o.Path != "":
-				origin.File = path.Join(top, o.Path)
-			case o.ConfiguredIn != "":
-				origin.File = path.Join(top, o.ConfiguredIn)
-			}
-		}
 		js, err := res.MarshalJSON()
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", res.CurId(), err)
@@ -153,19 +144,45 @@ func manifests(m resmap.ResMap, top string, keepOrigin bool) ([]object.Manifest,
 		if err := u.UnmarshalJSON(js); err != nil {
 			return nil, fmt.Errorf("%s: %w", res.CurId(), err)
 		}
-		if !keepOrigin {
-			if a := u.GetAnnotations(); a != nil {
-				delete(a, originAnnotation)
-				if len(a) == 0 {
-					a = nil
-				}
-				u.SetAnnotations(a)
-			}
-		}
-		origin.File = trimRoot(origin.File)
-		out = append(out, object.Manifest{Object: u, Origin: origin})
+		out = append(out, object.Manifest{Object: u, Origin: originOf(u, top, keepOrigin)})
 	}
 	return out, nil
+}
+
+// originOf returns the file u came from and removes the marks that said it: the
+// origin annotation kustomize adds when the kustomization asks for it, else the
+// renderer's originField or generatorAnnotation, else the top kustomization.
+func originOf(u *unstructured.Unstructured, top string, keepOrigin bool) object.Origin {
+	origin := object.Origin{File: path.Join(top, "kustomization.yaml")}
+	tag, tagged := u.Object[originField].(string)
+	delete(u.Object, originField)
+	a := u.GetAnnotations()
+	gen, generated := a[generatorAnnotation]
+	if generated {
+		delete(a, generatorAnnotation)
+		if len(a) == 0 {
+			a = nil
+		}
+		u.SetAnnotations(a)
+	}
+	var o resource.Origin
+	switch {
+	case keepOrigin && a[originAnnotation] != "" && yaml.Unmarshal([]byte(a[originAnnotation]), &o) == nil:
+		switch {
+		case o.Repo != "":
+			origin.File = o.Repo + "//" + o.Path
+		case o.Path != "":
+			origin.File = path.Join(top, o.Path)
+		case o.ConfiguredIn != "":
+			origin.File = path.Join(top, o.ConfiguredIn)
+		}
+	case tagged:
+		origin.File = tag
+	case generated:
+		origin.File = gen
+	}
+	origin.File = trimRoot(origin.File)
+	return origin
 }
 
 // trimRoot turns kustomize's absolute paths into paths relative to the artifact.

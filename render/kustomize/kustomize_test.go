@@ -142,3 +142,67 @@ func write(t *testing.T, name, content string) {
 		t.Fatal(err)
 	}
 }
+
+// TestOriginMarks covers the documents the renderer marks with their file: a List,
+// a JSON file, a file that is both a resource and a generator's source (whose
+// content must reach the generated ConfigMap unchanged), a generator in a base,
+// and a kustomization that asks for kustomize's own origin annotations.
+func TestOriginMarks(t *testing.T) {
+	dir := t.TempDir()
+	for name, content := range map[string]string{
+		"base/kustomization.yaml": "resources: [list.yaml, cm.json, shared.yaml]\n" +
+			"configMapGenerator:\n  - name: gen\n    files: [shared.yaml]\n",
+		"base/list.yaml": "apiVersion: v1\nkind: List\nitems:\n" +
+			"  - {apiVersion: v1, kind: ConfigMap, metadata: {name: one}}\n" +
+			"  - {apiVersion: v1, kind: ConfigMap, metadata: {name: two}}\n",
+		"base/cm.json":     `{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "json"}, "data": {"n": "1"}}`,
+		"base/shared.yaml": "# kept as written\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shared\n",
+		"app/kustomization.yaml": "namePrefix: p-\nresources: [../base, extra.yaml]\n",
+		"app/extra.yaml":         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n",
+		"kept/kustomization.yaml": "buildMetadata: [originAnnotations]\nresources: [../base]\n",
+	} {
+		if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		write(t, filepath.Join(dir, name), content)
+	}
+	r := kustomize.New(kustomize.Options{})
+	res, err := build(t, r, dir, "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rendertest.Equal(t, rendertest.CLI(t, filepath.Join(dir, "app"), "kustomize", "build", "."), object.Objects(res.Manifests))
+	got := map[string]string{}
+	for _, m := range res.Manifests {
+		got[object.IDOf(m.Object).String()] = m.Origin.String()
+	}
+	want := map[string]string{
+		"/ConfigMap//p-one":    "base/list.yaml",
+		"/ConfigMap//p-two":    "base/list.yaml",
+		"/ConfigMap//p-json":   "base/cm.json",
+		"/ConfigMap//p-shared": "app/kustomization.yaml", // also a generator's source: left unmarked
+		"/ConfigMap//p-extra":  "app/extra.yaml",
+		"/Secret//p-s":         "app/extra.yaml",
+	}
+	for id, file := range want {
+		if got[id] != file {
+			t.Errorf("origin of %s = %q, want %q", id, got[id], file)
+		}
+	}
+	for id, file := range got {
+		if strings.HasPrefix(id, "/ConfigMap//p-gen-") && file != "base/kustomization.yaml" {
+			t.Errorf("origin of generated %s = %q, want base/kustomization.yaml", id, file)
+		}
+	}
+
+	res, err = build(t, r, dir, "kept")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rendertest.Equal(t, rendertest.CLI(t, filepath.Join(dir, "kept"), "kustomize", "build", "."), object.Objects(res.Manifests))
+	for _, m := range res.Manifests {
+		if id := object.IDOf(m.Object); id.Name == "json" && m.Origin.String() != "base/cm.json" {
+			t.Errorf("with origin annotations, origin of %s = %q, want base/cm.json", id, m.Origin)
+		}
+	}
+}

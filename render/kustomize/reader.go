@@ -1,34 +1,53 @@
 package kustomize
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"path"
 	"regexp"
 	"slices"
 	"strings"
 
 	"sigs.k8s.io/kustomize/api/types"
+	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
 	"sigs.k8s.io/yaml"
 
 	"github.com/gitopskit/gitopskit/render"
 )
 
-// originAnnotation is where kustomize records the file a resource came from when a
-// kustomization's buildMetadata lists originAnnotations.
-const originAnnotation = "config.kubernetes.io/origin"
+const (
+	// originAnnotation is where kustomize records the file a resource came from when
+	// a kustomization's buildMetadata lists originAnnotations.
+	originAnnotation = "config.kubernetes.io/origin"
+	// originField is the top-level field the renderer adds to every document of a
+	// resource file, naming the file, and removes from the output. Kustomize carries
+	// unknown top-level fields through its transformers untouched, and unlike an
+	// annotation (which kustomize's name-reference pass parses again and again) a
+	// trailing field costs nothing: asking kustomize for its origin annotations
+	// makes a 2,000-resource build about 10% slower.
+	originField = "gitopskit.io/origin"
+	// generatorAnnotation is the annotation the renderer adds, through the
+	// generator's options, to the objects a configMapGenerator or secretGenerator
+	// makes, naming its kustomization. It is not part of a generated name's hash.
+	generatorAnnotation = "gitopskit.io/generated-by"
+)
 
 // reader sees every file kustomize reads during one build. It counts bytes against
 // the limit, refuses kustomizations with remote references unless they are
-// allowed, and asks the top kustomization for origin annotations so that every
-// object's file is known.
+// allowed, and marks the documents of resource files and the objects of generators
+// with their origin.
 type reader struct {
 	opts     Options
 	top      string // absolute directory of the top kustomization
 	maxBytes int64
 
 	bytes      int64
-	keepOrigin bool  // the top kustomization asked for origin annotations itself
-	err        error // the first refusal, which kustomize may wrap beyond errors.Is
+	keepOrigin bool            // the top kustomization asked for origin annotations itself
+	resources  map[string]bool // files listed as resources by the kustomizations read so far
+	others     map[string]bool // files referred to in any other way (patches, generator sources, …)
+	err        error           // the first refusal, which kustomize may wrap beyond errors.Is
 }
 
 func (rd *reader) read(name string, data []byte) ([]byte, error) {
@@ -37,19 +56,31 @@ func (rd *reader) read(name string, data []byte) ([]byte, error) {
 		return nil, rd.fail(fmt.Errorf("%s: %w: read more than %d bytes", name, render.ErrLimit, rd.maxBytes))
 	}
 	if !slices.Contains(render.KustomizationFiles, path.Base(name)) {
+		// A file that is also a patch or a generator's source is left as it is:
+		// its content must reach kustomize unchanged.
+		if rd.resources[name] && !rd.others[name] {
+			return tagOrigin(data, trimRoot(name)), nil
+		}
 		return data, nil
 	}
 	var k types.Kustomization
 	if err := yaml.Unmarshal(data, &k); err != nil {
 		return data, nil // kustomize reports it, with its own words
 	}
+	resources, others := references(&k)
 	if !rd.opts.AllowRemote {
-		if ref := remoteRef(&k); ref != "" {
+		if ref := firstRemote(resources, others); ref != "" {
 			return nil, rd.fail(fmt.Errorf("%s: %w: %s", name, render.ErrRemote, ref))
 		}
 	}
-	if path.Dir(name) == rd.top {
-		return rd.withOrigins(data, &k), nil
+	dir := path.Dir(name)
+	rd.resources = addPaths(rd.resources, dir, resources)
+	rd.others = addPaths(rd.others, dir, others)
+	if path.Dir(name) == rd.top && slices.Contains(k.BuildMetadata, types.OriginAnnotations) {
+		rd.keepOrigin = true
+	}
+	if len(k.ConfigMapGenerator)+len(k.SecretGenerator) > 0 {
+		return withGeneratorOrigin(data, trimRoot(name)), nil
 	}
 	return data, nil
 }
@@ -61,19 +92,111 @@ func (rd *reader) fail(err error) error {
 	return err
 }
 
-// withOrigins adds originAnnotations to the buildMetadata of the top
-// kustomization, returning data unchanged when it cannot.
-func (rd *reader) withOrigins(data []byte, k *types.Kustomization) []byte {
-	if slices.Contains(k.BuildMetadata, types.OriginAnnotations) {
-		rd.keepOrigin = true
+// addPaths adds the local references refs of the kustomization in dir to set.
+func addPaths(set map[string]bool, dir string, refs []string) map[string]bool {
+	if set == nil {
+		set = map[string]bool{}
+	}
+	for _, r := range refs {
+		if r != "" && !isRemote(r) {
+			set[path.Join(dir, r)] = true
+		}
+	}
+	return set
+}
+
+// tagOrigin adds originField, set to origin, to every document of a resource file
+// (and to every item of a List), returning data unchanged when it is not a stream
+// of YAML or JSON objects: kustomize then reports the error in its own words.
+func tagOrigin(data []byte, origin string) []byte {
+	dec := kyaml.NewDecoder(bytes.NewReader(data))
+	var docs []*kyaml.Node
+	for {
+		var doc kyaml.Node
+		err := dec.Decode(&doc)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil || len(doc.Content) != 1 {
+			return data
+		}
+		root := doc.Content[0]
+		if root.Kind != kyaml.MappingNode {
+			return data
+		}
+		tagNode(root, origin)
+		if kind := field(root, "kind"); kind != nil && strings.HasSuffix(kind.Value, "List") {
+			if items := field(root, "items"); items != nil && items.Kind == kyaml.SequenceNode {
+				for _, it := range items.Content {
+					if it.Kind == kyaml.MappingNode {
+						tagNode(it, origin)
+					}
+				}
+			}
+		}
+		docs = append(docs, &doc)
+	}
+	var out bytes.Buffer
+	enc := kyaml.NewEncoder(&out)
+	for _, d := range docs {
+		if err := enc.Encode(d); err != nil {
+			return data
+		}
+	}
+	if err := enc.Close(); err != nil {
 		return data
 	}
+	return out.Bytes()
+}
+
+// tagNode appends originField to the mapping m, unless m has it already.
+func tagNode(m *kyaml.Node, origin string) {
+	if field(m, originField) != nil {
+		return
+	}
+	m.Content = append(m.Content,
+		&kyaml.Node{Kind: kyaml.ScalarNode, Tag: "!!str", Value: originField},
+		&kyaml.Node{Kind: kyaml.ScalarNode, Tag: "!!str", Value: origin})
+}
+
+// field returns the value of key in the mapping m, or nil.
+func field(m *kyaml.Node, key string) *kyaml.Node {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
+}
+
+// withGeneratorOrigin adds generatorAnnotation, set to the kustomization's path,
+// to the options of each of its configMapGenerator and secretGenerator entries,
+// returning data unchanged when it cannot.
+func withGeneratorOrigin(data []byte, kustomization string) []byte {
 	var doc map[string]any
 	if err := yaml.Unmarshal(data, &doc); err != nil || doc == nil {
 		return data
 	}
-	md, _ := doc["buildMetadata"].([]any)
-	doc["buildMetadata"] = append(md, types.OriginAnnotations)
+	for _, key := range []string{"configMapGenerator", "secretGenerator"} {
+		gens, _ := doc[key].([]any)
+		for _, g := range gens {
+			gen, ok := g.(map[string]any)
+			if !ok {
+				return data
+			}
+			opts, _ := gen["options"].(map[string]any)
+			if opts == nil {
+				opts = map[string]any{}
+			}
+			ann, _ := opts["annotations"].(map[string]any)
+			if ann == nil {
+				ann = map[string]any{}
+			}
+			ann[generatorAnnotation] = kustomization
+			opts["annotations"] = ann
+			gen["options"] = opts
+		}
+	}
 	out, err := yaml.Marshal(doc)
 	if err != nil {
 		return data
@@ -81,34 +204,33 @@ func (rd *reader) withOrigins(data []byte, k *types.Kustomization) []byte {
 	return out
 }
 
-// remoteRef returns the first reference of k that kustomize would fetch from the
-// network, or "".
-func remoteRef(k *types.Kustomization) string {
-	var refs []string
-	refs = append(refs, k.Resources...)
+// references returns what k lists as resources (files or kustomization
+// directories) and everything else it refers to by path or URL.
+func references(k *types.Kustomization) (resources, others []string) {
+	resources = slices.Clone(k.Resources)
 	//lint:ignore SA1019 deprecated, still read by kustomize
-	refs = append(refs, k.Bases...)
-	refs = append(refs, k.Components...)
-	refs = append(refs, k.Crds...)
-	refs = append(refs, k.Configurations...)
-	refs = append(refs, k.Generators...)
-	refs = append(refs, k.Transformers...)
-	refs = append(refs, k.Validators...)
+	others = append(others, k.Bases...)
+	others = append(others, k.Components...)
+	others = append(others, k.Crds...)
+	others = append(others, k.Configurations...)
+	others = append(others, k.Generators...)
+	others = append(others, k.Transformers...)
+	others = append(others, k.Validators...)
 	//lint:ignore SA1019 deprecated, still read by kustomize
 	for _, p := range k.PatchesStrategicMerge {
-		refs = append(refs, string(p))
+		others = append(others, string(p))
 	}
 	for _, p := range k.Patches {
-		refs = append(refs, p.Path)
+		others = append(others, p.Path)
 	}
 	//lint:ignore SA1019 deprecated, still read by kustomize
 	for _, p := range k.PatchesJson6902 {
-		refs = append(refs, p.Path)
+		others = append(others, p.Path)
 	}
 	for _, r := range k.Replacements {
-		refs = append(refs, r.Path)
+		others = append(others, r.Path)
 	}
-	refs = append(refs, k.OpenAPI["path"])
+	others = append(others, k.OpenAPI["path"])
 	gens := make([]types.GeneratorArgs, 0, len(k.ConfigMapGenerator)+len(k.SecretGenerator))
 	for _, g := range k.ConfigMapGenerator {
 		gens = append(gens, g.GeneratorArgs)
@@ -122,17 +244,25 @@ func remoteRef(k *types.Kustomization) string {
 			if p == "" {
 				p = f
 			}
-			refs = append(refs, p)
+			others = append(others, p)
 		}
-		refs = append(refs, g.EnvSources...)
-		refs = append(refs, g.EnvSource) // deprecated, still read by kustomize
+		others = append(others, g.EnvSources...)
+		others = append(others, g.EnvSource) // deprecated, still read by kustomize
 	}
 	for _, h := range k.HelmCharts {
-		refs = append(refs, h.Repo)
+		others = append(others, h.Repo)
 	}
-	for _, r := range refs {
-		if isRemote(r) {
-			return r
+	return resources, others
+}
+
+// firstRemote returns the first of the references that kustomize would fetch from
+// the network, or "".
+func firstRemote(lists ...[]string) string {
+	for _, refs := range lists {
+		for _, r := range refs {
+			if isRemote(r) {
+				return r
+			}
 		}
 	}
 	return ""

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"slices"
 	"strings"
 	"sync"
@@ -134,7 +133,9 @@ func (a *ApplySet) Load(ctx context.Context) ([]object.ID, error) {
 
 // Listed returns every object of a resource in a namespace ("" for cluster-scoped
 // resources) when the caller has listed them all already, and false otherwise.
-type Listed func(gvr schema.GroupVersionResource, namespace string) ([]*unstructured.Unstructured, bool)
+// The objects may be full (*unstructured.Unstructured) or metadata only
+// (*metav1.PartialObjectMetadata): only their names, namespaces and labels are read.
+type Listed func(gvr schema.GroupVersionResource, namespace string) ([]metav1.Object, bool)
 
 // LoadListed returns the members as [ApplySet.Load] does, but reads them off the
 // caller's complete lists where listed has one, and lists only the rest: a caller
@@ -186,7 +187,7 @@ func (a *ApplySet) LoadListed(ctx context.Context, listed Listed) ([]object.ID, 
 	var ids []object.ID
 	rest := lists[:0:0]
 	for _, k := range lists {
-		objs, ok := []*unstructured.Unstructured(nil), false
+		objs, ok := []metav1.Object(nil), false
 		if listed != nil {
 			objs, ok = listed(k.gvr, k.namespace)
 		}
@@ -194,9 +195,13 @@ func (a *ApplySet) LoadListed(ctx context.Context, listed Listed) ([]object.ID, 
 			rest = append(rest, k)
 			continue
 		}
+		gvk, err := a.mapper.KindFor(k.gvr)
+		if err != nil {
+			return nil, fmt.Errorf("applyset parent %s: %w", a.parent, err)
+		}
 		for _, o := range objs {
 			if o.GetLabels()[ApplySetPartOfLabel] == a.id {
-				ids = append(ids, object.IDOf(o))
+				ids = append(ids, object.ID{Group: gvk.Group, Kind: gvk.Kind, Namespace: o.GetNamespace(), Name: o.GetName()})
 			}
 		}
 	}

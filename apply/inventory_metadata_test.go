@@ -9,7 +9,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
@@ -72,12 +71,12 @@ metadata: {name: ours-too, namespace: NS}
 	cms, err := e.dyn.Resource(configMaps).Namespace(e.ns).List(ctx, metav1.ListOptions{})
 	require.NoError(t, err)
 	require.Len(t, cms.Items, 3)
-	var listed []*unstructured.Unstructured
+	var listed []metav1.Object
 	for i := range cms.Items {
 		listed = append(listed, &cms.Items[i])
 	}
 	calls := 0
-	got, err := inv.LoadListed(ctx, func(gvr schema.GroupVersionResource, ns string) ([]*unstructured.Unstructured, bool) {
+	got, err := inv.LoadListed(ctx, func(gvr schema.GroupVersionResource, ns string) ([]metav1.Object, bool) {
 		calls++
 		if gvr == configMaps && ns == e.ns {
 			return listed, true

@@ -2,18 +2,19 @@ package reconcile
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
 	"slices"
 	"sync"
 
-	"github.com/gitopskit/gitopskit/internal/kube"
-	"k8s.io/apimachinery/pkg/runtime/schema"
-
 	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
@@ -21,6 +22,7 @@ import (
 	"github.com/gitopskit/gitopskit/apply"
 	"github.com/gitopskit/gitopskit/diff"
 	"github.com/gitopskit/gitopskit/health"
+	"github.com/gitopskit/gitopskit/internal/kube"
 	"github.com/gitopskit/gitopskit/object"
 	"github.com/gitopskit/gitopskit/render"
 )
@@ -57,7 +59,8 @@ type ClusterOptions struct {
 // Cluster implements the [Differ], [Applier] and [HealthChecker] of a real cluster
 // with packages diff, apply and health. Live objects are read with one paged list
 // per resource type and namespace; the copies read by a diff also answer the health
-// snapshot of a pass that wrote nothing, so a steady-state pass costs a few lists.
+// snapshot of a pass that wrote nothing, and are used again while their
+// resourceVersion holds, so a steady-state pass costs a few metadata-only lists.
 // It is safe for concurrent use, but passes over one inventory must not overlap
 // (a [Reconciler] serialises its passes).
 type Cluster struct {
@@ -67,10 +70,11 @@ type Cluster struct {
 	manager   *apply.Manager
 	inventory apply.Inventory
 	health    WaiterHealth
+	meta      metadata.Interface
 	opts      ClusterOptions
 
 	mu   sync.Mutex
-	live map[object.ID]*unstructured.Unstructured // read by the last Diff; nil after a write
+	last lastDiff // forgotten after a write
 }
 
 var (
@@ -105,12 +109,12 @@ func NewCluster(cfg *rest.Config, opts ClusterOptions) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Cluster{client: client, mapper: mapper, differ: differ, manager: manager, opts: opts}
+	meta, err := metadata.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("metadata client: %w", err)
+	}
+	c := &Cluster{client: client, mapper: mapper, differ: differ, manager: manager, meta: meta, opts: opts}
 	if opts.Inventory != (object.ID{}) {
-		meta, err := metadata.NewForConfig(cfg)
-		if err != nil {
-			return nil, fmt.Errorf("metadata client: %w", err)
-		}
 		inv, err := manager.ApplySet(opts.Inventory, apply.ApplySetOptions{Metadata: meta})
 		if err != nil {
 			return nil, err
@@ -155,39 +159,17 @@ func (c *Cluster) Mapper() meta.RESTMapper { return c.mapper }
 
 // Diff implements [Differ]. It sets the inventory's membership labels on desired,
 // as the apply will, so that they are not seen as removals.
+//
+// A steady-state pass costs a metadata-only list per resource type and
+// namespace: the live copy the last diff read of an object is used again while
+// the object's resourceVersion is unchanged (the API server changes it on every
+// write), and when no object changed, the desired set is the same and the
+// inventory too, the last plan is the answer. Only the lists that hold a changed
+// object are read again in full.
 func (c *Cluster) Diff(ctx context.Context, desired []*unstructured.Unstructured) (*Plan, error) {
 	ids := make([]object.ID, len(desired))
 	for i, u := range desired {
 		ids[i] = object.IDOf(u)
-	}
-	// The desired objects' live copies are read first; an ApplySet then reads its
-	// members off those lists and lists only what they do not cover (in a steady
-	// state, nothing). Members that left the set are read after.
-	live, full, err := readLive(ctx, c.client, c.mapper, ids, c.opts.Concurrency)
-	if err != nil {
-		return nil, err
-	}
-	var members []object.ID
-	if c.inventory != nil {
-		var loadErr error
-		if set, ok := c.inventory.(*apply.ApplySet); ok {
-			members, loadErr = set.LoadListed(ctx, func(gvr schema.GroupVersionResource, ns string) ([]*unstructured.Unstructured, bool) {
-				l, ok := full[listKey{gvr: gvr, ns: ns}]
-				return l, ok
-			})
-		} else {
-			members, loadErr = c.inventory.Load(ctx)
-		}
-		if loadErr != nil {
-			return nil, fmt.Errorf("load inventory: %w", loadErr)
-		}
-	}
-	if gone := object.NewSet(members...).Difference(object.NewSet(ids...)); len(gone) > 0 {
-		more, _, err := readLive(ctx, c.client, c.mapper, gone, c.opts.Concurrency)
-		if err != nil {
-			return nil, err
-		}
-		maps.Copy(live, more)
 	}
 	if c.inventory != nil {
 		labels := c.inventory.Labels()
@@ -200,14 +182,109 @@ func (c *Cluster) Diff(ctx context.Context, desired []*unstructured.Unstructured
 			u.SetLabels(l)
 		}
 	}
+	fingerprint, err := c.fingerprint(desired)
+	if err != nil {
+		return nil, err
+	}
+	lm, err := readMeta(ctx, c.meta, c.mapper, ids, c.opts.Concurrency)
+	if err != nil {
+		return nil, err
+	}
+	members, err := c.members(ctx, lm)
+	if err != nil {
+		return nil, err
+	}
+	gone := object.NewSet(members...).Difference(object.NewSet(ids...))
+
+	c.mu.Lock()
+	last := c.last
+	c.mu.Unlock()
+	live := make(map[object.ID]*unstructured.Unstructured, len(ids)+len(gone))
+	stale := slices.Clone(gone) // members that left the set are always read
+	changed := false            // an object the last diff read is gone
+	for _, id := range ids {
+		rv, exists := lm.versions[id]
+		prev := last.live[id]
+		switch {
+		case !exists: // nothing to read
+			if prev != nil {
+				changed = true
+			}
+		case prev != nil && prev.GetResourceVersion() == rv:
+			live[id] = prev
+		default:
+			stale = append(stale, id)
+		}
+	}
+	if !changed && len(stale) == 0 && last.plan != nil && last.fingerprint == fingerprint && slices.Equal(last.members, members) {
+		return last.plan.clone(), nil
+	}
+	if len(stale) > 0 {
+		more, err := readLive(ctx, c.client, c.mapper, stale, c.opts.Concurrency)
+		if err != nil {
+			return nil, err
+		}
+		maps.Copy(live, more)
+	}
 	dp, err := c.differ.Plan(ctx, diff.Input{Desired: desired, Live: slices.Collect(maps.Values(live)), Inventory: members, Workers: c.opts.Concurrency})
 	if dp == nil {
 		return nil, err
 	}
+	plan := planOf(dp, live)
+	next := lastDiff{live: live}
+	if err == nil && len(gone) == 0 {
+		next.plan, next.fingerprint, next.members = plan.clone(), fingerprint, members
+	}
 	c.mu.Lock()
-	c.live = live
+	c.last = next
 	c.mu.Unlock()
-	return planOf(dp, live), err
+	return plan, err
+}
+
+// members returns the inventory's members, read off the lists of lm where it can.
+func (c *Cluster) members(ctx context.Context, lm *liveMeta) ([]object.ID, error) {
+	var (
+		members []object.ID
+		err     error
+	)
+	switch inv := c.inventory.(type) {
+	case nil:
+		return nil, nil
+	case *apply.ApplySet:
+		members, err = inv.LoadListed(ctx, func(gvr schema.GroupVersionResource, ns string) ([]metav1.Object, bool) {
+			l, ok := lm.lists[listKey{gvr: gvr, ns: ns}]
+			return l, ok
+		})
+	default:
+		members, err = inv.Load(ctx)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load inventory: %w", err)
+	}
+	return members, nil
+}
+
+// lastDiff is what the last Diff read and concluded.
+type lastDiff struct {
+	// live has the live copies read, by the resourceVersion they had.
+	live map[object.ID]*unstructured.Unstructured
+	// plan, when set, is the plan for the desired set whose fingerprint this
+	// is, the inventory members, and live: the answer while none of them change.
+	plan        *Plan
+	fingerprint [sha256.Size]byte
+	members     []object.ID
+}
+
+// fingerprint hashes the desired objects, in order.
+func (c *Cluster) fingerprint(desired []*unstructured.Unstructured) ([sha256.Size]byte, error) {
+	h := sha256.New()
+	enc := json.NewEncoder(h)
+	for _, u := range desired {
+		if err := enc.Encode(u.Object); err != nil {
+			return [sha256.Size]byte{}, fmt.Errorf("%s: %w", object.IDOf(u), err)
+		}
+	}
+	return [sha256.Size]byte(h.Sum(nil)), nil
 }
 
 // planOf converts a diff.Plan, leaving out deletions of objects already gone.
@@ -272,7 +349,7 @@ func (c *Cluster) apply(ctx context.Context, desired []*unstructured.Unstructure
 	}
 	if !opts.DryRun {
 		c.mu.Lock()
-		c.live = nil
+		c.last = lastDiff{}
 		c.mu.Unlock()
 	}
 	_, err := c.manager.Apply(ctx, desired, aopts)
@@ -291,5 +368,5 @@ func (c *Cluster) Health(ctx context.Context, ids []object.ID, wait bool, progre
 func (c *Cluster) lastLive() map[object.ID]*unstructured.Unstructured {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.live
+	return c.last.live
 }

@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/metadata"
 
 	"github.com/gitopskit/gitopskit/object"
 )
@@ -17,20 +18,16 @@ import (
 // listPageSize bounds the objects of one list response.
 const listPageSize = 500
 
-// readLive returns the live copies of the objects ids names that exist, reading each
-// (resource, namespace) pair once with a paged list instead of one GET per object.
-// Kinds the cluster does not serve yet (custom resources whose CRD comes in the same
-// set) have no live copy.
 // listKey names a list of one resource in one namespace ("" when cluster-scoped).
 type listKey struct {
 	gvr schema.GroupVersionResource
 	ns  string
 }
 
-// readLive also returns the complete lists it made (every object of a resource in
-// a namespace, not only the wanted ones), from which the inventory can read its
-// members without listing them again.
-func readLive(ctx context.Context, client dynamic.Interface, mapper meta.RESTMapper, ids []object.ID, workers int) (map[object.ID]*unstructured.Unstructured, map[listKey][]*unstructured.Unstructured, error) {
+// wantedLists groups ids by the list that reads them, by name. Kinds the cluster
+// does not serve yet (custom resources whose CRD comes in the same set) are left
+// out: they have no live copy.
+func wantedLists(mapper meta.RESTMapper, ids []object.ID) (map[listKey]map[string]object.ID, error) {
 	wanted := map[listKey]map[string]object.ID{}
 	for _, id := range ids {
 		m, err := mapper.RESTMapping(id.GroupKind())
@@ -38,7 +35,7 @@ func readLive(ctx context.Context, client dynamic.Interface, mapper meta.RESTMap
 			continue
 		}
 		if err != nil {
-			return nil, nil, fmt.Errorf("%s: resource type: %w", id, err)
+			return nil, fmt.Errorf("%s: resource type: %w", id, err)
 		}
 		k := listKey{gvr: m.Resource}
 		if m.Scope.Name() == meta.RESTScopeNameNamespace {
@@ -49,11 +46,18 @@ func readLive(ctx context.Context, client dynamic.Interface, mapper meta.RESTMap
 		}
 		wanted[k][id.Name] = id
 	}
+	return wanted, nil
+}
 
+// listEach lists every key of wanted, page by page, at most workers at a time. A
+// key with a single wanted name is listed with a field selector on that name;
+// the others are listed completely, and complete says which. page receives each
+// page's items under a lock, and returns the continue token of the page it got.
+func listEach[T any](ctx context.Context, wanted map[listKey]map[string]object.ID, workers int,
+	list func(k listKey, opts metav1.ListOptions) ([]T, string, error),
+	page func(k listKey, names map[string]object.ID, complete bool, items []T)) error {
 	var (
 		mu    sync.Mutex
-		live  = make(map[object.ID]*unstructured.Unstructured, len(ids))
-		full  = map[listKey][]*unstructured.Unstructured{}
 		first error
 		wg    sync.WaitGroup
 		sem   = make(chan struct{}, max(workers, 1))
@@ -63,10 +67,6 @@ func readLive(ctx context.Context, client dynamic.Interface, mapper meta.RESTMap
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			var ri dynamic.ResourceInterface = client.Resource(k.gvr)
-			if k.ns != "" {
-				ri = client.Resource(k.gvr).Namespace(k.ns)
-			}
 			opts := metav1.ListOptions{Limit: listPageSize}
 			complete := len(names) != 1
 			if !complete {
@@ -75,7 +75,7 @@ func readLive(ctx context.Context, client dynamic.Interface, mapper meta.RESTMap
 				}
 			}
 			for {
-				list, err := ri.List(ctx, opts)
+				items, next, err := list(k, opts)
 				mu.Lock()
 				if err != nil {
 					if first == nil {
@@ -84,28 +84,82 @@ func readLive(ctx context.Context, client dynamic.Interface, mapper meta.RESTMap
 					mu.Unlock()
 					return
 				}
-				for i := range list.Items {
-					if id, ok := names[list.Items[i].GetName()]; ok {
-						live[id] = &list.Items[i]
-					}
-					if complete {
-						full[k] = append(full[k], &list.Items[i])
-					}
-				}
-				if complete && full[k] == nil {
-					full[k] = []*unstructured.Unstructured{} // listed, and empty
-				}
+				page(k, names, complete, items)
 				mu.Unlock()
-				if list.GetContinue() == "" {
+				if next == "" {
 					return
 				}
-				opts.Continue = list.GetContinue()
+				opts.Continue = next
 			}
 		}()
 	}
 	wg.Wait()
-	if first != nil {
-		return live, nil, first
+	return first
+}
+
+// readLive returns the live copies of the objects ids names that exist, reading each
+// (resource, namespace) pair once with a paged list instead of one GET per object.
+func readLive(ctx context.Context, client dynamic.Interface, mapper meta.RESTMapper, ids []object.ID, workers int) (map[object.ID]*unstructured.Unstructured, error) {
+	wanted, err := wantedLists(mapper, ids)
+	if err != nil {
+		return nil, err
 	}
-	return live, full, nil
+	live := make(map[object.ID]*unstructured.Unstructured, len(ids))
+	err = listEach(ctx, wanted, workers,
+		func(k listKey, opts metav1.ListOptions) ([]unstructured.Unstructured, string, error) {
+			l, err := client.Resource(k.gvr).Namespace(k.ns).List(ctx, opts)
+			if err != nil {
+				return nil, "", err
+			}
+			return l.Items, l.GetContinue(), nil
+		},
+		func(_ listKey, names map[string]object.ID, _ bool, items []unstructured.Unstructured) {
+			for i := range items {
+				if id, ok := names[items[i].GetName()]; ok {
+					live[id] = &items[i]
+				}
+			}
+		})
+	return live, err
+}
+
+// liveMeta is what a metadata-only read of a set's objects found.
+type liveMeta struct {
+	// versions has the resourceVersion of every object of the set that exists.
+	versions map[object.ID]string
+	// lists has the complete lists made (every object of a resource in a
+	// namespace), from which the inventory reads its members.
+	lists map[listKey][]metav1.Object
+}
+
+// readMeta lists the metadata of the objects ids names (protobuf, no spec or
+// status), with the lists grouped as readLive groups them.
+func readMeta(ctx context.Context, client metadata.Interface, mapper meta.RESTMapper, ids []object.ID, workers int) (*liveMeta, error) {
+	wanted, err := wantedLists(mapper, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := &liveMeta{versions: make(map[object.ID]string, len(ids)), lists: map[listKey][]metav1.Object{}}
+	err = listEach(ctx, wanted, workers,
+		func(k listKey, opts metav1.ListOptions) ([]metav1.PartialObjectMetadata, string, error) {
+			l, err := client.Resource(k.gvr).Namespace(k.ns).List(ctx, opts)
+			if err != nil {
+				return nil, "", err
+			}
+			return l.Items, l.Continue, nil
+		},
+		func(k listKey, names map[string]object.ID, complete bool, items []metav1.PartialObjectMetadata) {
+			for i := range items {
+				if id, ok := names[items[i].Name]; ok {
+					out.versions[id] = items[i].ResourceVersion
+				}
+				if complete {
+					out.lists[k] = append(out.lists[k], &items[i])
+				}
+			}
+			if complete && out.lists[k] == nil {
+				out.lists[k] = []metav1.Object{} // listed, and empty
+			}
+		})
+	return out, err
 }

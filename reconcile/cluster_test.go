@@ -3,15 +3,18 @@ package reconcile_test
 import (
 	"context"
 	"errors"
+	"net/http"
 	"os"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 
 	"github.com/gitopskit/gitopskit/clustertest"
 	"github.com/gitopskit/gitopskit/health"
@@ -52,11 +55,16 @@ func newGitEnv(t *testing.T, files map[string]string) *gitEnv {
 
 func (e *gitEnv) reconciler(mode reconcile.Mode) *reconcile.Reconciler {
 	e.t.Helper()
+	return e.reconcilerFor(cluster.Config(e.t), mode)
+}
+
+func (e *gitEnv) reconcilerFor(cfg *rest.Config, mode reconcile.Mode) *reconcile.Reconciler {
+	e.t.Helper()
 	repo, err := git.New(git.Options{URL: e.url, Ref: git.Ref{Branch: "main"}, CacheDir: e.t.TempDir()})
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	rec, err := reconcile.NewForConfig(cluster.Config(e.t),
+	rec, err := reconcile.NewForConfig(cfg,
 		reconcile.Stages{Source: repo},
 		reconcile.ClusterOptions{FieldManager: "gitsync-test", Inventory: object.ID{Kind: "Secret", Namespace: e.ns, Name: "inventory"}, Force: true, Namespace: e.ns},
 		reconcile.Options{Mode: mode, Path: "deploy", Prune: true, Wait: true, HealthTimeout: time.Minute})
@@ -230,4 +238,75 @@ func TestFailedApplyDoesNotPrune(t *testing.T) {
 	if len(res.Pruned()) != 0 || e.value("b") != "1" {
 		t.Fatalf("pruned %v, b=%q after a failed apply", res.Pruned(), e.value("b"))
 	}
+}
+
+// fullLists counts the requests that list ConfigMaps with their content, not only
+// their metadata.
+type fullLists struct {
+	n    *atomic.Int64
+	next http.RoundTripper
+}
+
+func (f fullLists) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/configmaps") &&
+		!strings.Contains(r.Header.Get("Accept"), "as=PartialObjectMetadataList") {
+		f.n.Add(1)
+	}
+	return f.next.RoundTrip(r)
+}
+
+// A pass that reuses the live copies and the plan of the last one still sees every
+// change made to the cluster since: an edit, a deletion, and an edit undone.
+func TestSteadyStateSeesChanges(t *testing.T) {
+	e := newGitEnv(t, map[string]string{"a.yaml": cm("a", "1"), "b.yaml": cm("b", "1")})
+	e.pass(e.reconciler(reconcile.SelfHeal))
+	ctx := context.Background()
+
+	cfg := cluster.Config(t)
+	full := &atomic.Int64{}
+	cfg.WrapTransport = func(rt http.RoundTripper) http.RoundTripper { return fullLists{n: full, next: rt} }
+	drift := e.reconcilerFor(cfg, reconcile.DriftOnly)
+	check := func(step string, wantFull int64, want ...string) {
+		t.Helper()
+		full.Store(0)
+		res := e.pass(drift)
+		var got []string
+		for _, c := range res.Plan.Changed() {
+			got = append(got, string(c.Action)+" "+c.ID.Name)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: changes %q, want %q", step, got, want)
+		}
+		if n := full.Load(); n != wantFull {
+			t.Errorf("%s: %d full lists of ConfigMaps, want %d", step, n, wantFull)
+		}
+	}
+	check("first pass", 1)
+	check("steady state", 0)
+
+	live, err := e.cs.CoreV1().ConfigMaps(e.ns).Get(ctx, "b", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	live.Data["key"] = "edited"
+	if _, err := e.cs.CoreV1().ConfigMaps(e.ns).Update(ctx, live, metav1.UpdateOptions{FieldManager: "kubectl-edit"}); err != nil {
+		t.Fatal(err)
+	}
+	check("after an edit", 1, "Update b")
+	check("drift, unchanged", 0, "Update b")
+
+	if err := e.cs.CoreV1().ConfigMaps(e.ns).Delete(ctx, "a", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	check("after a deletion", 0, "Create a", "Update b")
+
+	live, err = e.cs.CoreV1().ConfigMaps(e.ns).Get(ctx, "b", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	live.Data["key"] = "1"
+	if _, err := e.cs.CoreV1().ConfigMaps(e.ns).Update(ctx, live, metav1.UpdateOptions{FieldManager: "kubectl-edit"}); err != nil {
+		t.Fatal(err)
+	}
+	check("after the edit is undone", 1, "Create a")
 }

@@ -27,8 +27,13 @@
 //
 // A Reconciler remembers its last render, keyed by the artifact's digest, the path
 // and the render options: a pass over an unchanged revision does not read or parse
-// the files again (transforms still run, on a copy). When the plan is empty the
-// apply and prune stages do not run, and health is assessed without waiting.
+// the files again (transforms still run, on a copy). The cluster stages ([Cluster])
+// keep the live copies the last diff read and use them again while each object's
+// resourceVersion is unchanged, which a metadata-only list (protobuf, no spec or
+// status) tells; when nothing changed on either side, the last plan is the answer.
+// A steady-state pass therefore costs one such list per resource type and
+// namespace, and no diff. When the plan is empty the apply and prune stages do not
+// run, and health is assessed without waiting, from the same live copies.
 //
 // # Safety
 //

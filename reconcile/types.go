@@ -115,3 +115,8 @@ type ObjectResult struct {
 	// DryRun is true when nothing was written.
 	DryRun bool
 }
+
+// clone returns a copy of p whose lists can be changed without changing p's.
+func (p *Plan) clone() *Plan {
+	return &Plan{Changes: slices.Clone(p.Changes), Failed: slices.Clone(p.Failed)}
+}

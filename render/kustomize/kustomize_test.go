@@ -155,10 +155,10 @@ func TestOriginMarks(t *testing.T) {
 		"base/list.yaml": "apiVersion: v1\nkind: List\nitems:\n" +
 			"  - {apiVersion: v1, kind: ConfigMap, metadata: {name: one}}\n" +
 			"  - {apiVersion: v1, kind: ConfigMap, metadata: {name: two}}\n",
-		"base/cm.json":     `{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "json"}, "data": {"n": "1"}}`,
-		"base/shared.yaml": "# kept as written\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shared\n",
-		"app/kustomization.yaml": "namePrefix: p-\nresources: [../base, extra.yaml]\n",
-		"app/extra.yaml":         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n",
+		"base/cm.json":            `{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "json"}, "data": {"n": "1"}}`,
+		"base/shared.yaml":        "# kept as written\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shared\n",
+		"app/kustomization.yaml":  "namePrefix: p-\nresources: [../base, extra.yaml]\n",
+		"app/extra.yaml":          "# extras\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n---\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n",
 		"kept/kustomization.yaml": "buildMetadata: [originAnnotations]\nresources: [../base]\n",
 	} {
 		if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(name)), 0o755); err != nil {

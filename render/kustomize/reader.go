@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -106,8 +107,12 @@ func addPaths(set map[string]bool, dir string, refs []string) map[string]bool {
 }
 
 // tagOrigin adds originField, set to origin, to every document of a resource file
-// (and to every item of a List), returning data unchanged when it is not a stream
-// of YAML or JSON objects: kustomize then reports the error in its own words.
+// (and to every item of a List). It returns data unchanged when data is not a
+// stream of YAML or JSON objects (kustomize then reports the error in its own
+// words), or when the marked file would not say exactly what data says with the
+// field removed: encoding a YAML node tree again is not always faithful (a flow
+// mapping's empty value becomes ”), and the content must reach kustomize as
+// written.
 func tagOrigin(data []byte, origin string) []byte {
 	dec := kyaml.NewDecoder(bytes.NewReader(data))
 	var docs []*kyaml.Node
@@ -121,14 +126,17 @@ func tagOrigin(data []byte, origin string) []byte {
 			return data
 		}
 		root := doc.Content[0]
-		if root.Kind != kyaml.MappingNode {
+		if root.Kind == kyaml.ScalarNode && root.Tag == "!!null" {
+			continue // an empty document, which kustomize skips too
+		}
+		if root.Kind != kyaml.MappingNode || field(root, originField) != nil {
 			return data
 		}
 		tagNode(root, origin)
 		if kind := field(root, "kind"); kind != nil && strings.HasSuffix(kind.Value, "List") {
 			if items := field(root, "items"); items != nil && items.Kind == kyaml.SequenceNode {
 				for _, it := range items.Content {
-					if it.Kind == kyaml.MappingNode {
+					if it.Kind == kyaml.MappingNode && field(it, originField) == nil {
 						tagNode(it, origin)
 					}
 				}
@@ -146,7 +154,52 @@ func tagOrigin(data []byte, origin string) []byte {
 	if err := enc.Close(); err != nil {
 		return data
 	}
+	want, err := untagged(data)
+	if err != nil {
+		return data
+	}
+	if got, err := untagged(out.Bytes()); err != nil || !reflect.DeepEqual(got, want) {
+		return data
+	}
 	return out.Bytes()
+}
+
+// untagged decodes the non-empty documents of data, without originField.
+func untagged(data []byte) ([]any, error) {
+	dec := kyaml.NewDecoder(bytes.NewReader(data))
+	var out []any
+	for {
+		var v any
+		err := dec.Decode(&v)
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if v == nil {
+			continue
+		}
+		for _, it := range untag(v) {
+			untag(it)
+		}
+		out = append(out, v)
+	}
+}
+
+// untag removes originField from v when v is a mapping, and returns its items.
+func untag(v any) []any {
+	var items any
+	switch m := v.(type) {
+	case map[string]any:
+		delete(m, originField)
+		items = m["items"]
+	case map[any]any:
+		delete(m, originField)
+		items = m["items"]
+	}
+	l, _ := items.([]any)
+	return l
 }
 
 // tagNode appends originField to the mapping m, unless m has it already.

@@ -12,7 +12,7 @@ import (
 	"github.com/gitopskit/gitopskit/clustertest"
 )
 
-var update = flag.Bool("update", false, "rewrite the guides' code blocks from the Go files")
+var updateGuides = flag.Bool("update", false, "rewrite the guides' code blocks from the Go files")
 
 // snippet: clustertest-main
 var cluster = clustertest.New(clustertest.Options{})
@@ -152,11 +152,11 @@ func TestGuidesMatchSnippets(t *testing.T) {
 	}
 	used := map[string]bool{}
 	for _, g := range guides {
-		text, errs := syncGuide(g, snippets, used, *update)
+		text, errs := syncGuide(g, snippets, used, *updateGuides)
 		for _, err := range errs {
 			t.Error(err)
 		}
-		if *update && len(errs) == 0 {
+		if *updateGuides && len(errs) == 0 {
 			if err := os.WriteFile(g, []byte(text), 0o644); err != nil {
 				t.Fatal(err)
 			}

@@ -35,9 +35,10 @@ type ClusterOptions struct {
 	// (a Secret or ConfigMap needs a namespace). The zero ID means no inventory:
 	// nothing can be pruned.
 	Inventory object.ID
-	// Force takes fields other managers own (a manual `kubectl edit` takes the
-	// fields it changes): what self-healing needs. Without it such a field fails
-	// the apply with a conflict.
+	// Force lets the apply take fields other managers own (a manual `kubectl edit`
+	// takes the fields it changes): what self-healing needs. Without it applying
+	// such a field fails with a conflict naming the field and its manager. The diff
+	// reports the field as drift either way.
 	Force bool
 	// ServerDiff diffs with server-side dry-run applies (one request per object),
 	// the ground truth, instead of the offline engine typed by the cluster's
@@ -101,7 +102,10 @@ func NewCluster(cfg *rest.Config, opts ClusterOptions) (*Cluster, error) {
 	if opts.ServerDiff {
 		engine = diff.NewServer(client, mapper)
 	}
-	differ, err := diff.New(engine, diff.Options{FieldManager: opts.FieldManager, Force: opts.Force, Ignore: opts.Ignore, Log: opts.Log})
+	// The plan is what an apply that takes every field would change, so a field
+	// another manager took is drift, in every mode; whether the apply may take it
+	// is Force's to say, at apply time.
+	differ, err := diff.New(engine, diff.Options{FieldManager: opts.FieldManager, Force: true, Ignore: opts.Ignore, Log: opts.Log})
 	if err != nil {
 		return nil, err
 	}

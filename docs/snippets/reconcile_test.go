@@ -40,7 +40,7 @@ func NewReconciler(cfg *rest.Config, url, cacheDir, ns string, mode reconcile.Mo
 		reconcile.ClusterOptions{
 			FieldManager: "my-agent",
 			Inventory:    object.ID{Kind: "Secret", Namespace: ns, Name: "my-agent"}, // zero ID: no prune
-			Force:        true,                                                       // fields a manual edit took are drift, not conflicts
+			Force:        true,                                                       // the apply may take fields a manual edit took
 			ServerDiff:   false,                                                      // true: one server-side dry run per object instead of the offline engine
 			Namespace:    ns,                                                         // for namespaced objects that declare none
 		},
@@ -239,7 +239,8 @@ func TestReconcileModes(t *testing.T) {
 	}
 }
 
-// Without Force, a field a manual edit took is a conflict: the diff stage fails.
+// Without Force, a field a manual edit took is drift in every mode; applying it
+// fails with a conflict naming the field and its manager, and changes nothing.
 func TestReconcileWithoutForce(t *testing.T) {
 	cfg := cluster.Config(t)
 	ns := cluster.NewNamespace(t)
@@ -249,19 +250,29 @@ func TestReconcileWithoutForce(t *testing.T) {
 		t.Fatal(err)
 	}
 	editByHand(t, cfg, ns, "a")
-	repoSource, err := git.New(git.Options{URL: repo.url, CacheDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
+	withoutForce := func(mode reconcile.Mode) *reconcile.Reconciler {
+		repoSource, err := git.New(git.Options{URL: repo.url, CacheDir: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec, err := reconcile.NewForConfig(cfg, reconcile.Stages{Source: repoSource},
+			reconcile.ClusterOptions{FieldManager: "my-agent", Inventory: object.ID{Kind: "Secret", Namespace: ns, Name: "my-agent"}, Namespace: ns},
+			reconcile.Options{Mode: mode, Path: "deploy"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rec
 	}
-	rec, err := reconcile.NewForConfig(cfg, reconcile.Stages{Source: repoSource},
-		reconcile.ClusterOptions{FieldManager: "my-agent", Inventory: object.ID{Kind: "Secret", Namespace: ns, Name: "my-agent"}, Namespace: ns},
-		reconcile.Options{Mode: reconcile.DriftOnly, Path: "deploy"})
-	if err != nil {
-		t.Fatal(err)
+	res, err := withoutForce(reconcile.DriftOnly).Reconcile(ctx)
+	if err != nil || len(res.Drift) != 1 || res.Drift[0].Name != "a" {
+		t.Fatalf("drift-only without Force: drift %v, error %v; want a reported", res.Drift, err)
 	}
-	_, err = rec.Reconcile(ctx)
-	if reconcile.StageOf(err) != reconcile.StageDiff || !strings.Contains(err.Error(), `owned by "kubectl-edit"`) {
-		t.Fatalf("drift without Force: %v, want a conflict in the diff stage", err)
+	res, err = withoutForce(reconcile.SelfHeal).Reconcile(ctx)
+	if reconcile.StageOf(err) != reconcile.StageApply || !strings.Contains(err.Error(), "kubectl-edit") {
+		t.Fatalf("self-heal without Force: %v, want a conflict in the apply stage naming kubectl-edit", err)
+	}
+	if res.Wrote {
+		t.Fatal("self-heal without Force wrote")
 	}
 }
 

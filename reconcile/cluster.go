@@ -334,6 +334,15 @@ func (c *Cluster) Prune(ctx context.Context, desired []*unstructured.Unstructure
 
 func (c *Cluster) apply(ctx context.Context, desired []*unstructured.Unstructured, opts ApplyOptions, prune bool) ([]ObjectResult, error) {
 	var out []ObjectResult
+	// A prune applies the desired set again before it deletes; the apply stage
+	// reported those objects already (in a dry run, as configured once more).
+	var applied object.Set
+	if prune {
+		applied = object.NewSet()
+		for _, u := range desired {
+			applied.Add(object.IDOf(u))
+		}
+	}
 	aopts := apply.ApplyOptions{
 		Force:      c.opts.Force,
 		DryRun:     opts.DryRun,
@@ -341,7 +350,7 @@ func (c *Cluster) apply(ctx context.Context, desired []*unstructured.Unstructure
 		Prune:      prune,
 		AllowEmpty: opts.AllowEmpty,
 		OnEvent: func(e apply.Event) {
-			if prune && e.Action == apply.Unchanged {
+			if prune && applied.Has(e.ID) && e.Action != apply.Failed {
 				return
 			}
 			r := ObjectResult{ID: e.ID, Outcome: e.Action, Reason: e.Reason, Err: e.Err, DryRun: e.DryRun}

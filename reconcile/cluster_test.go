@@ -310,3 +310,26 @@ func TestSteadyStateSeesChanges(t *testing.T) {
 	}
 	check("after the edit is undone", 1, "Create a")
 }
+
+// A dry run reports each object once: the changed one as configured, the removed
+// one as pruned, and writes nothing.
+func TestDryRunReportsEachObjectOnce(t *testing.T) {
+	e := newGitEnv(t, map[string]string{"a.yaml": cm("a", "1"), "b.yaml": cm("b", "1")})
+	e.pass(e.reconciler(reconcile.SelfHeal))
+	e.commit("change a, remove b", map[string]string{"a.yaml": cm("a", "2"), "b.yaml": ""})
+	res := e.pass(e.reconciler(reconcile.DryRun))
+	var got []string
+	for _, o := range res.Objects {
+		if !o.DryRun {
+			t.Errorf("%s: not a dry run", o.ID)
+		}
+		got = append(got, string(o.Outcome)+" "+o.ID.Name)
+	}
+	slices.Sort(got)
+	if want := []string{"configured a", "pruned b"}; !slices.Equal(got, want) {
+		t.Errorf("objects %q, want %q", got, want)
+	}
+	if e.value("a") != "1" || e.value("b") != "1" {
+		t.Errorf("a dry run wrote: a=%q b=%q", e.value("a"), e.value("b"))
+	}
+}

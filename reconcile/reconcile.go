@@ -96,7 +96,8 @@ func New(stages Stages, opts Options) (*Reconciler, error) {
 	return &Reconciler{stages: stages, opts: opts}, nil
 }
 
-// LastApplied returns the last revision a pass applied completely, or "".
+// LastApplied returns the last revision a pass applied completely and found
+// healthy (when it has a health stage), or "".
 func (r *Reconciler) LastApplied() string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -108,6 +109,7 @@ type pass struct {
 	r       *Reconciler
 	res     *Result
 	origins map[object.ID]object.Origin
+	applied bool // the cluster holds the revision; it counts once health passes too
 }
 
 // Reconcile runs one pass and returns its result. On failure the error is a
@@ -165,7 +167,13 @@ func (p *pass) run(ctx context.Context) error {
 	if err := p.write(ctx, desired); err != nil {
 		return err
 	}
-	return p.health(ctx, desired)
+	if err := p.health(ctx, desired); err != nil {
+		return err
+	}
+	if p.applied {
+		r.lastApplied = res.Revision
+	}
+	return nil
 }
 
 // desired returns the rendered objects and records where each came from.
@@ -204,9 +212,7 @@ func (p *pass) write(ctx context.Context, desired []*unstructured.Unstructured) 
 	switch {
 	case plan.Empty():
 		res.NotApplied = "in sync"
-		if r.opts.Mode.writes() {
-			r.lastApplied = res.Revision
-		}
+		p.applied = r.opts.Mode.writes()
 		return nil
 	case r.opts.Mode == DriftOnly:
 		res.NotApplied = "mode drift-only"
@@ -246,7 +252,7 @@ func (p *pass) write(ctx context.Context, desired []*unstructured.Unstructured) 
 	}
 	if !opts.DryRun {
 		res.Wrote = ran
-		r.lastApplied = res.Revision
+		p.applied = true
 	}
 	return nil
 }

@@ -376,8 +376,14 @@ func TestHealthFailureIsReported(t *testing.T) {
 	if reconcile.StageOf(err) != reconcile.StageHealth || res.Health.Code != health.Degraded || !strings.Contains(res.Health.Message, "ConfigMap/app/a") {
 		t.Fatalf("error=%v health=%v", err, res.Health)
 	}
-	if !res.Wrote || e.r.LastApplied() != "r1" {
-		t.Fatal("an unhealthy set still counts as applied")
+	// As Flux's lastAppliedRevision: a revision counts as applied once its set is
+	// healthy, so the pass is tried again.
+	if !res.Wrote || e.r.LastApplied() != "" {
+		t.Fatalf("wrote=%v, last applied %q after an unhealthy pass, want none", res.Wrote, e.r.LastApplied())
+	}
+	e.cluster.SetHealth(cmID("a"), health.Status{Code: health.Healthy})
+	if res := e.pass(); res.Wrote || e.r.LastApplied() != "r1" {
+		t.Fatalf("once healthy: wrote=%v, last applied %q, want r1", res.Wrote, e.r.LastApplied())
 	}
 }
 

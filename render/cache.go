@@ -21,8 +21,11 @@ const DefaultCacheSize = 64
 // content (a chart version constraint) are rendered again once it resolves to
 // something new. It keeps the most recently used results up to its size.
 //
-// Results are deep copies, so callers may transform them in place. A Cache is safe
-// for concurrent use; concurrent renders of the same key each render.
+// Results are deep copies, so callers may transform them in place. Copying is most
+// of the cost of a hit, so the copy the next hit of the most recently used result
+// hands out is made ahead of time, in the background, after the render and after
+// each hit: a loop that renders the same revision again finds it ready. A Cache is
+// safe for concurrent use; concurrent renders of the same key each render.
 type Cache struct {
 	next Renderer
 	size int
@@ -30,13 +33,18 @@ type Cache struct {
 	mu      sync.Mutex
 	order   *list.List // of *cacheEntry, most recently used first
 	entries map[string]*list.Element
+	ahead   *cacheEntry // the entry whose next copy is made ahead of time
 	hits    uint64
 	misses  uint64
 }
 
 type cacheEntry struct {
 	key string
-	res *Result
+	res *Result // never changed
+
+	// Guarded by Cache.mu.
+	next    *Result // a copy of res no caller has seen, for the next hit
+	copying bool    // a goroutine is making next
 }
 
 // NewCache returns a cache of at most size results in front of r (size <= 0 means
@@ -85,34 +93,63 @@ func (c *Cache) Stats() (hits, misses uint64) {
 
 func (c *Cache) get(key string) *Result {
 	c.mu.Lock()
-	e, ok := c.entries[key]
+	el, ok := c.entries[key]
 	if !ok {
 		c.misses++
 		c.mu.Unlock()
 		return nil
 	}
 	c.hits++
-	c.order.MoveToFront(e)
-	res := e.Value.(*cacheEntry).res
+	c.order.MoveToFront(el)
+	e := el.Value.(*cacheEntry)
+	out := e.next
+	e.next = nil
+	c.copyAhead(e)
 	c.mu.Unlock()
-	// The cached result is never changed, so it is copied outside the lock.
-	return res.DeepCopy()
+	if out == nil {
+		// The cached result is never changed, so it is copied outside the lock.
+		out = e.res.DeepCopy()
+	}
+	return out
 }
 
 func (c *Cache) add(key string, res *Result) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if e, ok := c.entries[key]; ok {
-		e.Value.(*cacheEntry).res = res
-		c.order.MoveToFront(e)
-		return
+	e := &cacheEntry{key: key, res: res}
+	if el, ok := c.entries[key]; ok {
+		c.order.Remove(el)
 	}
-	c.entries[key] = c.order.PushFront(&cacheEntry{key: key, res: res})
+	c.entries[key] = c.order.PushFront(e)
 	for c.order.Len() > c.size {
 		last := c.order.Back()
 		c.order.Remove(last)
 		delete(c.entries, last.Value.(*cacheEntry).key)
 	}
+	c.copyAhead(e)
+}
+
+// copyAhead starts making the copy of e's result that its next hit hands out,
+// unless one is made or being made, and drops the copy made for another entry,
+// so at most one result is held twice. c.mu must be held.
+func (c *Cache) copyAhead(e *cacheEntry) {
+	if c.ahead != nil && c.ahead != e {
+		c.ahead.next = nil
+	}
+	c.ahead = e
+	if e.next != nil || e.copying {
+		return
+	}
+	e.copying = true
+	go func() {
+		cp := e.res.DeepCopy()
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		e.copying = false
+		if c.ahead == e {
+			e.next = cp
+		}
+	}()
 }
 
 // cacheKey hashes what determines a render's output besides the renderer itself.

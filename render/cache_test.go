@@ -6,6 +6,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"testing/fstest"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/gitopskit/gitopskit/render"
 )
@@ -116,5 +119,40 @@ func TestCachePinnedThroughAuto(t *testing.T) {
 	}
 	if _, err := (render.Auto{}).Render(ctx, in, opts); err == nil {
 		t.Error("a remote chart rendered without a Helm renderer")
+	}
+}
+
+// Hits hand out copies made ahead of time or on the spot; either way each is the
+// caller's own, whatever earlier callers did to theirs.
+func TestCacheHitsAreOwnCopies(t *testing.T) {
+	fsys := fstest.MapFS{"a.yaml": {Data: []byte(cm("a"))}, "b.yaml": {Data: []byte(cm("b"))}}
+	c := render.NewCache(render.Plain{}, 2)
+	ctx := context.Background()
+	ins := []render.Input{{FS: fsys, Digest: "sha256:1"}, {FS: fsys, Digest: "sha256:2"}}
+	seen := map[*unstructured.Unstructured]bool{}
+	for i := range 40 {
+		if i%3 == 0 {
+			time.Sleep(time.Millisecond) // time for a copy ahead
+		}
+		res, err := c.Render(ctx, ins[i/10%2], render.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := len(res.Manifests); got != 2 {
+			t.Fatalf("hit %d: %d objects, want 2", i, got)
+		}
+		for _, m := range res.Manifests {
+			if seen[m.Object] {
+				t.Fatalf("hit %d handed out an object a caller had before", i)
+			}
+			seen[m.Object] = true
+			if n := m.Object.GetName(); n != "a" && n != "b" {
+				t.Fatalf("hit %d: object named %q: an earlier caller's change reached the cache", i, n)
+			}
+			m.Object.SetName("changed-by-caller")
+		}
+	}
+	if hits, misses := c.Stats(); hits != 38 || misses != 2 {
+		t.Errorf("stats = %d hits, %d misses; want 38, 2", hits, misses)
 	}
 }

@@ -2,8 +2,10 @@ package kustomize
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path"
+	"runtime"
 	"sync"
 
 	"github.com/go-logr/logr"
@@ -132,19 +134,36 @@ func (r *Renderer) krustyOptions() *krusty.Options {
 }
 
 // manifests converts kustomize's resources to manifests with their origins,
-// removing the marks the render added (see originField).
+// removing the marks the render added (see originField). Resources are converted
+// by all processors: for a large build it is a noticeable part of the time left
+// after kustomize's own.
 func manifests(m resmap.ResMap, top string, keepOrigin bool) ([]object.Manifest, error) {
-	out := make([]object.Manifest, 0, m.Size())
-	for _, res := range m.Resources() {
-		js, err := res.MarshalJSON()
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", res.CurId(), err)
-		}
-		u := &unstructured.Unstructured{}
-		if err := u.UnmarshalJSON(js); err != nil {
-			return nil, fmt.Errorf("%s: %w", res.CurId(), err)
-		}
-		out = append(out, object.Manifest{Object: u, Origin: originOf(u, top, keepOrigin)})
+	resources := m.Resources()
+	out := make([]object.Manifest, len(resources))
+	errs := make([]error, len(resources))
+	workers := min(runtime.GOMAXPROCS(0), len(resources)/64+1)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(resources); i += workers {
+				res := resources[i]
+				js, err := res.MarshalJSON()
+				if err != nil {
+					errs[i] = fmt.Errorf("%s: %w", res.CurId(), err)
+					continue
+				}
+				u := &unstructured.Unstructured{}
+				if err := u.UnmarshalJSON(js); err != nil {
+					errs[i] = fmt.Errorf("%s: %w", res.CurId(), err)
+					continue
+				}
+				out[i] = object.Manifest{Object: u, Origin: originOf(u, top, keepOrigin)}
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -110,6 +110,20 @@ func (e *gitEnv) value(name string) string {
 	return cm.Data["key"]
 }
 
+// edit sets ConfigMap name's key to value as a manual `kubectl edit` would.
+func (e *gitEnv) edit(name, value string) {
+	e.t.Helper()
+	ctx := context.Background()
+	live, err := e.cs.CoreV1().ConfigMaps(e.ns).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	live.Data["key"] = value
+	if _, err := e.cs.CoreV1().ConfigMaps(e.ns).Update(ctx, live, metav1.UpdateOptions{FieldManager: "kubectl-edit"}); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
 func cm(name, value string) string {
 	return "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: " + name + "\ndata:\n  key: \"" + value + "\"\n"
 }
@@ -149,14 +163,7 @@ func TestGitLoop(t *testing.T) {
 	}
 
 	// A manual edit is reported in drift-only mode and reverted in self-heal mode.
-	live, err := e.cs.CoreV1().ConfigMaps(e.ns).Get(ctx, "b", metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	live.Data["key"] = "edited"
-	if _, err := e.cs.CoreV1().ConfigMaps(e.ns).Update(ctx, live, metav1.UpdateOptions{FieldManager: "kubectl-edit"}); err != nil {
-		t.Fatal(err)
-	}
+	e.edit("b", "edited")
 	drift := e.reconciler(reconcile.DriftOnly)
 	res = e.pass(drift)
 	if len(res.Drift) != 1 || res.Drift[0].Name != "b" || res.Wrote || e.value("b") != "edited" {
@@ -180,7 +187,7 @@ func TestGitLoop(t *testing.T) {
 	// A broken commit changes nothing and names the file.
 	good := res.Revision
 	e.commit("break a", map[string]string{"a.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a\n", "svc.yaml": ""})
-	res, err = rec.Reconcile(ctx)
+	res, err := rec.Reconcile(ctx)
 	if reconcile.StageOf(err) != reconcile.StageRender || !strings.Contains(err.Error(), "deploy/a.yaml") {
 		t.Fatalf("broken commit: error %v, want a render error naming deploy/a.yaml", err)
 	}
@@ -284,14 +291,7 @@ func TestSteadyStateSeesChanges(t *testing.T) {
 	check("first pass", 1)
 	check("steady state", 0)
 
-	live, err := e.cs.CoreV1().ConfigMaps(e.ns).Get(ctx, "b", metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	live.Data["key"] = "edited"
-	if _, err := e.cs.CoreV1().ConfigMaps(e.ns).Update(ctx, live, metav1.UpdateOptions{FieldManager: "kubectl-edit"}); err != nil {
-		t.Fatal(err)
-	}
+	e.edit("b", "edited")
 	check("after an edit", 1, "Update b")
 	check("drift, unchanged", 0, "Update b")
 
@@ -300,14 +300,7 @@ func TestSteadyStateSeesChanges(t *testing.T) {
 	}
 	check("after a deletion", 0, "Create a", "Update b")
 
-	live, err = e.cs.CoreV1().ConfigMaps(e.ns).Get(ctx, "b", metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	live.Data["key"] = "1"
-	if _, err := e.cs.CoreV1().ConfigMaps(e.ns).Update(ctx, live, metav1.UpdateOptions{FieldManager: "kubectl-edit"}); err != nil {
-		t.Fatal(err)
-	}
+	e.edit("b", "1")
 	check("after the edit is undone", 1, "Create a")
 }
 

@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"sigs.k8s.io/kustomize/api/types"
@@ -108,14 +109,22 @@ func addPaths(set map[string]bool, dir string, refs []string) map[string]bool {
 
 // tagOrigin adds originField, set to origin, to every document of a resource file
 // (and to every item of a List). It returns data unchanged when data is not a
-// stream of YAML or JSON objects (kustomize then reports the error in its own
-// words), or when the marked file would not say exactly what data says with the
-// field removed: encoding a YAML node tree again is not always faithful (a flow
-// mapping's empty value becomes ”), and the content must reach kustomize as
-// written.
+// stream of YAML or JSON objects: kustomize then reports the error in its own
+// words.
+//
+// A document whose root is a block mapping at the first column gets the field as
+// a line of text after its last line, which leaves every other byte as written.
+// Other documents (JSON, flow mappings, Lists) are marked in the node tree and the
+// file is encoded again; as encoding is not always faithful (a flow mapping's
+// empty value becomes ”), that file is checked to say exactly what data says
+// with the field removed, and left unmarked otherwise.
 func tagOrigin(data []byte, origin string) []byte {
 	dec := kyaml.NewDecoder(bytes.NewReader(data))
-	var docs []*kyaml.Node
+	var (
+		docs  []*kyaml.Node
+		lines []int // the line after which each document's field is inserted
+		text  = true
+	)
 	for {
 		var doc kyaml.Node
 		err := dec.Decode(&doc)
@@ -133,8 +142,10 @@ func tagOrigin(data []byte, origin string) []byte {
 			return data
 		}
 		tagNode(root, origin)
+		list := false
 		if kind := field(root, "kind"); kind != nil && strings.HasSuffix(kind.Value, "List") {
 			if items := field(root, "items"); items != nil && items.Kind == kyaml.SequenceNode {
+				list = true
 				for _, it := range items.Content {
 					if it.Kind == kyaml.MappingNode && field(it, originField) == nil {
 						tagNode(it, origin)
@@ -142,7 +153,14 @@ func tagOrigin(data []byte, origin string) []byte {
 				}
 			}
 		}
+		text = text && !list && root.Style&kyaml.FlowStyle == 0 && root.Column == 1
 		docs = append(docs, &doc)
+		lines = append(lines, root.Line)
+	}
+	// Without a line break at the end, the last line may be part of a block
+	// scalar that keeps its line breaks: a line after it would add one.
+	if text && bytes.HasSuffix(data, []byte("\n")) {
+		return insertField(data, lines, originField+": "+strconv.Quote(origin))
 	}
 	var out bytes.Buffer
 	enc := kyaml.NewEncoder(&out)
@@ -162,6 +180,49 @@ func tagOrigin(data []byte, origin string) []byte {
 		return data
 	}
 	return out.Bytes()
+}
+
+// insertField adds the line field at the end of each document of data whose root
+// mapping starts on one of the 1-based lines roots (ascending): before the first
+// document marker ("---" or "...", which YAML allows nowhere inside a document)
+// after that line, or at the end of data, which ends with a line break.
+func insertField(data []byte, roots []int, field string) []byte {
+	out := make([]byte, 0, len(data)+len(roots)*(len(field)+2))
+	line, next := 1, 0
+	open := false // a document to mark has started and not ended
+	for len(data) > 0 {
+		end := bytes.IndexByte(data, '\n') + 1
+		if end == 0 {
+			end = len(data)
+		}
+		l := data[:end]
+		if open && isDocumentMarker(l) {
+			out = append(out, field...)
+			out = append(out, '\n')
+			open = false
+		}
+		if next < len(roots) && roots[next] == line {
+			open, next = true, next+1
+		}
+		out = append(out, l...)
+		data = data[end:]
+		line++
+	}
+	if open {
+		out = append(out, field...)
+		out = append(out, '\n')
+	}
+	return out
+}
+
+// isDocumentMarker reports whether line starts or ends a YAML document.
+func isDocumentMarker(line []byte) bool {
+	for _, m := range [][]byte{[]byte("---"), []byte("...")} {
+		if rest, ok := bytes.CutPrefix(line, m); ok && (len(rest) == 0 || rest[0] == ' ' || rest[0] == '\t' || rest[0] == '\n' || rest[0] == '\r') {
+			return true
+		}
+	}
+	return false
 }
 
 // untagged decodes the non-empty documents of data, without originField.

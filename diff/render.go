@@ -69,7 +69,7 @@ func (p *Plan) unified(c *Change, opts TextOptions) (string, error) {
 		n = 3
 	}
 	text, err := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
-		A: difflib.SplitLines(before), B: difflib.SplitLines(after),
+		A: lines(before), B: lines(after),
 		FromFile: "live/" + c.ID.String(), ToFile: "predicted/" + c.ID.String(), Context: n,
 	})
 	if err != nil {
@@ -103,6 +103,21 @@ func (p *Plan) unified(c *Change, opts TextOptions) (string, error) {
 		}
 	}
 	return b.String(), nil
+}
+
+// lines splits text into lines for the diff, each ending in a line break. No text
+// is no line (a created or deleted object's other side), and the break that ends
+// the text does not start another, empty line.
+func lines(text string) []string {
+	if text == "" {
+		return nil
+	}
+	l := strings.SplitAfter(text, "\n")
+	if l[len(l)-1] == "" {
+		return l[:len(l)-1]
+	}
+	l[len(l)-1] += "\n"
+	return l
 }
 
 func (p *Plan) yaml(u *unstructured.Unstructured) (string, error) {

@@ -17,6 +17,8 @@ type agent struct {
 	metrics *metrics
 	trigger chan struct{}
 	ready   atomic.Bool
+	// hookSecret, when set, is what a POST /hook must prove it knows.
+	hookSecret []byte
 	// passed, when set, receives the outcome of every pass (the demo waits on it).
 	passed chan passOutcome
 }
@@ -62,13 +64,19 @@ func (a *agent) pass(ctx context.Context) (*reconcile.Result, error) {
 	return res, err
 }
 
-// routes serves POST /hook (asks for a pass now, for a Git forge's push webhook),
+// routes serves POST /hook (asks for a pass now, for a Git forge's push webhook,
+// signed when the agent has a secret),
 // /metrics, /healthz (the process runs) and /readyz (a pass has succeeded).
 func (a *agent) routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /hook", func(w http.ResponseWriter, _ *http.Request) {
+	mux.HandleFunc("POST /hook", func(w http.ResponseWriter, r *http.Request) {
 		// The hook carries no data the agent trusts: it only asks for a pass, which
-		// fetches from the configured repository as a scheduled one would.
+		// fetches from the configured repository as a scheduled one would. With a
+		// secret, only a forge that knows it may ask.
+		if !authorized(w, r, a.hookSecret) {
+			http.Error(w, "webhook signature or token missing or wrong", http.StatusUnauthorized)
+			return
+		}
 		select {
 		case a.trigger <- struct{}{}:
 		default: // a pass is already queued

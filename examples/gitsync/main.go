@@ -5,8 +5,10 @@
 //	        --interval 1m --prune --mode self-heal
 //
 // It reconciles at start, on every --interval, and when something POSTs to /hook
-// (a forge's push webhook); it serves Prometheus metrics on /metrics and probes on
-// /healthz and /readyz. In a pod it uses the pod's service account.
+// (a forge's push webhook; with --webhook-secret-file, only a request signed with
+// the secret as GitHub and Gitea sign, or carrying it as GitLab's token, is
+// heard); it serves Prometheus metrics on /metrics and probes on /healthz and
+// /readyz. In a pod it uses the pod's service account.
 //
 // Run without --repo and without --kubeconfig, outside a pod, it shows the whole
 // loop on this machine: it starts a local cluster (clustertest, built by
@@ -39,9 +41,9 @@ import (
 
 // config is the command line.
 type config struct {
-	repo, ref, path, kubeconfig, mode, listen, inventory, namespace, cacheDir, fieldManager string
-	interval, healthTimeout                                                                 time.Duration
-	prune, force, once                                                                      bool
+	repo, ref, path, kubeconfig, mode, listen, inventory, namespace, cacheDir, fieldManager, webhookSecretFile string
+	interval, healthTimeout                                                                                    time.Duration
+	prune, force, once                                                                                         bool
 }
 
 func main() {
@@ -62,6 +64,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.kubeconfig, "kubeconfig", "", "kubeconfig file; default: in-cluster config in a pod, else $KUBECONFIG or ~/.kube/config")
 	fs.StringVar(&c.mode, "mode", "self-heal", "apply, self-heal, drift-only or dry-run")
 	fs.StringVar(&c.listen, "listen", "127.0.0.1:8080", "address of /hook, /metrics, /healthz and /readyz (empty: none)")
+	fs.StringVar(&c.webhookSecretFile, "webhook-secret-file", "", "file holding the secret a POST /hook must prove: GitHub's X-Hub-Signature-256 or GitLab's X-Gitlab-Token (empty: any POST triggers a pass)")
 	fs.StringVar(&c.inventory, "inventory", "default/gitsync", "namespace/name of the Secret recording the applied set (an ApplySet parent)")
 	fs.StringVar(&c.namespace, "namespace", "", "namespace for namespaced objects that declare none")
 	fs.StringVar(&c.fieldManager, "field-manager", "gitsync", "server-side apply field manager")
@@ -127,6 +130,11 @@ func serve(ctx context.Context, c config, cfg *rest.Config, out *printer) error 
 	}
 	a := newAgent(out, newMetrics())
 	a.rec = rec
+	if c.webhookSecretFile != "" {
+		if a.hookSecret, err = hookSecret(c.webhookSecretFile); err != nil {
+			return err
+		}
+	}
 	if c.once {
 		_, err := a.pass(ctx)
 		return err
@@ -140,10 +148,18 @@ func serve(ctx context.Context, c config, cfg *rest.Config, out *printer) error 
 		go func() { _ = srv.Serve(l) }()
 		defer srv.Close()
 		out.Notef("gitsync: serving /hook, /metrics, /healthz and /readyz on http://%s", l.Addr())
+		if a.hookSecret == nil && !isLoopback(l.Addr()) {
+			out.Notef("gitsync: warning: /hook is not on loopback and has no --webhook-secret-file: anyone who reaches it can trigger passes")
+		}
 	}
 	out.Notef("gitsync: syncing %s (ref %q, path %s) every %s, mode %s, prune %v", c.repo, c.ref, c.path, c.interval, c.mode, c.prune)
 	a.loop(ctx, c.interval)
 	return nil
+}
+
+func isLoopback(addr net.Addr) bool {
+	tcp, ok := addr.(*net.TCPAddr)
+	return ok && tcp.IP.IsLoopback()
 }
 
 func inPod() bool { return os.Getenv("KUBERNETES_SERVICE_HOST") != "" }

@@ -3,10 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -56,19 +61,89 @@ func TestFlags(t *testing.T) {
 	}
 }
 
-// TestAgentEndpoints drives the agent with in-memory stages: /readyz turns ready
-// after a successful pass, /hook triggers a pass, /metrics exposes its outcome.
-func TestAgentEndpoints(t *testing.T) {
+// testAgent returns an agent whose reconciler has in-memory stages and a
+// repository of one ConfigMap, reporting every pass on a.passed, and its output.
+func testAgent(t *testing.T) (*agent, *bytes.Buffer) {
+	t.Helper()
 	src, c := &fake.Source{}, fake.NewCluster()
 	src.Commit("main@sha1:"+strings.Repeat("1", 40), map[string]string{"cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: x}\n"})
-	var out bytes.Buffer
-	p := newPrinter(&out)
+	out := &bytes.Buffer{}
+	p := newPrinter(out)
 	rec, err := reconcile.New(reconcile.Stages{Source: src, Differ: c, Applier: c, Health: c}, reconcile.Options{Mode: reconcile.SelfHeal, OnEvent: p.event})
 	if err != nil {
 		t.Fatal(err)
 	}
 	a := newAgent(p, newMetrics())
 	a.rec, a.passed = rec, make(chan passOutcome, 4)
+	return a, out
+}
+
+// With a secret, /hook triggers a pass only for a request signed as GitHub signs
+// (HMAC-SHA256 of the body) or carrying GitLab's token.
+func TestHookSecret(t *testing.T) {
+	secretFile := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(secretFile, []byte("s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	secret, err := hookSecret(secretFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := testAgent(t)
+	a.hookSecret = secret
+	srv := httptest.NewServer(a.routes())
+	defer srv.Close()
+	body := `{"ref":"refs/heads/main"}`
+	sign := func(key string) string {
+		m := hmac.New(sha256.New, []byte(key))
+		m.Write([]byte(body))
+		return "sha256=" + hex.EncodeToString(m.Sum(nil))
+	}
+	for _, tc := range []struct {
+		name   string
+		header map[string]string
+		want   int
+	}{
+		{"unsigned", nil, http.StatusUnauthorized},
+		{"signed with another secret", map[string]string{"X-Hub-Signature-256": sign("other")}, http.StatusUnauthorized},
+		{"not hex", map[string]string{"X-Hub-Signature-256": "sha256=zz"}, http.StatusUnauthorized},
+		{"wrong GitLab token", map[string]string{"X-Gitlab-Token": "guess"}, http.StatusUnauthorized},
+		{"GitHub signature", map[string]string{"X-Hub-Signature-256": sign("s3cret")}, http.StatusAccepted},
+		{"GitLab token", map[string]string{"X-Gitlab-Token": "s3cret"}, http.StatusAccepted},
+	} {
+		req, err := http.NewRequest(http.MethodPost, srv.URL+"/hook", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range tc.header {
+			req.Header.Set(k, v)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("%s: %d, want %d", tc.name, resp.StatusCode, tc.want)
+		}
+		queued := len(a.trigger) == 1
+		if queued != (tc.want == http.StatusAccepted) {
+			t.Errorf("%s: pass queued = %v", tc.name, queued)
+		}
+		select {
+		case <-a.trigger:
+		default:
+		}
+	}
+	if _, err := hookSecret(filepath.Join(t.TempDir(), "missing")); err == nil {
+		t.Error("a missing secret file is not an error")
+	}
+}
+
+// TestAgentEndpoints drives the agent with in-memory stages: /readyz turns ready
+// after a successful pass, /hook triggers a pass, /metrics exposes its outcome.
+func TestAgentEndpoints(t *testing.T) {
+	a, out := testAgent(t)
 	srv := httptest.NewServer(a.routes())
 	defer srv.Close()
 	get := func(path string) (int, string) {

@@ -12,6 +12,7 @@ import (
 	"github.com/gitopskit/gitopskit/source"
 	"github.com/gitopskit/gitopskit/source/git"
 	"github.com/gitopskit/gitopskit/source/git/gittest"
+	"github.com/gitopskit/gitopskit/update/updatetest"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 )
@@ -27,7 +28,7 @@ func TestUpdateThenReconcileDeploys(t *testing.T) {
 	ns := cluster.NewNamespace(t)
 	ctx := context.Background()
 
-	reg := newTestRegistry(t, tokenFlow, false)
+	reg := updatetest.NewRegistry(t, updatetest.Options{Auth: updatetest.TokenFlow})
 	reg.Push(t, "team/app", "1.0.0")
 	repo := gittest.NewRepo(t, "", "live.git")
 	manifest := strings.NewReplacer("REGISTRY", reg.Host, "NS", ns).Replace(`apiVersion: apps/v1
@@ -80,7 +81,7 @@ spec:
 	reg.Push(t, "team/app", "1.1.0", "2.0.0")
 	upd, err := Run(ctx, Options{
 		Policies:   []Policy{{Name: "shop:app", Image: reg.Host + "/team/app", SemVer: &SemVer{Range: "^1"}}},
-		Registry:   &Registry{Auth: RegistryAuth{Username: testUser, Password: testPassword}},
+		Registry:   &Registry{Auth: RegistryAuth{Username: reg.Username, Password: reg.Password}},
 		Repository: checkout(),
 		Path:       "deploy",
 		Author:     source.Signature{Name: "Image Updater", Email: "updater@example.com", When: time.Now()},

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gitopskit/gitopskit/update/updatetest"
 )
 
 func TestRegistryTags(t *testing.T) {
@@ -16,21 +18,20 @@ func TestRegistryTags(t *testing.T) {
 	tags := []string{"1.0.0", "1.2.0", "1.10.0", "2.0.0-rc.1", "latest"}
 	for _, tc := range []struct {
 		name string
-		mode registryAuth
-		tls  bool
-		auth RegistryAuth
-		bad  RegistryAuth // credentials the registry refuses
+		opts updatetest.Options
+		// auth and bad are the credentials the registry takes and refuses.
+		auth, bad func(reg *updatetest.Registry) RegistryAuth
 	}{
-		{name: "anonymous"},
-		{name: "basic", mode: basicAuth, auth: RegistryAuth{Username: testUser, Password: testPassword}, bad: RegistryAuth{Username: testUser, Password: "wrong-password"}},
-		{name: "token flow", mode: tokenFlow, auth: RegistryAuth{Username: testUser, Password: testPassword}, bad: RegistryAuth{Username: testUser, Password: "wrong-password"}},
-		{name: "bearer token", mode: tokenFlow, auth: RegistryAuth{BearerToken: issuedToken}, bad: RegistryAuth{BearerToken: "forged-token"}},
-		{name: "tls with a custom CA", mode: basicAuth, tls: true, auth: RegistryAuth{Username: testUser, Password: testPassword}},
+		{name: "anonymous", auth: anonymousAuth},
+		{name: "basic", opts: updatetest.Options{Auth: updatetest.Basic}, auth: passwordAuth, bad: wrongPassword},
+		{name: "token flow", opts: updatetest.Options{Auth: updatetest.TokenFlow}, auth: passwordAuth, bad: wrongPassword},
+		{name: "bearer token", opts: updatetest.Options{Auth: updatetest.TokenFlow}, auth: tokenAuth, bad: forgedToken},
+		{name: "tls with a custom CA", opts: updatetest.Options{Auth: updatetest.Basic, TLS: true}, auth: passwordAuth, bad: anonymousAuth},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			reg := newTestRegistry(t, tc.mode, tc.tls)
-			images := reg.Push(t, "team/app", tags...)
-			r := &Registry{Auth: tc.auth, CABundle: reg.CAPEM, Timeout: 20 * time.Second}
+			reg := updatetest.NewRegistry(t, tc.opts)
+			digests := reg.Push(t, "team/app", tags...)
+			r := &Registry{Auth: tc.auth(reg), CABundle: reg.CAPEM, Timeout: 20 * time.Second}
 			got, err := r.Tags(ctx, reg.Host+"/team/app")
 			if err != nil {
 				t.Fatal(err)
@@ -48,21 +49,21 @@ func TestRegistryTags(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if want, _ := images["1.10.0"].Digest(); digest != want.String() {
+			if want := digests["1.10.0"]; digest != want {
 				t.Fatalf("digest = %s, want %s", digest, want)
 			}
-			if tc.mode == anonymous {
+			if tc.opts.Auth == updatetest.Anonymous {
 				return
 			}
 			// Without credentials, or with wrong ones, the listing fails and the
 			// error does not carry the secret.
-			for _, auth := range []RegistryAuth{{}, tc.bad} {
+			for _, auth := range []RegistryAuth{{}, tc.bad(reg)} {
 				r := &Registry{Auth: auth, CABundle: reg.CAPEM, Timeout: 20 * time.Second}
 				_, err := r.Tags(ctx, reg.Host+"/team/app")
 				if err == nil {
 					t.Fatalf("listing with %+v succeeded", auth.Username)
 				}
-				for _, secret := range []string{testPassword, issuedToken, "wrong-password", "forged-token"} {
+				for _, secret := range []string{reg.Password, reg.Token, "wrong-password", "forged-token"} {
 					if strings.Contains(err.Error(), secret) {
 						t.Fatalf("error leaks a secret: %v", err)
 					}
@@ -71,15 +72,29 @@ func TestRegistryTags(t *testing.T) {
 					t.Fatalf("error does not name the repository: %v", err)
 				}
 			}
-			if tc.tls {
+			if tc.opts.TLS {
 				// The registry's certificate is not trusted without the CA.
-				if _, err := (&Registry{Auth: tc.auth, Timeout: 20 * time.Second}).Tags(ctx, reg.Host+"/team/app"); err == nil {
+				if _, err := (&Registry{Auth: tc.auth(reg), Timeout: 20 * time.Second}).Tags(ctx, reg.Host+"/team/app"); err == nil {
 					t.Fatal("listing over TLS without the CA succeeded")
 				}
 			}
 		})
 	}
 }
+
+func anonymousAuth(*updatetest.Registry) RegistryAuth { return RegistryAuth{} }
+
+func passwordAuth(reg *updatetest.Registry) RegistryAuth {
+	return RegistryAuth{Username: reg.Username, Password: reg.Password}
+}
+
+func wrongPassword(reg *updatetest.Registry) RegistryAuth {
+	return RegistryAuth{Username: reg.Username, Password: "wrong-password"}
+}
+
+func tokenAuth(reg *updatetest.Registry) RegistryAuth { return RegistryAuth{BearerToken: reg.Token} }
+
+func forgedToken(*updatetest.Registry) RegistryAuth { return RegistryAuth{BearerToken: "forged-token"} }
 
 func TestRegistryTimeout(t *testing.T) {
 	stuck := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

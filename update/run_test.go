@@ -11,6 +11,7 @@ import (
 	"github.com/gitopskit/gitopskit/source"
 	"github.com/gitopskit/gitopskit/source/git"
 	"github.com/gitopskit/gitopskit/source/git/gittest"
+	"github.com/gitopskit/gitopskit/update/updatetest"
 )
 
 const appYAML = `# The app, deployed by the agent.
@@ -55,14 +56,14 @@ metadata:
 
 type runFixture struct {
 	repo *gittest.Repo
-	reg  *testRegistry
+	reg  *updatetest.Registry
 	git  *git.Repository
 	opts Options
 }
 
 func newRunFixture(t *testing.T) *runFixture {
 	t.Helper()
-	reg := newTestRegistry(t, tokenFlow, false)
+	reg := updatetest.NewRegistry(t, updatetest.Options{Auth: updatetest.TokenFlow})
 	reg.Push(t, "team/app", "1.0.0", "1.1.0", "1.2.3", "2.0.0-rc.1", "latest")
 	repo := gittest.NewRepo(t, "", "config.git")
 	sub := func(s string) string { return strings.ReplaceAll(s, "REGISTRY", reg.Host) }
@@ -84,7 +85,7 @@ func newRunFixture(t *testing.T) *runFixture {
 	}
 	return &runFixture{repo: repo, reg: reg, git: g, opts: Options{
 		Policies:   []Policy{{Name: "shop:app", Image: reg.Host + "/team/app", SemVer: &SemVer{Range: "^1"}}},
-		Registry:   &Registry{Auth: RegistryAuth{Username: testUser, Password: testPassword}},
+		Registry:   &Registry{Auth: RegistryAuth{Username: reg.Username, Password: reg.Password}},
 		Repository: g,
 		Path:       "deploy",
 		Author:     source.Signature{Name: "Image Updater", Email: "updater@example.com", When: time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)},
@@ -147,14 +148,13 @@ func TestRun(t *testing.T) {
 	}
 
 	// A new version appears; the next run picks it up, pinned to its digest.
-	images := f.reg.Push(t, "team/app", "1.3.0")
-	digest, _ := images["1.3.0"].Digest()
+	digest := f.reg.Push(t, "team/app", "1.3.0")["1.3.0"]
 	f.opts.Policies[0].Digest = true
 	third, err := Run(ctx, f.opts)
 	if err != nil || !third.Pushed {
 		t.Fatalf("third run: %+v, %v", third, err)
 	}
-	if got := f.show(t, "deploy/values.yaml"); !strings.Contains(got, "tag: 1.3.0@"+digest.String()+" # {") {
+	if got := f.show(t, "deploy/values.yaml"); !strings.Contains(got, "tag: 1.3.0@"+digest+" # {") {
 		t.Fatalf("pinned values.yaml:\n%s", got)
 	}
 }
@@ -234,7 +234,7 @@ func TestRunErrors(t *testing.T) {
 	ctx := context.Background()
 	opts := f.opts
 	opts.Registry = &Registry{} // no credentials
-	if _, err := Run(ctx, opts); err == nil || !strings.Contains(err.Error(), `policy "shop:app"`) || strings.Contains(err.Error(), testPassword) {
+	if _, err := Run(ctx, opts); err == nil || !strings.Contains(err.Error(), `policy "shop:app"`) || strings.Contains(err.Error(), f.reg.Password) {
 		t.Fatalf("run without registry credentials: %v", err)
 	}
 	opts = f.opts

@@ -2,28 +2,19 @@ package snippets
 
 import (
 	"context"
-	"encoding/pem"
 	"fmt"
-	"io"
-	"log"
-	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/authn"
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
-	"github.com/google/go-containerregistry/pkg/v1/random"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"sigs.k8s.io/yaml"
 
 	"github.com/gitopskit/gitopskit/source"
 	"github.com/gitopskit/gitopskit/source/git"
 	"github.com/gitopskit/gitopskit/source/git/gittest"
 	"github.com/gitopskit/gitopskit/update"
+	"github.com/gitopskit/gitopskit/update/updatetest"
 )
 
 // snippet: update-registry
@@ -43,85 +34,24 @@ func ListTags(ctx context.Context, repository, user, password string, ca []byte)
 
 // end snippet
 
-// guideRegistry is go-containerregistry's in-memory registry on loopback, over TLS,
-// asking for HTTP Basic credentials.
-type guideRegistry struct {
-	host string
-	ca   []byte
-	srv  *httptest.Server
-}
-
-const (
-	registryUser     = "ci-robot"
-	registryPassword = "pa55-w0rd-guide"
-)
-
-func newGuideRegistry(t *testing.T) *guideRegistry {
-	t.Helper()
-	backend := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if u, p, ok := r.BasicAuth(); !ok || u != registryUser || p != registryPassword {
-			w.Header().Set("WWW-Authenticate", `Basic realm="guide"`)
-			http.Error(w, `{"errors":[{"code":"UNAUTHORIZED","message":"log in"}]}`, http.StatusUnauthorized)
-			return
-		}
-		backend.ServeHTTP(w, r)
-	}))
-	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
-	srv.StartTLS()
-	t.Cleanup(srv.Close)
-	return &guideRegistry{
-		host: strings.TrimPrefix(srv.URL, "https://"),
-		ca:   pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}),
-		srv:  srv,
-	}
-}
-
-// push writes a random image under each tag of repo and returns the digests by tag.
-func (g *guideRegistry) push(t *testing.T, repo string, tags ...string) map[string]string {
-	t.Helper()
-	digests := map[string]string{}
-	for _, tag := range tags {
-		img, err := random.Image(128, 1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ref, err := name.NewTag(g.host + "/" + repo + ":" + tag)
-		if err != nil {
-			t.Fatal(err)
-		}
-		err = remote.Write(ref, img, remote.WithTransport(g.srv.Client().Transport),
-			remote.WithAuth(&authn.Basic{Username: registryUser, Password: registryPassword}))
-		if err != nil {
-			t.Fatalf("push %s: %v", ref, err)
-		}
-		d, err := img.Digest()
-		if err != nil {
-			t.Fatal(err)
-		}
-		digests[tag] = d.String()
-	}
-	return digests
-}
-
 func TestListTags(t *testing.T) {
-	reg := newGuideRegistry(t)
-	reg.push(t, "shop/app", "1.0.0", "1.1.0", "latest")
+	reg := updatetest.NewRegistry(t, updatetest.Options{Auth: updatetest.Basic, TLS: true}) // a private registry
+	reg.Push(t, "shop/app", "1.0.0", "1.1.0", "latest")
 	ctx := context.Background()
-	repo := reg.host + "/shop/app"
+	repo := reg.Host + "/shop/app"
 
-	tags, err := ListTags(ctx, repo, registryUser, registryPassword, reg.ca)
+	tags, err := ListTags(ctx, repo, reg.Username, reg.Password, reg.CAPEM)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if slices.Sort(tags); !slices.Equal(tags, []string{"1.0.0", "1.1.0", "latest"}) {
 		t.Errorf("tags = %v", tags)
 	}
-	_, err = ListTags(ctx, repo, registryUser, "wrong-password", reg.ca)
+	_, err = ListTags(ctx, repo, reg.Username, "wrong-password", reg.CAPEM)
 	if err == nil || !strings.Contains(err.Error(), repo) || strings.Contains(err.Error(), "wrong-password") {
 		t.Errorf("a wrong password: error %v, want one naming the repository and not the password", err)
 	}
-	if _, err := ListTags(ctx, repo, registryUser, registryPassword, nil); err == nil {
+	if _, err := ListTags(ctx, repo, reg.Username, reg.Password, nil); err == nil {
 		t.Error("the registry's certificate was trusted without its CA")
 	}
 }
@@ -240,9 +170,9 @@ func UpdateImages(ctx context.Context, url, cacheDir, image string, reg *update.
 // end snippet
 
 func TestUpdateImages(t *testing.T) {
-	reg := newGuideRegistry(t)
-	digests := reg.push(t, "shop/app", "1.0.0", "1.2.0", "2.0.0")
-	image := reg.host + "/shop/app"
+	reg := updatetest.NewRegistry(t, updatetest.Options{Auth: updatetest.Basic, TLS: true}) // a private registry
+	digests := reg.Push(t, "shop/app", "1.0.0", "1.2.0", "2.0.0")
+	image := reg.Host + "/shop/app"
 	r := gittest.NewRepo(t, "", "config.git")
 	before := r.Commit("initial", map[string]string{
 		"deploy/app.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: app}\nspec:\n  template:\n    spec:\n      containers:\n" +
@@ -252,7 +182,7 @@ func TestUpdateImages(t *testing.T) {
 	r.Publish()
 	srv := gittest.NewHTTPServer(t, r.Root, gittest.HTTPOptions{})
 	url, cache := srv.URL+"/"+r.Name, t.TempDir()
-	registry := &update.Registry{Auth: update.RegistryAuth{Username: registryUser, Password: registryPassword}, CABundle: reg.ca}
+	registry := &update.Registry{Auth: update.RegistryAuth{Username: reg.Username, Password: reg.Password}, CABundle: reg.CAPEM}
 	ctx := context.Background()
 	show := func(rev, file string) string { return r.Git("--git-dir", r.Bare(), "show", rev+":"+file) }
 

@@ -4,38 +4,19 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"log"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
-	"github.com/google/go-containerregistry/pkg/v1/random"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
-
 	"github.com/gitopskit/gitopskit/source/git/gittest"
+	"github.com/gitopskit/gitopskit/update/updatetest"
 )
 
 func TestOnePass(t *testing.T) {
-	reg := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	defer reg.Close()
-	host := strings.TrimPrefix(reg.URL, "http://")
-	for _, tag := range []string{"1.0.0", "1.1.0", "2.0.0"} {
-		img, err := random.Image(128, 1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ref, err := name.NewTag(host + "/shop/app:" + tag)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := remote.Write(ref, img); err != nil {
-			t.Fatal(err)
-		}
-	}
+	reg := updatetest.NewRegistry(t, updatetest.Options{})
+	reg.Push(t, "shop/app", "1.0.0", "1.1.0", "2.0.0")
+	host := reg.Host
 	repo := gittest.NewRepo(t, "", "config.git")
 	repo.Commit("initial", map[string]string{
 		"deploy/app.yaml": "image: " + host + "/shop/app:1.0.0 # {\"$imagepolicy\": \"shop:app\"}\n",

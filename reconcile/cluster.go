@@ -186,11 +186,24 @@ func (c *Cluster) Diff(ctx context.Context, desired []*unstructured.Unstructured
 			u.SetLabels(l)
 		}
 	}
-	fingerprint, err := c.fingerprint(desired)
+	sum, err := fingerprint(desired)
 	if err != nil {
 		return nil, err
 	}
-	lm, err := readMeta(ctx, c.meta, c.mapper, ids, c.opts.Concurrency)
+	c.mu.Lock()
+	last := c.last
+	c.mu.Unlock()
+	// With nothing to reuse (the first pass, or the first after a write), the live
+	// copies are read in full at once; otherwise their metadata says which to read.
+	var (
+		read map[object.ID]*unstructured.Unstructured
+		lm   *liveMeta
+	)
+	if last.live == nil {
+		read, lm, err = readLive(ctx, c.client, c.mapper, ids, c.opts.Concurrency)
+	} else {
+		lm, err = readMeta(ctx, c.meta, c.mapper, ids, c.opts.Concurrency)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -200,9 +213,6 @@ func (c *Cluster) Diff(ctx context.Context, desired []*unstructured.Unstructured
 	}
 	gone := object.NewSet(members...).Difference(object.NewSet(ids...))
 
-	c.mu.Lock()
-	last := c.last
-	c.mu.Unlock()
 	live := make(map[object.ID]*unstructured.Unstructured, len(ids)+len(gone))
 	stale := slices.Clone(gone) // members that left the set are always read
 	changed := false            // an object the last diff read is gone
@@ -211,20 +221,20 @@ func (c *Cluster) Diff(ctx context.Context, desired []*unstructured.Unstructured
 		prev := last.live[id]
 		switch {
 		case !exists: // nothing to read
-			if prev != nil {
-				changed = true
-			}
+			changed = changed || prev != nil
+		case read != nil:
+			live[id] = read[id]
 		case prev != nil && prev.GetResourceVersion() == rv:
 			live[id] = prev
 		default:
 			stale = append(stale, id)
 		}
 	}
-	if !changed && len(stale) == 0 && last.plan != nil && last.fingerprint == fingerprint && slices.Equal(last.members, members) {
+	if !changed && len(stale) == 0 && last.plan != nil && last.fingerprint == sum && slices.Equal(last.members, members) {
 		return last.plan.clone(), nil
 	}
 	if len(stale) > 0 {
-		more, err := readLive(ctx, c.client, c.mapper, stale, c.opts.Concurrency)
+		more, _, err := readLive(ctx, c.client, c.mapper, stale, c.opts.Concurrency)
 		if err != nil {
 			return nil, err
 		}
@@ -237,7 +247,7 @@ func (c *Cluster) Diff(ctx context.Context, desired []*unstructured.Unstructured
 	plan := planOf(dp, live)
 	next := lastDiff{live: live}
 	if err == nil && len(gone) == 0 {
-		next.plan, next.fingerprint, next.members = plan.clone(), fingerprint, members
+		next.plan, next.fingerprint, next.members = plan.clone(), sum, members
 	}
 	c.mu.Lock()
 	c.last = next
@@ -280,7 +290,7 @@ type lastDiff struct {
 }
 
 // fingerprint hashes the desired objects, in order.
-func (c *Cluster) fingerprint(desired []*unstructured.Unstructured) ([sha256.Size]byte, error) {
+func fingerprint(desired []*unstructured.Unstructured) ([sha256.Size]byte, error) {
 	h := sha256.New()
 	enc := json.NewEncoder(h)
 	for _, u := range desired {

@@ -49,13 +49,26 @@ func wantedLists(mapper meta.RESTMapper, ids []object.ID) (map[listKey]map[strin
 	return wanted, nil
 }
 
-// listEach lists every key of wanted, page by page, at most workers at a time. A
-// key with a single wanted name is listed with a field selector on that name;
-// the others are listed completely, and complete says which. page receives each
-// page's items under a lock, and returns the continue token of the page it got.
-func listEach[T any](ctx context.Context, wanted map[listKey]map[string]object.ID, workers int,
+// liveMeta is what a read of a set's objects found, in full or as metadata only.
+type liveMeta struct {
+	// versions has the resourceVersion of every object of the set that exists.
+	versions map[object.ID]string
+	// lists has the complete lists made (every object of a resource in a
+	// namespace), from which the inventory reads its members.
+	lists map[listKey][]metav1.Object
+}
+
+// readLists lists every key of wanted, page by page, at most workers at a time,
+// and returns the versions and complete lists it found. A key with a single wanted
+// name is listed with a field selector on that name, not completely. found, when
+// set, receives each wanted object (under a lock).
+func readLists[T any, PT interface {
+	*T
+	metav1.Object
+}](ctx context.Context, wanted map[listKey]map[string]object.ID, workers int,
 	list func(k listKey, opts metav1.ListOptions) ([]T, string, error),
-	page func(k listKey, names map[string]object.ID, complete bool, items []T)) error {
+	found func(id object.ID, o PT)) (*liveMeta, error) {
+	out := &liveMeta{versions: map[object.ID]string{}, lists: map[listKey][]metav1.Object{}}
 	var (
 		mu    sync.Mutex
 		first error
@@ -84,7 +97,21 @@ func listEach[T any](ctx context.Context, wanted map[listKey]map[string]object.I
 					mu.Unlock()
 					return
 				}
-				page(k, names, complete, items)
+				for i := range items {
+					o := PT(&items[i])
+					if id, ok := names[o.GetName()]; ok {
+						out.versions[id] = o.GetResourceVersion()
+						if found != nil {
+							found(id, o)
+						}
+					}
+					if complete {
+						out.lists[k] = append(out.lists[k], o)
+					}
+				}
+				if complete && out.lists[k] == nil {
+					out.lists[k] = []metav1.Object{} // listed, and empty
+				}
 				mu.Unlock()
 				if next == "" {
 					return
@@ -94,18 +121,19 @@ func listEach[T any](ctx context.Context, wanted map[listKey]map[string]object.I
 		}()
 	}
 	wg.Wait()
-	return first
+	return out, first
 }
 
 // readLive returns the live copies of the objects ids names that exist, reading each
-// (resource, namespace) pair once with a paged list instead of one GET per object.
-func readLive(ctx context.Context, client dynamic.Interface, mapper meta.RESTMapper, ids []object.ID, workers int) (map[object.ID]*unstructured.Unstructured, error) {
+// (resource, namespace) pair once with a paged list instead of one GET per object,
+// and what the lists found.
+func readLive(ctx context.Context, client dynamic.Interface, mapper meta.RESTMapper, ids []object.ID, workers int) (map[object.ID]*unstructured.Unstructured, *liveMeta, error) {
 	wanted, err := wantedLists(mapper, ids)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	live := make(map[object.ID]*unstructured.Unstructured, len(ids))
-	err = listEach(ctx, wanted, workers,
+	lm, err := readLists(ctx, wanted, workers,
 		func(k listKey, opts metav1.ListOptions) ([]unstructured.Unstructured, string, error) {
 			l, err := client.Resource(k.gvr).Namespace(k.ns).List(ctx, opts)
 			if err != nil {
@@ -113,23 +141,8 @@ func readLive(ctx context.Context, client dynamic.Interface, mapper meta.RESTMap
 			}
 			return l.Items, l.GetContinue(), nil
 		},
-		func(_ listKey, names map[string]object.ID, _ bool, items []unstructured.Unstructured) {
-			for i := range items {
-				if id, ok := names[items[i].GetName()]; ok {
-					live[id] = &items[i]
-				}
-			}
-		})
-	return live, err
-}
-
-// liveMeta is what a metadata-only read of a set's objects found.
-type liveMeta struct {
-	// versions has the resourceVersion of every object of the set that exists.
-	versions map[object.ID]string
-	// lists has the complete lists made (every object of a resource in a
-	// namespace), from which the inventory reads its members.
-	lists map[listKey][]metav1.Object
+		func(id object.ID, u *unstructured.Unstructured) { live[id] = u })
+	return live, lm, err
 }
 
 // readMeta lists the metadata of the objects ids names (protobuf, no spec or
@@ -139,27 +152,12 @@ func readMeta(ctx context.Context, client metadata.Interface, mapper meta.RESTMa
 	if err != nil {
 		return nil, err
 	}
-	out := &liveMeta{versions: make(map[object.ID]string, len(ids)), lists: map[listKey][]metav1.Object{}}
-	err = listEach(ctx, wanted, workers,
+	return readLists(ctx, wanted, workers,
 		func(k listKey, opts metav1.ListOptions) ([]metav1.PartialObjectMetadata, string, error) {
 			l, err := client.Resource(k.gvr).Namespace(k.ns).List(ctx, opts)
 			if err != nil {
 				return nil, "", err
 			}
 			return l.Items, l.Continue, nil
-		},
-		func(k listKey, names map[string]object.ID, complete bool, items []metav1.PartialObjectMetadata) {
-			for i := range items {
-				if id, ok := names[items[i].Name]; ok {
-					out.versions[id] = items[i].ResourceVersion
-				}
-				if complete {
-					out.lists[k] = append(out.lists[k], &items[i])
-				}
-			}
-			if complete && out.lists[k] == nil {
-				out.lists[k] = []metav1.Object{} // listed, and empty
-			}
-		})
-	return out, err
+		}, nil)
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/gitopskit/gitopskit/internal/parallel"
 	"github.com/gitopskit/gitopskit/object"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -222,7 +223,7 @@ func (a *ApplySet) list(ctx context.Context, lists []listKey) ([]object.ID, erro
 		errs []error
 	)
 	selector := metav1.FormatLabelSelector(&metav1.LabelSelector{MatchLabels: a.Labels()})
-	parallel(ctx, 8, len(lists), func(i int) {
+	parallel.Do(ctx, 8, len(lists), func(i int) {
 		k := lists[i]
 		opts := metav1.ListOptions{LabelSelector: selector, Limit: 500}
 		for {

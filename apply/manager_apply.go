@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/gitopskit/gitopskit/internal/parallel"
 	"github.com/gitopskit/gitopskit/object"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -179,7 +180,7 @@ func (r *run) applyBatch(ctx context.Context, batch []item) error {
 		keys[i] = t.listKey()
 	}
 	missing := r.live.missing(keys)
-	parallel(ctx, r.m.opts.Concurrency, len(missing), func(i int) {
+	parallel.Do(ctx, r.m.opts.Concurrency, len(missing), func(i int) {
 		if err := r.live.load(ctx, r.m.client, missing[i]); err != nil {
 			r.m.opts.Logger.V(1).Info("list failed; applying without comparing", "resource", missing[i].gvr, "namespace", missing[i].namespace, "error", err)
 			r.warn(fmt.Sprintf("list %s in namespace %q failed, so its objects were applied without comparing: %v",
@@ -187,7 +188,7 @@ func (r *run) applyBatch(ctx context.Context, batch []item) error {
 		}
 	})
 	var mu sync.Mutex
-	parallel(ctx, r.m.opts.Concurrency, len(tasks), func(i int) {
+	parallel.Do(ctx, r.m.opts.Concurrency, len(tasks), func(i int) {
 		ev := r.applyObject(ctx, tasks[i])
 		if ev.Action == Failed && r.opts.DryRun && r.dryRunNamespacePending(tasks[i], ev.Err) {
 			ev.Action, ev.Err, ev.Reason = Skipped, nil, "its namespace is created by this set (dry run)"
@@ -236,23 +237,4 @@ func (r *run) newTask(it item) (*task, error) {
 		desired.SetLabels(labels)
 	}
 	return &task{item: it, desired: desired, mapping: mapping}, nil
-}
-
-// parallel calls f(0..n-1) with at most limit calls at once and returns when all
-// are done; it stops starting calls once ctx is done.
-func parallel(ctx context.Context, limit, n int, f func(i int)) {
-	sem := make(chan struct{}, limit)
-	var wg sync.WaitGroup
-	for i := 0; i < n; i++ {
-		if ctx.Err() != nil {
-			break
-		}
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			f(i)
-		}()
-	}
-	wg.Wait()
 }

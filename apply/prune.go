@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/gitopskit/gitopskit/internal/parallel"
 	"github.com/gitopskit/gitopskit/object"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -48,7 +49,7 @@ func (r *run) prune(ctx context.Context, previous []object.ID, desired object.Se
 		}
 		batch := gone[:n]
 		gone = gone[n:]
-		parallel(ctx, r.m.opts.Concurrency, len(batch), func(i int) {
+		parallel.Do(ctx, r.m.opts.Concurrency, len(batch), func(i int) {
 			ev := r.pruneObject(ctx, batch[i], labels)
 			r.emit(ev)
 			if ev.Err != nil {

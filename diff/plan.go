@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"sync"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/gitopskit/gitopskit/internal/parallel"
 	"github.com/gitopskit/gitopskit/object"
 )
 
@@ -90,17 +90,12 @@ func (d *Differ) Plan(ctx context.Context, in Input) (*Plan, error) {
 	if workers <= 0 {
 		workers = 8
 	}
-	sem := make(chan struct{}, workers)
-	var wg sync.WaitGroup
-	for i, u := range in.Desired {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			changes[i], errs[i] = d.Diff(ctx, u, live[object.IDOf(u)])
-		}()
-	}
-	wg.Wait()
+	// Every object gets a change or an error, so no diff is skipped when ctx ends:
+	// each one sees ctx itself.
+	parallel.Do(context.WithoutCancel(ctx), workers, len(in.Desired), func(i int) {
+		u := in.Desired[i]
+		changes[i], errs[i] = d.Diff(ctx, u, live[object.IDOf(u)])
+	})
 
 	for i := range changes {
 		if errs[i] != nil {

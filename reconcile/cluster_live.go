@@ -3,6 +3,8 @@ package reconcile
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sync"
 
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -12,6 +14,7 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/metadata"
 
+	"github.com/gitopskit/gitopskit/internal/parallel"
 	"github.com/gitopskit/gitopskit/object"
 )
 
@@ -72,55 +75,53 @@ func readLists[T any, PT interface {
 	var (
 		mu    sync.Mutex
 		first error
-		wg    sync.WaitGroup
-		sem   = make(chan struct{}, max(workers, 1))
 	)
-	for k, names := range wanted {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			opts := metav1.ListOptions{Limit: listPageSize}
-			complete := len(names) != 1
-			if !complete {
-				for name := range names {
-					opts.FieldSelector = "metadata.name=" + name
-				}
+	keys := slices.Collect(maps.Keys(wanted))
+	parallel.Do(ctx, workers, len(keys), func(i int) {
+		k := keys[i]
+		names := wanted[k]
+		opts := metav1.ListOptions{Limit: listPageSize}
+		complete := len(names) != 1
+		if !complete {
+			for name := range names {
+				opts.FieldSelector = "metadata.name=" + name
 			}
-			for {
-				items, next, err := list(k, opts)
-				mu.Lock()
-				if err != nil {
-					if first == nil {
-						first = fmt.Errorf("list %s in %q: %w", k.gvr.Resource, k.ns, err)
-					}
-					mu.Unlock()
-					return
-				}
-				for i := range items {
-					o := PT(&items[i])
-					if id, ok := names[o.GetName()]; ok {
-						out.versions[id] = o.GetResourceVersion()
-						if found != nil {
-							found(id, o)
-						}
-					}
-					if complete {
-						out.lists[k] = append(out.lists[k], o)
-					}
-				}
-				if complete && out.lists[k] == nil {
-					out.lists[k] = []metav1.Object{} // listed, and empty
+		}
+		for {
+			items, next, err := list(k, opts)
+			mu.Lock()
+			if err != nil {
+				if first == nil {
+					first = fmt.Errorf("list %s in %q: %w", k.gvr.Resource, k.ns, err)
 				}
 				mu.Unlock()
-				if next == "" {
-					return
-				}
-				opts.Continue = next
+				return
 			}
-		}()
+			for i := range items {
+				o := PT(&items[i])
+				if id, ok := names[o.GetName()]; ok {
+					out.versions[id] = o.GetResourceVersion()
+					if found != nil {
+						found(id, o)
+					}
+				}
+				if complete {
+					out.lists[k] = append(out.lists[k], o)
+				}
+			}
+			if complete && out.lists[k] == nil {
+				out.lists[k] = []metav1.Object{} // listed, and empty
+			}
+			mu.Unlock()
+			if next == "" {
+				return
+			}
+			opts.Continue = next
+		}
+	})
+	if first == nil {
+		first = ctx.Err() // lists not started
 	}
-	wg.Wait()
 	return out, first
 }
 

@@ -6,13 +6,12 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/gitopskit/gitopskit/internal/parallel"
 	"github.com/gitopskit/gitopskit/object"
 )
 
@@ -221,18 +220,10 @@ func (r *Result) DeepCopy() *Result {
 		Renderer:  r.Renderer,
 	}
 	// Large results are copied by all processors: copying is most of a cache hit.
-	n := len(r.Manifests)
-	workers := min(runtime.GOMAXPROCS(0), n/parallelCopyChunk+1)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			for i := w * n / workers; i < (w+1)*n/workers; i++ {
-				m := r.Manifests[i]
-				out.Manifests[i] = object.Manifest{Object: &unstructured.Unstructured{Object: copyMap(m.Object.Object)}, Origin: m.Origin}
-			}
-		})
-	}
-	wg.Wait()
+	parallel.Split(len(r.Manifests), parallelCopyChunk, func(i int) {
+		m := r.Manifests[i]
+		out.Manifests[i] = object.Manifest{Object: &unstructured.Unstructured{Object: copyMap(m.Object.Object)}, Origin: m.Origin}
+	})
 	return out
 }
 

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"path"
-	"runtime"
 	"sync"
 
 	"github.com/go-logr/logr"
@@ -16,6 +15,7 @@ import (
 	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/yaml"
 
+	"github.com/gitopskit/gitopskit/internal/parallel"
 	"github.com/gitopskit/gitopskit/object"
 	"github.com/gitopskit/gitopskit/render"
 )
@@ -141,27 +141,20 @@ func manifests(m resmap.ResMap, top string, keepOrigin bool) ([]object.Manifest,
 	resources := m.Resources()
 	out := make([]object.Manifest, len(resources))
 	errs := make([]error, len(resources))
-	workers := min(runtime.GOMAXPROCS(0), len(resources)/64+1)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			for i := w; i < len(resources); i += workers {
-				res := resources[i]
-				js, err := res.MarshalJSON()
-				if err != nil {
-					errs[i] = fmt.Errorf("%s: %w", res.CurId(), err)
-					continue
-				}
-				u := &unstructured.Unstructured{}
-				if err := u.UnmarshalJSON(js); err != nil {
-					errs[i] = fmt.Errorf("%s: %w", res.CurId(), err)
-					continue
-				}
-				out[i] = object.Manifest{Object: u, Origin: originOf(u, top, keepOrigin)}
-			}
-		})
-	}
-	wg.Wait()
+	parallel.Split(len(resources), 64, func(i int) {
+		res := resources[i]
+		js, err := res.MarshalJSON()
+		if err != nil {
+			errs[i] = fmt.Errorf("%s: %w", res.CurId(), err)
+			return
+		}
+		u := &unstructured.Unstructured{}
+		if err := u.UnmarshalJSON(js); err != nil {
+			errs[i] = fmt.Errorf("%s: %w", res.CurId(), err)
+			return
+		}
+		out[i] = object.Manifest{Object: u, Origin: originOf(u, top, keepOrigin)}
+	})
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}

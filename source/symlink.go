@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/gitopskit/gitopskit/internal/linkpath"
 )
 
 // ErrSymlinkEscape is matched (errors.Is) by a [*SymlinkError].
@@ -34,10 +36,6 @@ func (e *SymlinkError) Error() string {
 // Is reports whether target is [ErrSymlinkEscape].
 func (e *SymlinkError) Is(target error) bool { return target == ErrSymlinkEscape }
 
-// maxLinkHops bounds how many links are followed while resolving one, like the
-// kernel's ELOOP limit.
-const maxLinkHops = 40
-
 // CheckSymlinks walks the directory root and returns a [*SymlinkError] for the first
 // symbolic link (in lexical order) that resolves outside root, directly or through
 // other links, whether or not its final target exists. Links that stay inside are
@@ -62,64 +60,43 @@ func CheckSymlinks(root string) error {
 	})
 }
 
-// checkLink resolves the link at rel component by component inside root, following
-// every link on the way, and fails when the walk would step above root.
+// checkLink resolves the link at rel inside root, following every link on the
+// way (an absolute target is followed when it names a path below root), and fails
+// when the walk would step above root.
 func checkLink(root, rel string) error {
 	target, err := os.Readlink(filepath.Join(root, filepath.FromSlash(rel)))
 	if err != nil {
 		return err
 	}
-	fail := func(reason string) error { return &SymlinkError{Link: rel, Target: target, Reason: reason} }
-	cur := strings.Split(rel, "/")
-	cur = cur[:len(cur)-1]
-	pending := []string{}
-	hops := 0
-	follow := func(t string) bool {
-		if filepath.IsAbs(t) {
-			r, err := filepath.Rel(root, filepath.Clean(t))
-			if err != nil || r == ".." || strings.HasPrefix(r, ".."+string(filepath.Separator)) {
-				return false
-			}
-			cur = cur[:0]
-			t = r
-		}
-		pending = append(strings.Split(filepath.ToSlash(t), "/"), pending...)
-		return true
-	}
-	if !follow(target) {
-		return fail("")
-	}
-	for len(pending) > 0 {
-		c := pending[0]
-		pending = pending[1:]
-		switch c {
-		case "", ".":
-			continue
-		case "..":
-			if len(cur) == 0 {
-				return fail("")
-			}
-			cur = cur[:len(cur)-1]
-			continue
-		}
-		cur = append(cur, c)
-		p := filepath.Join(root, filepath.Join(cur...))
-		fi, err := os.Lstat(p)
-		if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
-			// A missing component cannot be a link; the rest resolves lexically.
-			continue
-		}
-		if hops++; hops > maxLinkHops {
-			return fail("too many levels of symbolic links")
-		}
-		t, err := os.Readlink(p)
+	lookup := func(p string) (linkpath.Entry, error) {
+		full := filepath.Join(root, filepath.FromSlash(p))
+		fi, err := os.Lstat(full)
 		if err != nil {
-			return err
+			return linkpath.Entry{}, nil // a missing component: the rest resolves lexically
 		}
-		cur = cur[:len(cur)-1]
-		if !follow(t) {
-			return fail("")
+		e := linkpath.Entry{Exists: true, Dir: fi.IsDir(), Link: fi.Mode()&fs.ModeSymlink != 0}
+		if e.Link {
+			t, err := os.Readlink(full)
+			if err != nil {
+				return e, err
+			}
+			e.Target = filepath.ToSlash(t)
 		}
+		return e, nil
 	}
-	return nil
+	inside := func(t string) (string, bool) {
+		r, err := filepath.Rel(root, filepath.Clean(filepath.FromSlash(t)))
+		if err != nil || r == ".." || strings.HasPrefix(r, ".."+string(filepath.Separator)) {
+			return "", false
+		}
+		return filepath.ToSlash(r), true
+	}
+	_, err = linkpath.Resolve(rel, lookup, linkpath.Options{FollowLast: true, Lexical: true, Inside: inside})
+	switch {
+	case errors.Is(err, linkpath.ErrEscape):
+		return &SymlinkError{Link: rel, Target: target}
+	case errors.Is(err, linkpath.ErrLoop):
+		return &SymlinkError{Link: rel, Target: target, Reason: linkpath.ErrLoop.Error()}
+	}
+	return err
 }

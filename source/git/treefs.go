@@ -8,9 +8,7 @@ import (
 	"io/fs"
 	"path"
 	"slices"
-	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -18,6 +16,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/storer"
 
+	"github.com/gitopskit/gitopskit/internal/linkpath"
 	"github.com/gitopskit/gitopskit/source"
 )
 
@@ -100,10 +99,10 @@ func (t *treeIndex) finish() error {
 	for _, p := range links {
 		_, err := t.walk(p, true, true)
 		switch {
-		case errors.Is(err, errEscape):
+		case errors.Is(err, linkpath.ErrEscape):
 			return &source.SymlinkError{Link: p, Target: t.nodes[p].target}
-		case errors.Is(err, errLinkLoop):
-			return &source.SymlinkError{Link: p, Target: t.nodes[p].target, Reason: errLinkLoop.Error()}
+		case errors.Is(err, linkpath.ErrLoop):
+			return &source.SymlinkError{Link: p, Target: t.nodes[p].target, Reason: linkpath.ErrLoop.Error()}
 		case err != nil:
 			return err
 		}
@@ -111,65 +110,18 @@ func (t *treeIndex) finish() error {
 	return nil
 }
 
-var (
-	errEscape   = errors.New("path escapes from the artifact root")
-	errLinkLoop = errors.New("too many levels of symbolic links")
-)
-
-// maxLinkHops bounds how many links one lookup follows, like the kernel's ELOOP.
-const maxLinkHops = 40
-
-// walk resolves name component by component, following symbolic links (the last
-// one only when followLast), and returns the resolved path. Going above the root,
-// or an absolute link target, is errEscape. A missing component is fs.ErrNotExist,
-// unless lexical: then the rest resolves lexically (for checking dangling links).
+// walk resolves name through the index's symbolic links (the last one only when
+// followLast); see [linkpath.Resolve]. Absolute link targets escape.
 func (t *treeIndex) walk(name string, followLast, lexical bool) (string, error) {
-	var cur, pending []string
-	if name != "." {
-		pending = strings.Split(name, "/")
+	return linkpath.Resolve(name, t.entry, linkpath.Options{FollowLast: followLast, Lexical: lexical})
+}
+
+func (t *treeIndex) entry(p string) (linkpath.Entry, error) {
+	n := t.nodes[p]
+	if n == nil {
+		return linkpath.Entry{}, nil
 	}
-	hops := 0
-	for len(pending) > 0 {
-		c := pending[0]
-		pending = pending[1:]
-		switch c {
-		case "", ".":
-			continue
-		case "..":
-			if len(cur) == 0 {
-				return "", errEscape
-			}
-			cur = cur[:len(cur)-1]
-			continue
-		}
-		cur = append(cur, c)
-		n := t.nodes[strings.Join(cur, "/")]
-		switch {
-		case n == nil && lexical:
-			continue
-		case n == nil:
-			return "", fs.ErrNotExist
-		case n.mode&fs.ModeSymlink == 0:
-			if len(pending) > 0 && !n.mode.IsDir() && !lexical {
-				return "", syscall.ENOTDIR
-			}
-			continue
-		case len(pending) == 0 && !followLast:
-			continue
-		}
-		if hops++; hops > maxLinkHops {
-			return "", errLinkLoop
-		}
-		if path.IsAbs(n.target) {
-			return "", errEscape
-		}
-		cur = cur[:len(cur)-1]
-		pending = append(strings.Split(n.target, "/"), pending...)
-	}
-	if len(cur) == 0 {
-		return ".", nil
-	}
-	return strings.Join(cur, "/"), nil
+	return linkpath.Entry{Exists: true, Dir: n.mode.IsDir(), Link: n.mode&fs.ModeSymlink != 0, Target: n.target}, nil
 }
 
 // treeFS serves a [treeIndex], reading blobs from the object store when a file is

@@ -1,9 +1,9 @@
 package reconcile
 
 import (
-	"github.com/gitopskit/gitopskit/apply"
 	"slices"
 
+	"github.com/gitopskit/gitopskit/apply"
 	"github.com/gitopskit/gitopskit/object"
 )
 

@@ -78,7 +78,7 @@ func (rd *reader) read(name string, data []byte) ([]byte, error) {
 	dir := path.Dir(name)
 	rd.resources = addPaths(rd.resources, dir, resources)
 	rd.others = addPaths(rd.others, dir, others)
-	if path.Dir(name) == rd.top && slices.Contains(k.BuildMetadata, types.OriginAnnotations) {
+	if dir == rd.top && slices.Contains(k.BuildMetadata, types.OriginAnnotations) {
 		rd.keepOrigin = true
 	}
 	if len(k.ConfigMapGenerator)+len(k.SecretGenerator) > 0 {

@@ -90,7 +90,7 @@ func TestAssess(t *testing.T) {
 			health.Status{Code: health.Progressing, Message: "1 pods running on nodes they should not"}},
 		{"replicaset quota", `{apiVersion: apps/v1, kind: ReplicaSet, metadata: {name: r, generation: 1}, spec: {replicas: 2},
 			status: {observedGeneration: 1, conditions: [{type: ReplicaFailure, status: "True", reason: FailedCreate, message: "exceeded quota"}]}}`,
-			health.Status{Code: health.Degraded, Message: "replica failure: FailedCreate: exceeded quota"}},
+			health.Status{Code: health.Progressing, Message: "cannot create pods: FailedCreate: exceeded quota; 0 of 2 replicas available"}},
 		{"pvc lost", `{apiVersion: v1, kind: PersistentVolumeClaim, metadata: {name: c}, status: {phase: Lost}}`,
 			health.Status{Code: health.Degraded, Message: "claim lost its volume"}},
 		{"pvc bound", `{apiVersion: v1, kind: PersistentVolumeClaim, metadata: {name: c}, status: {phase: Bound}}`,

@@ -57,7 +57,7 @@ func TestCELRuleEvaluation(t *testing.T) {
 	assert.Contains(t, s.Message, `rule phase: returned code "Fine"`)
 	s = a.Assess(thing("Broken"))
 	assert.Equal(t, health.Unknown, s.Code)
-	assert.Contains(t, s.Message, "rule phase: no such key: missing")
+	assert.Contains(t, s.Message, "rule phase: object.status.missing: no such key: missing (line 5, column")
 
 	// The cost limit stops an expensive expression at evaluation.
 	heavy, err := health.NewAssessor(health.Options{CELCostLimit: 100, CELRules: []health.CELRule{{Name: "heavy", Group: "example.com", Kind: "Thing",

@@ -5,6 +5,9 @@ import (
 
 	"github.com/gitopskit/gitopskit/health"
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
 // TestConventions covers the cases issue #14 found assessed wrong, each compared
@@ -108,5 +111,23 @@ func TestConventions(t *testing.T) {
 			assert.Contains(t, s.Message, c.message)
 			assert.NotContains(t, s.Message, "generation 0")
 		})
+	}
+}
+
+// TestDeletionWinsOverCustomRules: an object being deleted is Progressing whatever
+// a custom rule would say of its last status.
+func TestDeletionWinsOverCustomRules(t *testing.T) {
+	a, err := health.NewAssessor(health.Options{
+		Rules: map[schema.GroupKind]health.Rule{{Group: "example.com", Kind: "Gadget"}: func(*unstructured.Unstructured) (health.Status, bool) {
+			return health.Status{Code: health.Healthy, Message: "by Go"}, true
+		}},
+		CELRules: []health.CELRule{{Name: "always-healthy", Group: "example.com", Kind: "Widget", Expression: `{"code": "Healthy"}`}},
+	})
+	require.NoError(t, err)
+	for _, kind := range []string{"Gadget", "Widget"} {
+		obj := loadObject(t, []byte(`{apiVersion: example.com/v1, kind: `+kind+`, metadata: {name: g, deletionTimestamp: "2026-01-01T00:00:00Z", finalizers: [example.com/cleanup]}}`))
+		assert.Equal(t, health.Status{Code: health.Progressing, Message: kind + " is being deleted"}, a.Assess(obj))
+		obj.SetDeletionTimestamp(nil)
+		assert.Equal(t, health.Healthy, a.Assess(obj).Code)
 	}
 }

@@ -109,27 +109,41 @@ func (r CELRule) compile(env *cel.Env, costLimit uint64) (Rule, error) {
 
 // compileExpression compiles the expression of the rule called name.
 func compileExpression(env *cel.Env, name, expression string, costLimit uint64) (Rule, error) {
-	fail := fmt.Errorf
+	ast, err := checkExpression(env, expression)
+	if err != nil {
+		return nil, err
+	}
+	return planExpression(env, name, ast, costLimit)
+}
+
+// checkExpression parses and type-checks an expression: the costly part of
+// compiling it (a few milliseconds for a rule of the library).
+func checkExpression(env *cel.Env, expression string) (*cel.Ast, error) {
 	ast, iss := env.Compile(expression)
 	if iss.Err() != nil {
-		return nil, fail("%v", iss.Err())
+		return nil, iss.Err()
 	}
 	switch out := ast.OutputType(); {
 	case out.IsExactType(types.DynType), out.IsExactType(types.NullType):
 	case out.Kind() == types.MapKind:
 		if key := out.Parameters()[0]; !key.IsExactType(types.StringType) && !key.IsExactType(types.DynType) {
-			return nil, fail("returns %s, want a map with string keys {\"code\": ..., \"message\": ...} or null", out)
+			return nil, fmt.Errorf("returns %s, want a map with string keys {\"code\": ..., \"message\": ...} or null", out)
 		}
 	default:
-		return nil, fail("returns %s, want a map {\"code\": ..., \"message\": ...} or null", out)
+		return nil, fmt.Errorf("returns %s, want a map {\"code\": ..., \"message\": ...} or null", out)
 	}
+	return ast, nil
+}
+
+// planExpression makes a checked expression a Rule with the cost limit.
+func planExpression(env *cel.Env, name string, ast *cel.Ast, costLimit uint64) (Rule, error) {
 	prg, err := env.Program(ast,
 		cel.CostLimit(costLimit),
 		cel.CostTracking(&k8scel.CostEstimator{}),
 		cel.CostTrackerOptions(interpreter.PresenceTestHasCost(false)),
 		cel.EvalOptions(cel.OptOptimize))
 	if err != nil {
-		return nil, fail("%v", err)
+		return nil, err
 	}
 	return func(obj *unstructured.Unstructured) (Status, bool) {
 		out, _, err := prg.Eval(objectActivation{obj.Object})

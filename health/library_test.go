@@ -143,3 +143,13 @@ func matches(r health.CELRule, obj *unstructured.Unstructured) bool {
 	}
 	return r.Group == gvk.Group
 }
+
+// TestLibraryRulesCompile compiles every library rule the way NewAssessor compiles
+// custom rules, eagerly: a library rule that does not type-check fails here, not on
+// the first object of its kind.
+func TestLibraryRulesCompile(t *testing.T) {
+	rules := health.LibraryRules()
+	require.NotEmpty(t, rules)
+	_, err := health.NewAssessor(health.Options{CELRules: rules})
+	require.NoError(t, err)
+}

@@ -160,7 +160,8 @@ func TestWorstAndAggregate(t *testing.T) {
 
 func FuzzAssess(f *testing.F) {
 	files, _ := filepath.Glob(filepath.Join("testdata", "recorded", "*.yaml"))
-	for _, name := range files {
+	fixtures, _ := filepath.Glob(filepath.Join("testdata", "rules", "*", "*", "*.yaml"))
+	for _, name := range append(files, fixtures...) {
 		data, err := os.ReadFile(name)
 		if err != nil {
 			f.Fatal(err)
@@ -194,9 +195,11 @@ func FuzzAssess(f *testing.F) {
 				t.Fatalf("invalid code %q", s.Code)
 			}
 		}
-		// The "object" form inside a recording: assess that too.
+		// The "object" form inside a recording or a fixture: assess that too.
 		if obj, ok := u.Object["object"].(map[string]any); ok {
-			health.Assess(&unstructured.Unstructured{Object: obj})
+			if s := health.Assess(&unstructured.Unstructured{Object: obj}); !s.Code.Valid() {
+				t.Fatalf("invalid code %q", s.Code)
+			}
 		}
 	})
 }

@@ -25,9 +25,10 @@ type Options struct {
 	// type-checked by [NewAssessor], and run before the rule library. A CEL rule
 	// whose Name is that of a library rule replaces it.
 	CELRules []CELRule
-	// CELCostLimit bounds the work of one CEL evaluation, in CEL's cost units
-	// (about one per field access or comparison). Zero means 1,000,000, the
-	// Kubernetes API server's limit for one validation rule.
+	// CELCostLimit bounds the work of one evaluation of a custom CEL rule, in CEL's
+	// cost units (about one per field access or comparison). Zero means 1,000,000,
+	// the Kubernetes API server's limit for one validation rule. (Library rules,
+	// linear in the object's size, are not metered.)
 	CELCostLimit uint64
 	// DisableLibrary turns the rule library off (see [LibraryRules]): custom
 	// resources then follow the custom rules and the generic conventions only.
@@ -53,8 +54,9 @@ const DefaultCELCostLimit = 1_000_000
 //
 //  1. an object being deleted is Progressing (a Namespace says why it is stuck);
 //  2. the custom rules of its kind, Go then CEL;
-//  3. an object without status whose controller is expected to write one is
-//     Progressing (see [Options.StatusGracePeriod]);
+//  3. an object without status whose controller is expected to write one (and
+//     that is not suspended with spec.suspend) is Progressing (see
+//     [Options.StatusGracePeriod]);
 //  4. the rule library's rule of its kind ([LibraryRules]);
 //  5. the built-in rule of its kind;
 //  6. the library rules that match any group by the status's shape;
@@ -112,7 +114,7 @@ func NewAssessor(opts Options) (*Assessor, error) {
 	for name := range overridden {
 		off[name] = true
 	}
-	lib, err := newLibrary(off, limit)
+	lib, err := newLibrary(off)
 	if err != nil {
 		return nil, err
 	}
@@ -125,7 +127,7 @@ func NewAssessor(opts Options) (*Assessor, error) {
 // library rule per object; it is immutable once built (its rules compile lazily
 // behind their own sync.Once), so sharing it is not shared mutable state.
 var defaultAssessor = sync.OnceValue(func() *Assessor {
-	lib, err := newLibrary(nil, DefaultCELCostLimit)
+	lib, err := newLibrary(nil)
 	if err != nil {
 		// The library is embedded and its loading is tested: this cannot happen in a
 		// released build. Without it, assessment goes on with the other rules.
@@ -182,10 +184,11 @@ func (a *Assessor) assess(obj *unstructured.Unstructured, hint statusHint, now t
 		return s, time.Time{}
 	}
 	var lr *libraryRule
-	if a.lib != nil {
+	if a.lib != nil && !kubernetesGroup(group) {
 		lr = a.lib.lookup(group, kind)
 	}
-	if len(field(m, "status")) == 0 && builtinRule == nil && expectsStatus(lr, hint) {
+	// A suspended object's controller may never write a status (Flux's do not).
+	if len(field(m, "status")) == 0 && builtinRule == nil && !boolean(field(m, "spec"), "suspend") && expectsStatus(lr, hint) {
 		if s, until, waiting := a.waitingForStatus(m, kind, now); waiting {
 			return s, until
 		}

@@ -31,6 +31,10 @@ type ruleFile struct {
 	// without status Progressing until it has one; "optional" leaves it to the
 	// expression. Unset on a group pattern, the CRD's status subresource tells.
 	Status string `json:"status,omitempty"`
+	// Condition, required of a rule of every group ("*"), is the type of a status
+	// condition the rule concerns: the rule runs only on objects that have one, so
+	// that the others do not pay for a CEL evaluation.
+	Condition string `json:"condition,omitempty"`
 	// Expression is the CEL expression.
 	Expression string `json:"expression"`
 
@@ -60,6 +64,9 @@ var libraryFiles = sync.OnceValues(func() ([]*ruleFile, error) {
 		}
 		if len(f.Kinds) == 0 || f.Expression == "" || (f.Status != "" && f.Status != "expected" && f.Status != "optional") {
 			return fmt.Errorf("health rule library %s: want kinds, an expression and a status of expected or optional", p)
+		}
+		if f.Group == "*" && f.Condition == "" {
+			return fmt.Errorf("health rule library %s: a rule of every group needs a condition", p)
 		}
 		for _, k := range f.Kinds {
 			if !validSelector(f.Group, k) {
@@ -111,6 +118,11 @@ func LibraryRules() []CELRule {
 
 // library is an Assessor's instance of the rule library: each rule compiles the
 // first time an object of its kind is assessed.
+//
+// Library rules run without a cost limit: they are part of this package, reviewed
+// and tested, and linear in the size of the object (they read its status and walk
+// its conditions a few times), which the API server bounds; cost tracking would
+// take a third of their time.
 type library struct {
 	exact    map[[2]string]*libraryRule // by group and kind
 	patterns []*libraryRule             // a group pattern *.suffix
@@ -119,16 +131,15 @@ type library struct {
 
 // libraryRule is one rule of an Assessor's library.
 type libraryRule struct {
-	file      *ruleFile
-	status    string // "expected", "optional", or "" to ask the CRD
-	costLimit uint64
+	file   *ruleFile
+	status string // "expected", "optional", or "" to ask the CRD
 
 	once sync.Once
 	rule Rule
 }
 
 // newLibrary returns the library without the rules named in off.
-func newLibrary(off map[string]bool, costLimit uint64) (*library, error) {
+func newLibrary(off map[string]bool) (*library, error) {
 	files, err := libraryFiles()
 	if err != nil {
 		return nil, err
@@ -139,7 +150,7 @@ func newLibrary(off map[string]bool, costLimit uint64) (*library, error) {
 			continue
 		}
 		exact := !strings.Contains(f.Group, "*")
-		r := &libraryRule{file: f, status: f.Status, costLimit: costLimit}
+		r := &libraryRule{file: f, status: f.Status}
 		if r.status == "" && exact {
 			r.status = "expected"
 		}
@@ -174,8 +185,9 @@ func (l *library) lookup(group, kind string) *libraryRule {
 // runAny runs the rules of every group until one decides.
 func (l *library) runAny(obj *unstructured.Unstructured) (Status, bool) {
 	kind := obj.GetKind()
+	conds := list(field(obj.Object, "status"), "conditions")
 	for _, r := range l.any {
-		if r.matchKind(kind) {
+		if r.matchKind(kind) && hasCondition(conds, r.file.Condition) {
 			if s, ok := r.run(obj); ok {
 				return s, true
 			}
@@ -203,7 +215,7 @@ func (r *libraryRule) run(obj *unstructured.Unstructured) (Status, bool) {
 			ast, err = r.file.checked()
 		}
 		if err == nil {
-			r.rule, err = planExpression(env, r.file.name, ast, r.costLimit)
+			r.rule, err = planExpression(env, r.file.name, ast, 0)
 		}
 		if err != nil {
 			msg := fmt.Sprintf("library rule %s: %v", r.file.name, err)
@@ -211,4 +223,14 @@ func (r *libraryRule) run(obj *unstructured.Unstructured) (Status, bool) {
 		}
 	})
 	return r.rule(obj)
+}
+
+// hasCondition reports whether conds holds a condition of type t.
+func hasCondition(conds []any, t string) bool {
+	for _, c := range conds {
+		if m, ok := c.(map[string]any); ok && str(m, "type") == t {
+			return true
+		}
+	}
+	return false
 }

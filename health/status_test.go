@@ -70,6 +70,14 @@ func (e *env) customResources(kind string, statusSubresource bool) func(name str
 	}
 }
 
+// freshWaiter replaces the env's waiter with one whose RESTMapper has not yet
+// cached discovery, so that it finds kinds of CRDs created since.
+func (e *env) freshWaiter(opts health.WaiterOptions) {
+	w, err := health.NewWaiterForConfig(e.cfg, opts)
+	require.NoError(e.t, err)
+	e.waiter = w
+}
+
 // TestCustomResourceWaitsForItsFirstStatus: right after apply, a custom resource
 // whose CRD has a status subresource has no status, and its controller has not acted
 // yet: the wait goes on until a status appears. The Waiter learns of the status
@@ -79,6 +87,7 @@ func TestCustomResourceWaitsForItsFirstStatus(t *testing.T) {
 	e := newEnv(t)
 	newWidget := e.customResources("Widget", true)
 	newSprocket := e.customResources("Sprocket", false)
+	e.freshWaiter(health.WaiterOptions{}) // one that discovers the new kinds
 
 	sprocket := newSprocket("s")
 	res, _, err := e.wait(health.WaitOptions{}, sprocket)
@@ -111,9 +120,7 @@ func TestCustomResourceStatusGracePeriod(t *testing.T) {
 	newWidget := e.customResources("Gizmo", true)
 	assessor, err := health.NewAssessor(health.Options{StatusGracePeriod: 2 * time.Second})
 	require.NoError(t, err)
-	waiter, err := health.NewWaiterForConfig(e.cfg, health.WaiterOptions{Assessor: assessor})
-	require.NoError(t, err)
-	e.waiter = waiter
+	e.freshWaiter(health.WaiterOptions{Assessor: assessor})
 
 	id := newWidget("quiet")
 	res, events, err := e.wait(health.WaitOptions{}, id)

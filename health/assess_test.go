@@ -90,7 +90,7 @@ func TestAssess(t *testing.T) {
 			health.Status{Code: health.Progressing, Message: "1 pods running on nodes they should not"}},
 		{"replicaset quota", `{apiVersion: apps/v1, kind: ReplicaSet, metadata: {name: r, generation: 1}, spec: {replicas: 2},
 			status: {observedGeneration: 1, conditions: [{type: ReplicaFailure, status: "True", reason: FailedCreate, message: "exceeded quota"}]}}`,
-			health.Status{Code: health.Degraded, Message: "replica failure: FailedCreate: exceeded quota"}},
+			health.Status{Code: health.Progressing, Message: "cannot create pods: FailedCreate: exceeded quota; 0 of 2 replicas available"}},
 		{"pvc lost", `{apiVersion: v1, kind: PersistentVolumeClaim, metadata: {name: c}, status: {phase: Lost}}`,
 			health.Status{Code: health.Degraded, Message: "claim lost its volume"}},
 		{"pvc bound", `{apiVersion: v1, kind: PersistentVolumeClaim, metadata: {name: c}, status: {phase: Bound}}`,
@@ -160,7 +160,8 @@ func TestWorstAndAggregate(t *testing.T) {
 
 func FuzzAssess(f *testing.F) {
 	files, _ := filepath.Glob(filepath.Join("testdata", "recorded", "*.yaml"))
-	for _, name := range files {
+	fixtures, _ := filepath.Glob(filepath.Join("testdata", "rules", "*", "*", "*.yaml"))
+	for _, name := range append(files, fixtures...) {
 		data, err := os.ReadFile(name)
 		if err != nil {
 			f.Fatal(err)
@@ -194,9 +195,11 @@ func FuzzAssess(f *testing.F) {
 				t.Fatalf("invalid code %q", s.Code)
 			}
 		}
-		// The "object" form inside a recording: assess that too.
+		// The "object" form inside a recording or a fixture: assess that too.
 		if obj, ok := u.Object["object"].(map[string]any); ok {
-			health.Assess(&unstructured.Unstructured{Object: obj})
+			if s := health.Assess(&unstructured.Unstructured{Object: obj}); !s.Code.Valid() {
+				t.Fatalf("invalid code %q", s.Code)
+			}
 		}
 	})
 }

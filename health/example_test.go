@@ -42,7 +42,7 @@ func ExampleNewAssessor() {
 		Name:  "widget-phase",
 		Group: "example.com",
 		Kind:  "Widget",
-		Expression: `has(object.status) && object.status.phase == "Ready"
+		Expression: `object.?status.?phase.orValue("") == "Ready"
 			? {"code": "Healthy", "message": "ready"}
 			: {"code": "Progressing", "message": "waiting for phase Ready"}`,
 	}}})
@@ -65,4 +65,17 @@ func ExampleNewAssessor() {
 	// Output:
 	// Healthy: ready
 	// invalid health rule "broken" (example.com/Widget): returns string, want a map {"code": ..., "message": ...} or null
+}
+
+func ExampleLibraryRules() {
+	for _, r := range health.LibraryRules() {
+		if r.Group == "cert-manager.io" {
+			fmt.Println(r.Name, r.Kind)
+		}
+	}
+	// Output:
+	// cert-manager/certificate Certificate
+	// cert-manager/certificaterequest CertificateRequest
+	// cert-manager/issuer Issuer
+	// cert-manager/issuer ClusterIssuer
 }

@@ -106,8 +106,10 @@ func observed(obj map[string]any, required bool) (ok bool, msg string) {
 		}
 		return true, ""
 	}
-	gen := count(field(obj, "metadata"), "generation")
-	if og >= gen {
+	gen, hasGen := integer(field(obj, "metadata"), "generation")
+	if !hasGen || og >= gen {
+		// Without a generation (an object not read from the API server) there is
+		// nothing to compare with.
 		return true, ""
 	}
 	return false, "waiting for the controller to observe generation " + itoa(gen) + " (observed " + itoa(og) + ")"

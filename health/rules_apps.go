@@ -30,10 +30,23 @@ func deployment(obj map[string]any) Status {
 	default:
 		return status(Healthy, of(available, want, "replicas available"))
 	}
-	if c := condition(st, "ReplicaFailure"); isTrue(c) {
-		msg += " (" + explain(c) + ")"
+	return status(Progressing, replicaFailure(st)+msg)
+}
+
+// replicaFailure reads the ReplicaFailure condition that the ReplicaSet controller
+// sets when it cannot create a pod (a quota, an admission webhook) and that the
+// Deployment controller copies. The controller retries, and the Deployment's
+// progress deadline tells when to give up, so it is a reason for Progressing, not
+// Degraded (as kstatus has it). It returns "" or "cannot create pods: ...; ".
+func replicaFailure(st map[string]any) string {
+	c := condition(st, "ReplicaFailure")
+	if !isTrue(c) {
+		return ""
 	}
-	return status(Progressing, msg)
+	if why := explain(c); why != "" {
+		return "cannot create pods: " + why + "; "
+	}
+	return "cannot create pods (ReplicaFailure); "
 }
 
 func statefulSet(obj map[string]any) Status {
@@ -43,6 +56,10 @@ func statefulSet(obj map[string]any) Status {
 	spec, st := field(obj, "spec"), field(obj, "status")
 	want := countOr(spec, "replicas", 1)
 	ready, updated := count(st, "readyReplicas"), count(st, "updatedReplicas")
+	if total := count(st, "replicas"); total > want {
+		// Scaling down removes one pod at a time, from the highest ordinal.
+		return status(Progressing, "waiting for scale-down: "+itoa(total)+" replicas, "+itoa(want)+" wanted")
+	}
 	strategy := field(spec, "updateStrategy")
 	if str(strategy, "type") == "OnDelete" {
 		// The controller replaces pods only when someone deletes them: there is no
@@ -107,11 +124,8 @@ func replicaSet(obj map[string]any) Status {
 	}
 	spec, st := field(obj, "spec"), field(obj, "status")
 	want := countOr(spec, "replicas", 1)
-	if c := condition(st, "ReplicaFailure"); isTrue(c) {
-		return status(Degraded, "replica failure: "+explain(c))
-	}
 	if available := count(st, "availableReplicas"); available < want {
-		return status(Progressing, of(available, want, "replicas available"))
+		return status(Progressing, replicaFailure(st)+of(available, want, "replicas available"))
 	}
 	return status(Healthy, of(want, want, "replicas available"))
 }

@@ -12,10 +12,18 @@ func job(obj map[string]any) Status {
 	if isTrue(condition(st, "Complete")) {
 		return status(Healthy, "Job completed: "+itoa(count(st, "succeeded"))+" succeeded")
 	}
-	if boolean(spec, "suspend") {
-		return status(Suspended, "Job is suspended")
-	}
+	// The controller sets the Suspended condition once it has removed the active
+	// pods, and clears it when the Job resumes: until then the Job still changes.
+	suspended := isTrue(condition(st, "Suspended"))
 	active, succeeded, failed := count(st, "active"), count(st, "succeeded"), count(st, "failed")
+	switch suspend := boolean(spec, "suspend"); {
+	case suspend && suspended:
+		return status(Suspended, "Job is suspended")
+	case suspend:
+		return status(Progressing, "Job is being suspended: "+itoa(active)+" active pods")
+	case suspended:
+		return status(Progressing, "Job is resuming")
+	}
 	msg := "Job running: " + itoa(active) + " active, " + itoa(succeeded) + " succeeded"
 	if completions, ok := integer(spec, "completions"); ok {
 		msg = "Job running: " + of(succeeded, completions, "completions") + ", " + itoa(active) + " active"

@@ -75,8 +75,21 @@ func containerFailing(cs map[string]any, restart, what string) (Status, bool) {
 	if w := field(state, "waiting"); w != nil && failingReason(str(w, "reason")) {
 		return status(Degraded, what+name+": "+str(w, "reason")+suffix("", str(w, "message"))), true
 	}
-	if t := field(state, "terminated"); t != nil && restart == "Never" && count(t, "exitCode") != 0 {
+	t := field(state, "terminated")
+	if t != nil && restart == "Never" && count(t, "exitCode") != 0 {
 		return status(Degraded, what+name+" failed: exit code "+itoa(count(t, "exitCode"))+suffix(str(t, "reason"), str(t, "message"))), true
+	}
+	// Between two restarts of a crash loop, before the back-off shows as
+	// CrashLoopBackOff, the container is terminated or running again but not ready,
+	// and the kubelet counts the restart.
+	if restart != "Never" && !boolean(cs, "ready") && count(cs, "restartCount") > 0 {
+		if t == nil {
+			t = field(field(cs, "lastState"), "terminated")
+		}
+		if code := count(t, "exitCode"); code != 0 {
+			return status(Degraded, what+name+" is crash-looping: exit code "+itoa(code)+suffix(str(t, "reason"), str(t, "message"))+
+				" (restart count "+itoa(count(cs, "restartCount"))+")"), true
+		}
 	}
 	return Status{}, false
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/gitopskit/gitopskit/object"
 	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 )
@@ -42,6 +43,9 @@ type Waiter struct {
 	mapper   meta.RESTMapper
 	assessor *Assessor
 	log      logr.Logger
+
+	mu    sync.Mutex
+	hints map[schema.GroupVersionKind]statusHint // see statusHint
 }
 
 // NewWaiter returns a Waiter that reads objects through client and finds their
@@ -51,7 +55,7 @@ func NewWaiter(client dynamic.Interface, mapper meta.RESTMapper, opts WaiterOpti
 	if log.GetSink() == nil {
 		log = logr.Discard()
 	}
-	return &Waiter{client: client, mapper: mapper, assessor: opts.Assessor, log: log}
+	return &Waiter{client: client, mapper: mapper, assessor: opts.Assessor, log: log, hints: map[schema.GroupVersionKind]statusHint{}}
 }
 
 // NewWaiterForConfig returns a Waiter with a dynamic client and a discovery-backed
@@ -209,6 +213,7 @@ func (w *Waiter) scopes(ctx context.Context, statuses map[object.ID]Status, perN
 			byNS[ns][ns+"/"+id.Name] = id
 		}
 		res := w.client.Resource(mapping.Resource)
+		hint := w.statusHint(ctx, mapping)
 		if namespaced && len(byNS) > 1 && !perNamespace {
 			all := map[string]object.ID{}
 			for _, m := range byNS {
@@ -216,7 +221,7 @@ func (w *Waiter) scopes(ctx context.Context, statuses map[object.ID]Status, perN
 					all[key] = id
 				}
 			}
-			scopes = append(scopes, scope(res, mapping.Resource.Resource, all))
+			scopes = append(scopes, scope(res, mapping.Resource.Resource, all, hint))
 			continue
 		}
 		for ns, m := range byNS {
@@ -226,14 +231,14 @@ func (w *Waiter) scopes(ctx context.Context, statuses map[object.ID]Status, perN
 				ri = res.Namespace(ns)
 				name += " in " + ns
 			}
-			scopes = append(scopes, scope(ri, name, m))
+			scopes = append(scopes, scope(ri, name, m, hint))
 		}
 	}
 	return scopes, missing, nil
 }
 
-func scope(ri dynamic.ResourceInterface, name string, ids map[string]object.ID) watchScope {
-	sc := watchScope{resource: ri, name: name, ids: ids}
+func scope(ri dynamic.ResourceInterface, name string, ids map[string]object.ID, hint statusHint) watchScope {
+	sc := watchScope{resource: ri, name: name, ids: ids, hint: hint}
 	if len(ids) == 1 {
 		for _, id := range ids {
 			sc.fieldName = id.Name

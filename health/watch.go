@@ -3,6 +3,8 @@ package health
 import (
 	"context"
 	"fmt"
+	"sync"
+	"time"
 
 	"github.com/gitopskit/gitopskit/object"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -23,11 +25,20 @@ type update struct {
 // tracker is the store of one watch: it keeps no objects, it assesses those of the
 // set as the reflector sees them and sends their status to the wait loop. Objects of
 // the same resource type that are not in the set are ignored.
+//
+// An object whose status changes with time alone (one waiting for its first status,
+// within [Options.StatusGracePeriod]) gets a timer that assesses it again when the
+// period ends; any newer sighting of the object cancels it.
 type tracker struct {
 	ctx      context.Context
 	assessor *Assessor
+	hint     statusHint
 	ids      map[string]object.ID // by "namespace/name"
 	out      chan<- update
+
+	mu     sync.Mutex // serialises sends, so that a timer never overtakes a newer sighting
+	timers map[object.ID]*time.Timer
+	fired  sync.WaitGroup
 }
 
 var _ cache.ReflectorStore = (*tracker)(nil)
@@ -37,6 +48,59 @@ func (t *tracker) send(id object.ID, s Status) {
 	case t.out <- update{id, s}:
 	case <-t.ctx.Done():
 	}
+}
+
+// observe assesses u and sends its status, replacing the object's timer.
+func (t *tracker) observe(id object.ID, u *unstructured.Unstructured) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.stopLocked(id)
+	s, until := t.assessor.assess(u, t.hint, time.Now())
+	if !until.IsZero() {
+		var timer *time.Timer
+		t.fired.Add(1)
+		timer = time.AfterFunc(time.Until(until), func() {
+			defer t.fired.Done()
+			t.mu.Lock()
+			defer t.mu.Unlock()
+			if t.timers[id] != timer {
+				return // a newer sighting replaced it
+			}
+			delete(t.timers, id)
+			s, _ := t.assessor.assess(u, t.hint, time.Now())
+			t.send(id, s)
+		})
+		t.timers[id] = timer
+	}
+	t.send(id, s)
+}
+
+// stopLocked cancels the object's timer; t.mu is held.
+func (t *tracker) stopLocked(id object.ID) {
+	if timer, ok := t.timers[id]; ok {
+		delete(t.timers, id)
+		if timer.Stop() {
+			t.fired.Done()
+		}
+	}
+}
+
+// gone sends that the object is Missing.
+func (t *tracker) gone(id object.ID, msg string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.stopLocked(id)
+	t.send(id, status(Missing, msg))
+}
+
+// close cancels the timers and waits for those already running.
+func (t *tracker) close() {
+	t.mu.Lock()
+	for id := range t.timers {
+		t.stopLocked(id)
+	}
+	t.mu.Unlock()
+	t.fired.Wait()
 }
 
 func (t *tracker) lookup(obj any) (*unstructured.Unstructured, object.ID, bool) {
@@ -53,7 +117,7 @@ func (t *tracker) lookup(obj any) (*unstructured.Unstructured, object.ID, bool) 
 
 func (t *tracker) Add(obj any) error {
 	if u, id, ok := t.lookup(obj); ok {
-		t.send(id, t.assessor.Assess(u))
+		t.observe(id, u)
 	}
 	return nil
 }
@@ -62,7 +126,7 @@ func (t *tracker) Update(obj any) error { return t.Add(obj) }
 
 func (t *tracker) Delete(obj any) error {
 	if _, id, ok := t.lookup(obj); ok {
-		t.send(id, status(Missing, "deleted"))
+		t.gone(id, "deleted")
 	}
 	return nil
 }
@@ -74,12 +138,12 @@ func (t *tracker) Replace(objs []any, _ string) error {
 	for _, obj := range objs {
 		if u, id, ok := t.lookup(obj); ok {
 			seen[id] = true
-			t.send(id, t.assessor.Assess(u))
+			t.observe(id, u)
 		}
 	}
 	for _, id := range t.ids {
 		if !seen[id] {
-			t.send(id, status(Missing, "not found"))
+			t.gone(id, "not found")
 		}
 	}
 	return nil
@@ -91,7 +155,10 @@ func (t *tracker) Resync() error { return nil }
 // retries with backoff, and the wait loop shows why nothing moves (RBAC, a removed
 // API) instead of waiting in silence.
 func (t *tracker) failed(verb string, err error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	for _, id := range t.ids {
+		t.stopLocked(id)
 		t.send(id, status(Unknown, verb+" failed: "+err.Error()))
 	}
 }
@@ -102,10 +169,12 @@ type watchScope struct {
 	name      string // for logs
 	fieldName string // a metadata.name field selector when the scope holds one object
 	ids       map[string]object.ID
+	hint      statusHint // whether the CRD has a status subresource
 }
 
 func (w *Waiter) run(ctx context.Context, sc watchScope, out chan<- update) {
-	t := &tracker{ctx: ctx, assessor: w.assessor, ids: sc.ids, out: out}
+	t := &tracker{ctx: ctx, assessor: w.assessor, hint: sc.hint, ids: sc.ids, out: out, timers: map[object.ID]*time.Timer{}}
+	defer t.close()
 	tweak := func(o *metav1.ListOptions) {
 		if sc.fieldName != "" {
 			o.FieldSelector = fields.OneTermEqualSelector("metadata.name", sc.fieldName).String()

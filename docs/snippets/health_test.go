@@ -29,7 +29,7 @@ status: {observedGeneration: 2, replicas: 4, updatedReplicas: 2, availableReplic
 	// Custom kinds: a CEL rule, compiled and type-checked once, here.
 	assessor, err := health.NewAssessor(health.Options{CELRules: []health.CELRule{{
 		Name: "widget-phase", Group: "example.com", Kind: "Widget",
-		Expression: `has(object.status) && object.status.phase == "Ready"
+		Expression: `object.?status.?phase.orValue("") == "Ready"
 			? {"code": "Healthy", "message": "ready"}
 			: {"code": "Progressing", "message": "waiting for phase Ready"}`,
 	}}})
@@ -43,6 +43,35 @@ status: {observedGeneration: 2, replicas: 4, updatedReplicas: 2, availableReplic
 	// Output:
 	// Progressing: waiting for rollout: 2 of 3 replicas updated
 	// Progressing: waiting for phase Ready
+}
+
+func Example_healthLibrary() {
+	// snippet: health-library
+	assessor, err := health.NewAssessor(health.Options{
+		// Leave one library rule out: Certificates follow the generic conventions.
+		DisabledRules: []string{"cert-manager/certificate"},
+		CELRules: []health.CELRule{
+			// Replace a library rule: same name, your expression.
+			{Name: "velero/operation", Group: "velero.io", Kind: "Backup",
+				Expression: `object.?status.?phase.orValue("") in ["Completed", "PartiallyFailed"]
+					? {"code": "Healthy", "message": "backup done"} : {}`},
+			// A rule for a whole group.
+			{Name: "acme-platform", Group: "*.platform.acme.io", Kind: "*",
+				Expression: `object.?status.?state.orValue("") == "Broken"
+					? {"code": "Degraded", "message": object.status.?reason.orValue("broken")} : {}`},
+		},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(assessor.Assess(mustYAML(`{apiVersion: velero.io/v1, kind: Backup, metadata: {name: nightly}, status: {phase: PartiallyFailed}}`)))
+	fmt.Println(assessor.Assess(mustYAML(`{apiVersion: db.platform.acme.io/v1, kind: Database, metadata: {name: orders}, status: {state: Broken, reason: disk full}}`)))
+	// end snippet
+
+	// Output:
+	// Healthy: backup done
+	// Degraded: disk full
 }
 
 // snippet: health-wait

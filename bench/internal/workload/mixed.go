@@ -52,20 +52,44 @@ func Mixed(n int) ([]*unstructured.Unstructured, error) {
 	return objs, nil
 }
 
-// recorded reads the objects under health/testdata/recorded, found from this
-// source file's place in the repository.
+// Library returns n objects cycling through the fixtures of the health package's
+// rule library (health/testdata/rules: custom resources of cert-manager, Flux,
+// Argo, Crossplane and the other projects it knows, healthy and not). Each object
+// gets its own name.
+func Library(n int) ([]*unstructured.Unstructured, error) {
+	base, err := healthTestdata("rules", "*", "*", "*.yaml")
+	if err != nil {
+		return nil, err
+	}
+	objs := make([]*unstructured.Unstructured, n)
+	for i := range objs {
+		o := base[i%len(base)].DeepCopy()
+		o.SetName(fmt.Sprintf("%s-%d", o.GetName(), i))
+		objs[i] = o
+	}
+	return objs, nil
+}
+
+// recorded reads the objects under health/testdata/recorded.
 func recorded() ([]*unstructured.Unstructured, error) {
+	return healthTestdata("recorded", "*.yaml")
+}
+
+// healthTestdata reads the objects of the files that match pattern under
+// health/testdata, found from this source file's place in the repository: each
+// file holds the object under the key "object".
+func healthTestdata(pattern ...string) ([]*unstructured.Unstructured, error) {
 	_, file, _, ok := runtime.Caller(0)
 	if !ok {
 		return nil, errors.New("workload: cannot locate the repository")
 	}
-	dir := filepath.Join(filepath.Dir(file), "..", "..", "..", "health", "testdata", "recorded")
-	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	dir := filepath.Join(filepath.Dir(file), "..", "..", "..", "health", "testdata")
+	files, err := filepath.Glob(filepath.Join(append([]string{dir}, pattern...)...))
 	if err != nil {
 		return nil, err
 	}
 	if len(files) == 0 {
-		return nil, fmt.Errorf("workload: no recorded objects in %s", dir)
+		return nil, fmt.Errorf("workload: no objects in %s", filepath.Join(append([]string{dir}, pattern...)...))
 	}
 	var objs []*unstructured.Unstructured
 	for _, f := range files {
@@ -149,7 +173,7 @@ func BenchAssess(b *testing.B, assessors []Assessor) map[string]time.Duration {
 	}
 	totals := map[string]time.Duration{}
 	for b.Loop() {
-		if err := timeAll(objs, assessors, totals); err != nil {
+		if err := TimeAll(objs, assessors, totals); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -159,9 +183,9 @@ func BenchAssess(b *testing.B, assessors []Assessor) map[string]time.Duration {
 	return totals
 }
 
-// timeAll runs each assessor over all of objs in turn and adds the time it took to
+// TimeAll runs each assessor over all of objs in turn and adds the time it took to
 // totals[its name]. It stops at the first error.
-func timeAll(objs []*unstructured.Unstructured, assessors []Assessor, totals map[string]time.Duration) error {
+func TimeAll(objs []*unstructured.Unstructured, assessors []Assessor, totals map[string]time.Duration) error {
 	for _, a := range assessors {
 		start := time.Now()
 		for _, o := range objs {

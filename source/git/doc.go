@@ -21,7 +21,9 @@
 // packs are written atomically, and an unreadable cache is recreated. Checkouts
 // honour .sourceignore files and [Options.Ignore] (gitignore syntax), refuse
 // symbolic links leaving the checkout, stop at [Options.MaxSize], and include
-// submodules when asked.
+// submodules when asked. MaxSize also bounds what a fetch receives: a pack is
+// checked against it as it arrives, from the sizes its object headers declare,
+// so a small transfer of a huge object is refused before it is inflated.
 //
 // A checkout is a directory by default. [CheckoutLazy] trades the directory for
 // speed: Artifact.FS then reads files from the object cache when they are opened

@@ -25,7 +25,8 @@ var (
 	// ErrUnknownHostKey: the SSH server's host key is not in the known hosts, or
 	// differs from the one recorded.
 	ErrUnknownHostKey = errors.New("git: SSH host key not trusted")
-	// ErrSizeLimit: the checkout would exceed Options.MaxSize.
+	// ErrSizeLimit: the checkout, or an object or the objects of a pack being
+	// fetched, would exceed Options.MaxSize.
 	ErrSizeLimit = errors.New("git: checkout size limit exceeded")
 	// ErrEmptyRepository: the remote has no commits.
 	ErrEmptyRepository = errors.New("git: remote repository is empty")
@@ -127,7 +128,12 @@ type Options struct {
 	// Checkout says how Fetch presents the files: a directory (the zero value,
 	// [CheckoutDirectory]) or read on demand from the object cache ([CheckoutLazy]).
 	Checkout Checkout
-	// MaxSize bounds the bytes of a checkout; 0 means 1 GiB, negative means no limit.
+	// MaxSize bounds the bytes of a checkout, and of each pack a fetch receives:
+	// a pack that declares an object larger than MaxSize (a delta counts at the
+	// size of the object it makes), or objects adding up to more (each also
+	// counting 256 bytes of bookkeeping), is refused as it arrives, before it is
+	// stored or inflated in memory. 0 means 1 GiB, negative means no limit. A
+	// FullHistory fetch of a long history may need more.
 	MaxSize int64
 	// Verify, when set, refuses commits without a valid signature by one of its keys.
 	Verify *Verification

@@ -1,6 +1,7 @@
 package git
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -88,5 +89,28 @@ func TestCheckoutSubmodules(t *testing.T) {
 	with := mustFetch(t, opts)
 	if readFile(t, with, "vendor/lib/lib.yaml") != "lib: 1\n" || readFile(t, with, "app.yaml") != "app: 1\n" {
 		t.Fatal("submodule content missing")
+	}
+}
+
+// TestCheckoutDigestUnambiguous: two commits whose trees differ only in where a
+// newline falls (in a link's target, or in a file's name) have different digests
+// in both checkout modes, each equal to Digest over the checkout.
+func TestCheckoutDigestUnambiguous(t *testing.T) {
+	r := gittest.NewRepo(t, "", "repo.git")
+	r.Commit("one", map[string]string{"a": "->t\nf b", "c": "same"})
+	r.Git("branch", "one")
+	r.Commit("two", map[string]string{"a": "->t", "c": gittest.Delete, "b\nf c": "same"})
+	r.Publish()
+	for _, mode := range []Checkout{CheckoutDirectory, CheckoutLazy} {
+		one := mustFetch(t, Options{URL: r.Bare(), Ref: Ref{Branch: "one"}, Checkout: mode})
+		two := mustFetch(t, Options{URL: r.Bare(), Checkout: mode})
+		if one.Digest == two.Digest {
+			t.Errorf("checkout %d: two different trees share the digest %s", mode, one.Digest)
+		}
+		for _, a := range []*source.Artifact{one, two} {
+			if d, err := source.Digest(context.Background(), a.FS); err != nil || d != a.Digest {
+				t.Errorf("checkout %d: Digest(FS) = %s, %v; the artifact says %s", mode, d, err, a.Digest)
+			}
+		}
 	}
 }

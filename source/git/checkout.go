@@ -108,7 +108,7 @@ func (r *Repository) previousCheckout(st storer.EncodedObjectStorer, root, key s
 // checkoutKey distinguishes checkouts of one commit made with different options,
 // or whose recorded digest uses another encoding (digestFormat).
 func (r *Repository) checkoutKey() string {
-	sum := sha256.Sum256([]byte(fmt.Sprintf("%q %v %d", r.opts.Ignore, r.opts.Submodules, digestFormat)))
+	sum := sha256.Sum256([]byte(fmt.Sprintf("%q %v %v %d", r.opts.Ignore, r.opts.Submodules, r.opts.RelativeSubmodules, digestFormat)))
 	return hex.EncodeToString(sum[:4])
 }
 

@@ -21,7 +21,8 @@
 // packs are written atomically, and an unreadable cache is recreated. Checkouts
 // honour .sourceignore files and [Options.Ignore] (gitignore syntax), refuse
 // symbolic links leaving the checkout, stop at [Options.MaxSize], and include
-// submodules when asked. MaxSize also bounds what a fetch receives: a pack is
+// submodules when asked (from remote URLs only: never file:// or a local path,
+// and relative ones only with [Options.RelativeSubmodules]). MaxSize also bounds what a fetch receives: a pack is
 // checked against it as it arrives, from the sizes its object headers declare,
 // so a small transfer of a huge object is refused before it is inflated.
 //

@@ -33,6 +33,11 @@ var (
 	// ErrNonFastForward: a push was rejected because the branch moved; fetch and
 	// retry.
 	ErrNonFastForward = errors.New("git: push rejected: not a fast-forward")
+	// ErrSubmoduleURL: a submodule's URL in .gitmodules is not a remote one
+	// Fetch may follow: a file:// URL or a local path, another transport, plain
+	// HTTP under an HTTPS repository, or a relative URL that cannot be resolved
+	// against the repository's.
+	ErrSubmoduleURL = errors.New("git: submodule URL refused")
 )
 
 // Ref selects the commit to fetch. At most one of Branch, Tag, SemVer and Name may
@@ -123,8 +128,14 @@ type Options struct {
 	// .sourceignore files, e.g. "/*\n!/deploy/" to keep only deploy/.
 	Ignore string
 	// Submodules checks out submodules (recursively) with the same credentials,
-	// which are sent only to submodules on the same host.
+	// which are sent only to submodules on the same host. Submodule URLs must be
+	// remote: https://, ssh:// or scp-like, git://, and http:// only when URL is
+	// http:// too; file:// URLs and local paths are refused ([ErrSubmoduleURL]).
 	Submodules bool
+	// RelativeSubmodules lets Submodules follow URLs relative to the repository's
+	// ("../lib.git", which forges recommend), resolved against URL as git does;
+	// without it they are refused. A repository on the local disk has none.
+	RelativeSubmodules bool
 	// Checkout says how Fetch presents the files: a directory (the zero value,
 	// [CheckoutDirectory]) or read on demand from the object cache ([CheckoutLazy]).
 	Checkout Checkout

@@ -13,8 +13,9 @@
 // comes from HTTPS_PROXY/HTTP_PROXY/NO_PROXY), SSH (private key with optional
 // passphrase; host keys are checked against the known_hosts the caller gives, and
 // only [Auth.InsecureIgnoreHostKey] turns that off), git://, file:// and local paths.
-// Credentials written in a URL are moved out of it before go-git sees it, and every
-// error is redacted ([RedactURL]), so secrets never reach errors, logs or revisions.
+// Credentials written in a URL or an scp-like address are moved out of it before
+// go-git sees it, and every error is redacted (known secrets, the basic-auth values
+// that carry them, and [RedactURL]), so secrets never reach errors, logs or revisions.
 //
 // The cache is safe to share: work on one URL is serialized by an flock on a lock
 // file (across goroutines and processes; the kernel drops it when a process dies),

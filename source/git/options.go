@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/go-logr/logr"
 )
 
@@ -190,11 +191,20 @@ func (o *Options) Validate() error {
 	return nil
 }
 
-// splitUserinfo removes credentials from a URL, returning the clean URL and the
-// user and password it held. Non-URL forms (scp-like, paths) pass unchanged.
+// splitUserinfo removes credentials from a URL or an scp-like address
+// ("alice:token@host:app.git"), returning the clean form and the user and
+// password it held. Local paths pass unchanged.
 func splitUserinfo(raw string) (clean, user, pass string) {
 	if !strings.Contains(raw, "://") {
-		return raw, "", ""
+		ep, err := transport.NewEndpoint(raw)
+		if err != nil || ep.Protocol != "ssh" {
+			return raw, "", ""
+		}
+		user, pass, ok := strings.Cut(ep.User, ":")
+		if !ok {
+			return raw, "", ""
+		}
+		return user + "@" + strings.TrimPrefix(raw, ep.User+"@"), user, pass
 	}
 	u, err := url.Parse(raw)
 	if err != nil || u.User == nil {

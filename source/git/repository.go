@@ -130,7 +130,7 @@ func (r *Repository) fail(op string, err error) error {
 	if errors.Is(err, transport.ErrEmptyRemoteRepository) {
 		err = fmt.Errorf("%w (%w)", ErrEmptyRepository, err)
 	}
-	return r.remote.secrets.wrap(fmt.Errorf("git %s %s: %w", op, r.remote.url, err))
+	return r.remote.secrets.Wrap(fmt.Errorf("git %s %s: %w", op, r.remote.url, err))
 }
 
 // largeObject is the size above which go-git streams an object's content from

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha1" // Git blob ids; the digest itself is SHA-256
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -58,43 +59,61 @@ func Digest(ctx context.Context, fsys fs.FS) (string, error) {
 }
 
 // Digester computes an artifact digest from its entries, in any order: SHA-256 over
-// one line per file in lexical path order (as [fs.WalkDir] visits them), each with
-// the path, whether the file is executable and its Git blob id (SHA-1 of
-// "blob <size>\x00" and the content), or, for a symbolic link, its target. A Git
-// source can so compute the digest from its tree without reading files back, and
-// equals [Digest] over the checkout. The zero value is ready to use.
+// one record per entry in lexical path order (as [fs.WalkDir] visits them). A
+// record is a kind byte ('f' a regular file, 'x' an executable one, 'l' a symbolic
+// link) and two fields, each preceded by its length as a uvarint: the path, and
+// the file's Git blob id (SHA-1 of "blob <size>\x00" and the content) or the
+// link's target. The lengths make the encoding unambiguous: no name or link
+// target, whatever bytes it holds (a newline, a NUL), can make two different
+// trees encode alike. A Git source can so compute the digest from its tree
+// without reading files back, and equals [Digest] over the checkout. The zero
+// value is ready to use.
 type Digester struct {
-	lines []digestLine
+	records []digestRecord
 }
 
-type digestLine struct{ key, line string }
+type digestRecord struct{ key, data string }
 
 // AddFile records a regular file by its Git blob id.
 func (d *Digester) AddFile(path string, executable bool, blobID string) {
-	kind := "f"
+	kind := byte('f')
 	if executable {
-		kind = "x"
+		kind = 'x'
 	}
-	d.add(path, kind+" "+path+"\x00"+blobID+"\n")
+	d.add(kind, path, blobID)
 }
 
 // AddSymlink records a symbolic link and its target.
 func (d *Digester) AddSymlink(path, target string) {
-	d.add(path, "l "+path+"\x00"+target+"\n")
+	d.add('l', path, target)
 }
 
-func (d *Digester) add(path, line string) {
+func (d *Digester) add(kind byte, path, value string) {
+	b := make([]byte, 0, 1+2*binary.MaxVarintLen64+len(path)+len(value))
+	b = append(b, kind)
+	b = binary.AppendUvarint(b, uint64(len(path)))
+	b = append(b, path...)
+	b = binary.AppendUvarint(b, uint64(len(value)))
+	b = append(b, value...)
 	// "/" sorts below every name byte as NUL does, giving fs.WalkDir's order.
-	d.lines = append(d.lines, digestLine{strings.ReplaceAll(path, "/", "\x00"), line})
+	d.records = append(d.records, digestRecord{strings.ReplaceAll(path, "/", "\x00"), string(b)})
+}
+
+// encode writes the records in order; Sum hashes what it writes.
+func (d *Digester) encode(w io.Writer) {
+	sort.Slice(d.records, func(i, j int) bool {
+		a, b := d.records[i], d.records[j]
+		return a.key < b.key || a.key == b.key && a.data < b.data
+	})
+	for _, r := range d.records {
+		io.WriteString(w, r.data)
+	}
 }
 
 // Sum returns "sha256:<hex>" over the entries added so far.
 func (d *Digester) Sum() string {
-	sort.Slice(d.lines, func(i, j int) bool { return d.lines[i].key < d.lines[j].key })
 	h := sha256.New()
-	for _, l := range d.lines {
-		io.WriteString(h, l.line)
-	}
+	d.encode(h)
 	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }
 

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
+
+	"github.com/gitopskit/gitopskit/internal/redact"
 )
 
 // Image is what a policy chose: the repository, the tag and, when the policy pins
@@ -64,11 +66,24 @@ func (r reference) String() string {
 // parseRepository parses an image repository leniently (lower-case names, the
 // Docker Hub defaults) and fails on what is not a repository.
 func parseRepository(s string) (name.Repository, error) {
+	if err := refuseCredentials(s); err != nil {
+		return name.Repository{}, err
+	}
 	repo, err := name.NewRepository(s)
 	if err != nil {
 		return name.Repository{}, fmt.Errorf("%q is not an image repository: %w", s, err)
 	}
 	return repo, nil
+}
+
+// refuseCredentials refuses an image reference holding credentials
+// ("user:pass@registry/app"): they belong in [RegistryAuth], and it is refused
+// before a parser sees it, since parsers quote fragments of what they refuse.
+func refuseCredentials(s string) error {
+	if pass := redact.Password(s); pass != "" {
+		return fmt.Errorf("%q holds credentials: give them in RegistryAuth", redact.Secrets{pass}.Redact(s))
+	}
+	return nil
 }
 
 // sameRepository reports whether two repository names mean the same repository

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
@@ -14,6 +13,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/gitopskit/gitopskit/internal/redact"
 )
 
 // RegistryAuth holds registry credentials. Secrets in it never appear in errors or
@@ -37,12 +38,10 @@ func (a RegistryAuth) authenticator() authn.Authenticator {
 	return authn.Anonymous
 }
 
-func (a RegistryAuth) secrets() secrets {
-	s := secrets{a.Password, a.BearerToken}
-	if a.Password != "" {
-		s = append(s, base64.StdEncoding.EncodeToString([]byte(a.Username+":"+a.Password)))
-	}
-	return s
+// secrets are what errors must not show: the password in every form basic
+// authentication sends it (a registry may echo the header), and the token.
+func (a RegistryAuth) secrets() redact.Secrets {
+	return append(redact.BasicAuth(a.Username, a.Password), a.BearerToken)
 }
 
 // Registry reads tags and digests from container registries through
@@ -112,6 +111,9 @@ func (r *Registry) Digest(ctx context.Context, repository, tag string) (string, 
 }
 
 func (r *Registry) repository(s string) (name.Repository, error) {
+	if err := refuseCredentials(s); err != nil {
+		return name.Repository{}, fmt.Errorf("image repository %w", err)
+	}
 	var opts []name.Option
 	if r.Insecure {
 		opts = append(opts, name.Insecure)
@@ -156,5 +158,5 @@ func (r *Registry) options(ctx context.Context) ([]remote.Option, error) {
 }
 
 func (r *Registry) fail(op, what string, err error) error {
-	return r.Auth.secrets().wrap(fmt.Errorf("registry: %s %s: %w", op, what, err))
+	return r.Auth.secrets().Wrap(fmt.Errorf("registry: %s %s: %w", op, what, err))
 }

@@ -2,6 +2,7 @@ package update
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -120,5 +121,52 @@ func TestRegistryBadInput(t *testing.T) {
 	}
 	if _, err := (&Registry{CABundle: []byte("not pem")}).Tags(context.Background(), "127.0.0.1:1/app"); err == nil || !strings.Contains(err.Error(), "PEM") {
 		t.Fatalf("bad CA bundle: %v", err)
+	}
+}
+
+// TestErrorsHideCredentials: no error shows a credential, whether it sits in an
+// image string (in every form a repository or policy image can take) or a
+// registry echoes the basic-auth value it was sent (unpadded base64).
+func TestErrorsHideCredentials(t *testing.T) {
+	ctx := context.Background()
+	reg := updatetest.NewRegistry(t, updatetest.Options{Auth: updatetest.Basic, EchoCredentials: true})
+	reg.Push(t, "team/app", "1.0.0")
+	const wrong = "wrong-password" // "robot:wrong-password" is 20 bytes: its padded base64 ends in "="
+	r := &Registry{Auth: RegistryAuth{Username: reg.Username, Password: wrong}, Timeout: 20 * time.Second}
+	_, err := r.Tags(ctx, reg.Host+"/team/app")
+	echoed := base64.RawStdEncoding.EncodeToString([]byte(reg.Username + ":" + wrong))
+	if err == nil || !strings.Contains(errors.Unwrap(err).Error(), echoed) {
+		t.Fatalf("the registry did not echo the credentials: %v", err)
+	}
+	if strings.Contains(err.Error(), echoed) || strings.Contains(err.Error(), wrong) {
+		t.Errorf("error shows the credentials: %v", err)
+	}
+
+	const secret = "s3cret-in-image"
+	digest := "@sha256:" + strings.Repeat("ab", 32)
+	// A value the setter cannot edit in place is quoted in its error.
+	yaml := "image: robot:" + secret + "@registry.example.com/team/app:1.0\n  more # {\"$imagepolicy\": \"apps:app\"}\n"
+	if _, _, err := (&Setter{Images: testImages}).Set("deploy.yaml", []byte(yaml)); err == nil || !errors.Is(err, ErrSet) || strings.Contains(err.Error(), secret) {
+		t.Errorf("setter: %v", err)
+	}
+	for _, image := range []string{
+		"robot:" + secret + "@" + reg.Host + "/team/app",
+		"robot:" + secret + "@registry.example/app:1.0",
+		"robot:" + secret + "@registry.example/app:1.0" + digest,
+		"https://robot:" + secret + "@registry.example/app",
+		"registry.example/robot:" + secret + "@app",
+		"robot:" + secret + "/with+slash@registry.example/app",
+	} {
+		p := Policy{Name: "app", Image: image, SemVer: &SemVer{Range: ">=1.0.0"}}
+		_, choose := Choose(ctx, &Registry{Timeout: 5 * time.Second}, []Policy{p})
+		_, tags := (&Registry{Timeout: 5 * time.Second}).Tags(ctx, image)
+		_, dig := (&Registry{Timeout: 5 * time.Second}).Digest(ctx, image, "1.0")
+		for _, err := range []error{p.Validate(), choose, tags, dig} {
+			if err == nil {
+				t.Errorf("%s: no error", image)
+			} else if strings.Contains(err.Error(), secret) {
+				t.Errorf("error shows the secret: %v", err)
+			}
+		}
 	}
 }

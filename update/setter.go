@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/gitopskit/gitopskit/internal/redact"
 )
 
 // DefaultMarkerKey is the key of the comment marker that names a policy, Flux's
@@ -75,8 +77,14 @@ var ErrNotYAML = errors.New("not YAML")
 
 // Set returns data with the images written, and the edits made in document order.
 // When nothing changes it returns data itself and no edits. Errors match [ErrSet]
-// and name the file and line; the result is never invalid YAML.
+// and name the file and line, with credentials in the values they quote hidden;
+// the result is never invalid YAML.
 func (s *Setter) Set(file string, data []byte) ([]byte, []Edit, error) {
+	out, edits, err := s.set(file, data)
+	return out, edits, redact.Secrets(nil).Wrap(err)
+}
+
+func (s *Setter) set(file string, data []byte) ([]byte, []Edit, error) {
 	docs, err := decodeAll(data)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %s: %w: %w", ErrSet, file, ErrNotYAML, err)

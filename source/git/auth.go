@@ -12,6 +12,8 @@ import (
 	gitssh "github.com/go-git/go-git/v5/plumbing/transport/ssh"
 	"github.com/skeema/knownhosts"
 	"golang.org/x/crypto/ssh"
+
+	"github.com/gitopskit/gitopskit/internal/redact"
 )
 
 // remote is a repository's transport configuration, built once by New.
@@ -20,7 +22,7 @@ type remote struct {
 	endpoint *transport.Endpoint
 	auth     transport.AuthMethod
 	caBundle []byte
-	secrets  redactor
+	secrets  redact.Secrets
 }
 
 func newRemote(rawURL string, a Auth) (*remote, error) {
@@ -29,10 +31,10 @@ func newRemote(rawURL string, a Auth) (*remote, error) {
 		a.Username, a.Password = user, pass
 	}
 	r := &remote{url: clean, caBundle: a.CABundle}
-	r.secrets = redactor{a.Password, a.BearerToken, a.SSHPassphrase}
+	r.secrets = append(redact.BasicAuth(a.Username, a.Password), a.Password, a.BearerToken, a.SSHPassphrase)
 	ep, err := transport.NewEndpoint(clean)
 	if err != nil {
-		return nil, r.secrets.wrap(fmt.Errorf("repository URL %s: %w", RedactURL(rawURL), err))
+		return nil, r.secrets.Wrap(fmt.Errorf("repository URL %s: %w", clean, err))
 	}
 	r.endpoint = ep
 	switch ep.Protocol {
@@ -46,7 +48,7 @@ func newRemote(rawURL string, a Auth) (*remote, error) {
 	case "ssh":
 		auth, err := sshAuth(ep, a)
 		if err != nil {
-			return nil, r.secrets.wrap(fmt.Errorf("repository %s: %w", clean, err))
+			return nil, r.secrets.Wrap(fmt.Errorf("repository %s: %w", clean, err))
 		}
 		r.auth = auth
 	}

@@ -64,6 +64,10 @@ func (r *Repository) artifact(ctx context.Context, st storer.EncodedObjectStorer
 	return &source.Artifact{Path: dir, FS: source.DirFS(dir), Revision: rev, Commit: meta, Digest: sum}, nil
 }
 
+// digestFormat changes with source.Digester's encoding, so that no checkout made
+// before reports a digest in the old one (2: length-prefixed fields).
+const digestFormat = 2
+
 // digestSuffix names the file next to a checkout holding its digest; it is written
 // last, so a checkout without one is incomplete.
 const digestSuffix = ".digest"
@@ -101,9 +105,10 @@ func (r *Repository) previousCheckout(st storer.EncodedObjectStorer, root, key s
 	return filepath.Join(root, best+"-"+key), t
 }
 
-// checkoutKey distinguishes checkouts of one commit made with different options.
+// checkoutKey distinguishes checkouts of one commit made with different options,
+// or whose recorded digest uses another encoding (digestFormat).
 func (r *Repository) checkoutKey() string {
-	sum := sha256.Sum256([]byte(fmt.Sprintf("%q %v", r.opts.Ignore, r.opts.Submodules)))
+	sum := sha256.Sum256([]byte(fmt.Sprintf("%q %v %v %d", r.opts.Ignore, r.opts.Submodules, r.opts.RelativeSubmodules, digestFormat)))
 	return hex.EncodeToString(sum[:4])
 }
 

@@ -13,15 +13,19 @@
 // comes from HTTPS_PROXY/HTTP_PROXY/NO_PROXY), SSH (private key with optional
 // passphrase; host keys are checked against the known_hosts the caller gives, and
 // only [Auth.InsecureIgnoreHostKey] turns that off), git://, file:// and local paths.
-// Credentials written in a URL are moved out of it before go-git sees it, and every
-// error is redacted ([RedactURL]), so secrets never reach errors, logs or revisions.
+// Credentials written in a URL or an scp-like address are moved out of it before
+// go-git sees it, and every error is redacted (known secrets, the basic-auth values
+// that carry them, and [RedactURL]), so secrets never reach errors, logs or revisions.
 //
 // The cache is safe to share: work on one URL is serialized by an flock on a lock
 // file (across goroutines and processes; the kernel drops it when a process dies),
 // packs are written atomically, and an unreadable cache is recreated. Checkouts
 // honour .sourceignore files and [Options.Ignore] (gitignore syntax), refuse
 // symbolic links leaving the checkout, stop at [Options.MaxSize], and include
-// submodules when asked.
+// submodules when asked (from remote URLs only: never file:// or a local path,
+// and relative ones only with [Options.RelativeSubmodules]). MaxSize also bounds what a fetch receives: a pack is
+// checked against it as it arrives, from the sizes its object headers declare,
+// so a small transfer of a huge object is refused before it is inflated.
 //
 // A checkout is a directory by default. [CheckoutLazy] trades the directory for
 // speed: Artifact.FS then reads files from the object cache when they are opened

@@ -70,7 +70,7 @@ func (r *Repository) lazyArtifact(ctx context.Context, st *filesystem.Storage, c
 		}
 		idx.prev = nil // keep one index, not a chain of them
 		// Its own storage: the fetch's one is used under the cache lock only.
-		objects := filesystem.NewStorage(osfs.New(filepath.Join(r.dir, "repo")), cache.NewObjectLRU(4*cache.MiByte))
+		objects := filesystem.NewStorageWithOptions(osfs.New(filepath.Join(r.dir, "repo")), cache.NewObjectLRU(4*cache.MiByte), filesystem.Options{LargeObjectThreshold: largeObject})
 		last = &lazyCheckout{commit: commit.Hash, fs: &treeFS{idx: idx, mtime: commit.Committer.When, st: objects}, digest: digest.Sum()}
 		r.mu.Lock()
 		r.last = last

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/go-logr/logr"
 )
 
@@ -25,13 +26,19 @@ var (
 	// ErrUnknownHostKey: the SSH server's host key is not in the known hosts, or
 	// differs from the one recorded.
 	ErrUnknownHostKey = errors.New("git: SSH host key not trusted")
-	// ErrSizeLimit: the checkout would exceed Options.MaxSize.
+	// ErrSizeLimit: the checkout, or an object or the objects of a pack being
+	// fetched, would exceed Options.MaxSize.
 	ErrSizeLimit = errors.New("git: checkout size limit exceeded")
 	// ErrEmptyRepository: the remote has no commits.
 	ErrEmptyRepository = errors.New("git: remote repository is empty")
 	// ErrNonFastForward: a push was rejected because the branch moved; fetch and
 	// retry.
 	ErrNonFastForward = errors.New("git: push rejected: not a fast-forward")
+	// ErrSubmoduleURL: a submodule's URL in .gitmodules is not a remote one
+	// Fetch may follow: a file:// URL or a local path, another transport, plain
+	// HTTP under an HTTPS repository, or a relative URL that cannot be resolved
+	// against the repository's.
+	ErrSubmoduleURL = errors.New("git: submodule URL refused")
 )
 
 // Ref selects the commit to fetch. At most one of Branch, Tag, SemVer and Name may
@@ -122,12 +129,23 @@ type Options struct {
 	// .sourceignore files, e.g. "/*\n!/deploy/" to keep only deploy/.
 	Ignore string
 	// Submodules checks out submodules (recursively) with the same credentials,
-	// which are sent only to submodules on the same host.
+	// which are sent only to submodules on the same host. Submodule URLs must be
+	// remote: https://, ssh:// or scp-like, git://, and http:// only when URL is
+	// http:// too; file:// URLs and local paths are refused ([ErrSubmoduleURL]).
 	Submodules bool
+	// RelativeSubmodules lets Submodules follow URLs relative to the repository's
+	// ("../lib.git", which forges recommend), resolved against URL as git does;
+	// without it they are refused. A repository on the local disk has none.
+	RelativeSubmodules bool
 	// Checkout says how Fetch presents the files: a directory (the zero value,
 	// [CheckoutDirectory]) or read on demand from the object cache ([CheckoutLazy]).
 	Checkout Checkout
-	// MaxSize bounds the bytes of a checkout; 0 means 1 GiB, negative means no limit.
+	// MaxSize bounds the bytes of a checkout, and of each pack a fetch receives:
+	// a pack that declares an object larger than MaxSize (a delta counts at the
+	// size of the object it makes), or objects adding up to more (each also
+	// counting 256 bytes of bookkeeping), is refused as it arrives, before it is
+	// stored or inflated in memory. 0 means 1 GiB, negative means no limit. A
+	// FullHistory fetch of a long history may need more.
 	MaxSize int64
 	// Verify, when set, refuses commits without a valid signature by one of its keys.
 	Verify *Verification
@@ -173,11 +191,20 @@ func (o *Options) Validate() error {
 	return nil
 }
 
-// splitUserinfo removes credentials from a URL, returning the clean URL and the
-// user and password it held. Non-URL forms (scp-like, paths) pass unchanged.
+// splitUserinfo removes credentials from a URL or an scp-like address
+// ("alice:token@host:app.git"), returning the clean form and the user and
+// password it held. Local paths pass unchanged.
 func splitUserinfo(raw string) (clean, user, pass string) {
 	if !strings.Contains(raw, "://") {
-		return raw, "", ""
+		ep, err := transport.NewEndpoint(raw)
+		if err != nil || ep.Protocol != "ssh" {
+			return raw, "", ""
+		}
+		user, pass, ok := strings.Cut(ep.User, ":")
+		if !ok {
+			return raw, "", ""
+		}
+		return user + "@" + strings.TrimPrefix(raw, ep.User+"@"), user, pass
 	}
 	u, err := url.Parse(raw)
 	if err != nil || u.User == nil {

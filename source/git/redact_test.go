@@ -9,16 +9,14 @@ import (
 	"github.com/gitopskit/gitopskit/source/git/gittest"
 )
 
+// TestRedactURL: the exported redactor is internal/redact's, which tests every
+// form; here the Git ones.
 func TestRedactURL(t *testing.T) {
 	for in, want := range map[string]string{
-		"https://user:tok@host/r.git":                       "https://***@host/r.git",
-		"https://tok@host/r.git":                            "https://***@host/r.git",
-		"ssh://git@host/r.git":                              "ssh://git@host/r.git",
-		"ssh://git:pw@host/r.git":                           "ssh://***@host/r.git",
-		`Get "http://u:p@ss@h:1/x": refused`:                `Get "http://***@h:1/x": refused`,
-		"no url here":                                       "no url here",
-		"two https://a:b@x and http://c@y":                  "two https://***@x and http://***@y",
-		"git@github.com:org/repo.git (scp-like, no secret)": "git@github.com:org/repo.git (scp-like, no secret)",
+		"https://user:tok@host/r.git": "https://***@host/r.git",
+		"ssh://git@host/r.git":        "ssh://git@host/r.git",
+		"alice:tok@host:r.git":        "alice:***@host:r.git",
+		"git@github.com:org/r.git":    "git@github.com:org/r.git",
 	} {
 		if got := RedactURL(in); got != want {
 			t.Errorf("RedactURL(%q) = %q, want %q", in, got, want)
@@ -32,7 +30,9 @@ func TestErrorsNeverHoldCredentials(t *testing.T) {
 	r.Publish()
 	srv := gittest.NewHTTPServer(t, r.Root, gittest.HTTPOptions{Username: "u", Password: "right"})
 	const secret = "sup3r-s3cret-token"
+	_, key := gittest.ClientKey(t, "")
 	for _, opts := range []Options{
+		{URL: "alice:" + secret + "@127.0.0.1:1:repo.git", Auth: Auth{SSHPrivateKey: key, InsecureIgnoreHostKey: true}},
 		{URL: "https://u:" + secret + "@127.0.0.1:1/repo.git"},
 		{URL: "http://" + secret + "@" + strings.TrimPrefix(srv.URL, "http://") + "/repo.git"},
 		{URL: srv.URL + "/repo.git", Auth: Auth{Username: "u", Password: secret}},
@@ -64,20 +64,6 @@ func TestErrorsNeverHoldCredentials(t *testing.T) {
 			}
 		}
 	}
-}
-
-func FuzzRedactURL(f *testing.F) {
-	f.Add("https://user", "p@ss:word", "host/x")
-	f.Add("ssh://git", "secret", "h:22/r")
-	f.Fuzz(func(t *testing.T, prefix, secret, rest string) {
-		if len(secret) < 4 || strings.ContainsAny(secret, "/@ \t\n\r\v\f\u0085\u00a0") || strings.ContainsAny(prefix, "@/ \t\n\f\r") {
-			return
-		}
-		in := "err: https://" + prefix + ":" + secret + "@" + rest
-		if out := RedactURL(in); strings.Contains(out, ":"+secret+"@") {
-			t.Fatalf("RedactURL(%q) = %q keeps the password", in, out)
-		}
-	})
 }
 
 func TestHighestTag(t *testing.T) {

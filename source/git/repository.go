@@ -17,6 +17,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/transport"
+	"github.com/go-git/go-git/v5/storage"
 	"github.com/go-git/go-git/v5/storage/filesystem"
 
 	"github.com/gitopskit/gitopskit/source"
@@ -129,15 +130,20 @@ func (r *Repository) fail(op string, err error) error {
 	if errors.Is(err, transport.ErrEmptyRemoteRepository) {
 		err = fmt.Errorf("%w (%w)", ErrEmptyRepository, err)
 	}
-	return r.remote.secrets.wrap(fmt.Errorf("git %s %s: %w", op, r.remote.url, err))
+	return r.remote.secrets.Wrap(fmt.Errorf("git %s %s: %w", op, r.remote.url, err))
 }
+
+// largeObject is the size above which go-git streams an object's content from
+// the cache when it is read, instead of decoding it into memory whole (and
+// caching it): a checkout then writes a large file with a small buffer.
+const largeObject = 1 << 20
 
 // openStorage opens this URL's bare repository in the cache, creating it, or
 // recreating it when it cannot be opened.
 func (r *Repository) openStorage() (*filesystem.Storage, error) {
 	path := filepath.Join(r.dir, "repo")
 	open := func() (*filesystem.Storage, error) {
-		st := filesystem.NewStorageWithOptions(osfs.New(path), cache.NewObjectLRUDefault(), filesystem.Options{ExclusiveAccess: true})
+		st := filesystem.NewStorageWithOptions(osfs.New(path), cache.NewObjectLRUDefault(), filesystem.Options{ExclusiveAccess: true, LargeObjectThreshold: largeObject})
 		_, err := gogit.Open(st, nil)
 		if errors.Is(err, gogit.ErrRepositoryNotExists) {
 			_, err = gogit.Init(st, nil)
@@ -206,7 +212,8 @@ func (r *Repository) update(ctx context.Context, st *filesystem.Storage) (plumbi
 		return t.hash, t.display, nil
 	}
 	r.opts.Log.V(1).Info("fetching", "url", r.remote.url, "ref", t.refName.String(), "object", t.object.String(), "depth", r.depth0())
-	if err := s.fetch(ctx, st, t.object, r.depth0()); err != nil {
+	if err := s.fetch(ctx, st, t.object, r.depth0(), r.opts.MaxSize); err != nil {
+		removeTempPacks(st)
 		return plumbing.ZeroHash, "", err
 	}
 	h, err := peel(st, t.object)
@@ -258,7 +265,11 @@ func (r *Repository) fetchCommit(ctx context.Context, st *filesystem.Storage, h 
 }
 
 func (r *Repository) fetchSpecs(ctx context.Context, st *filesystem.Storage, depth int, specs ...config.RefSpec) error {
-	rem := gogit.NewRemote(st, &config.RemoteConfig{Name: "origin", URLs: []string{r.remote.url}})
+	var stored storage.Storer = st
+	if r.opts.MaxSize >= 0 {
+		stored = checkedStorage{Storage: st, limit: r.opts.MaxSize}
+	}
+	rem := gogit.NewRemote(stored, &config.RemoteConfig{Name: "origin", URLs: []string{r.remote.url}})
 	r.opts.Log.V(1).Info("fetching", "url", r.remote.url, "refspecs", fmt.Sprint(specs), "depth", depth)
 	err := rem.FetchContext(ctx, &gogit.FetchOptions{
 		RefSpecs: specs,
@@ -270,6 +281,9 @@ func (r *Repository) fetchSpecs(ctx context.Context, st *filesystem.Storage, dep
 	})
 	if errors.Is(err, gogit.NoErrAlreadyUpToDate) {
 		return nil
+	}
+	if err != nil {
+		removeTempPacks(st)
 	}
 	return err
 }

@@ -69,8 +69,9 @@ func (s *session) refs() (remoteRefs, error) {
 // fetch asks for the object want (as advertised: a commit or an annotated tag),
 // cut to depth commits when depth > 0, stores the pack in st and records the
 // remote's shallow boundary. The local references' commits are sent as haves, so
-// only what is new travels.
-func (s *session) fetch(ctx context.Context, st *filesystem.Storage, want plumbing.Hash, depth int) (err error) {
+// only what is new travels. With limit >= 0 the pack is checked against it as it
+// arrives (see packCheck).
+func (s *session) fetch(ctx context.Context, st *filesystem.Storage, want plumbing.Hash, depth int, limit int64) (err error) {
 	req := packp.NewUploadPackRequestFromCapabilities(s.ar.Capabilities)
 	req.Wants = []plumbing.Hash{want}
 	if depth > 0 {
@@ -125,6 +126,11 @@ func (s *session) fetch(ctx context.Context, st *filesystem.Storage, want plumbi
 	case req.Capabilities.Supports(capability.Sideband):
 		body = sideband.NewDemuxer(sideband.Sideband, resp)
 	}
+	if limit >= 0 {
+		check := newPackCheck(limit)
+		defer check.Close()
+		body = checkedReader{r: body, c: check}
+	}
 	if !thin {
 		// The pack is written aside and renamed into place once complete.
 		if err := packfile.UpdateObjectStorage(st, body); err != nil {
@@ -140,11 +146,11 @@ func (s *session) fetch(ctx context.Context, st *filesystem.Storage, want plumbi
 }
 
 // stagedObjects receives a thin pack: the parser resolves deltas against objects
-// in the pack and in the cache, and the objects stay in memory until the pack is
-// complete. They are then stored as loose objects, commits last, so that a fetch
-// that dies midway never leaves a commit whose trees are missing (the next fetch
-// would take it as cached). Incremental packs are small; the first, full fetch
-// goes through go-git's pack writer instead.
+// in the pack and in the cache. Blobs and trees are stored (as loose objects) as
+// they come; commits and tags stay in memory until the pack is complete and are
+// stored last, so that a fetch that dies midway never leaves a commit whose trees
+// are missing (the next fetch would take it as cached). The first, full fetch goes
+// through go-git's pack writer instead.
 type stagedObjects struct {
 	storer.Storer // the cache; hides its pack writer from UpdateObjectStorage
 	objects       map[plumbing.Hash]plumbing.EncodedObject
@@ -152,6 +158,9 @@ type stagedObjects struct {
 }
 
 func (s *stagedObjects) SetEncodedObject(o plumbing.EncodedObject) (plumbing.Hash, error) {
+	if t := o.Type(); t != plumbing.CommitObject && t != plumbing.TagObject {
+		return s.Storer.SetEncodedObject(o)
+	}
 	h := o.Hash()
 	if _, ok := s.objects[h]; !ok {
 		s.objects[h] = o
@@ -175,15 +184,9 @@ func (s *stagedObjects) HasEncodedObject(h plumbing.Hash) error {
 }
 
 func (s *stagedObjects) commit(st storer.EncodedObjectStorer) error {
-	for _, last := range []bool{false, true} {
-		for _, h := range s.order {
-			o := s.objects[h]
-			if isCommit := o.Type() == plumbing.CommitObject || o.Type() == plumbing.TagObject; isCommit != last {
-				continue
-			}
-			if _, err := st.SetEncodedObject(o); err != nil {
-				return fmt.Errorf("storing %s: %w", h, err)
-			}
+	for _, h := range s.order {
+		if _, err := st.SetEncodedObject(s.objects[h]); err != nil {
+			return fmt.Errorf("storing %s: %w", h, err)
 		}
 	}
 	return nil

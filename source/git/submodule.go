@@ -2,7 +2,6 @@ package git
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/url"
 	"path"
@@ -46,7 +45,7 @@ func (r *Repository) submodules(ctx context.Context, tree *object.Tree, links []
 		if !ok {
 			return fmt.Errorf("submodule %s: not in .gitmodules", l.path)
 		}
-		subURL, err := resolveSubmoduleURL(r.remote.url, m.URL)
+		subURL, err := r.submoduleURL(m.URL)
 		if err != nil {
 			return fmt.Errorf("submodule %s: %w", l.path, err)
 		}
@@ -95,15 +94,58 @@ func (r *Repository) checkoutInto(ctx context.Context, dir string, budget *int64
 	return r.materialize(ctx, st, commit, &dirSink{dir: dir}, budget, digest, prefix, nil)
 }
 
-// resolveSubmoduleURL resolves a relative submodule URL ("../lib.git") against the
-// parent repository's URL, as git does.
-func resolveSubmoduleURL(parent, sub string) (string, error) {
-	if !strings.HasPrefix(sub, "./") && !strings.HasPrefix(sub, "../") {
-		return sub, nil
+// submoduleURL checks a URL from .gitmodules, resolving a relative one against
+// the repository's own URL: submodules come from remote repositories only. A
+// file:// URL or a local path would read a repository on this machine, such as
+// another Repository's in a shared cache, whatever the parent's credentials
+// allow.
+func (r *Repository) submoduleURL(raw string) (string, error) {
+	if strings.HasPrefix(raw, "./") || strings.HasPrefix(raw, "../") {
+		if !r.opts.RelativeSubmodules {
+			return "", fmt.Errorf("URL %q: %w: relative to %s; set Options.RelativeSubmodules to follow it", raw, ErrSubmoduleURL, r.remote.url)
+		}
+		resolved, err := resolveRelative(r.remote.url, raw)
+		if err != nil {
+			return "", fmt.Errorf("URL %q: %w", raw, err)
+		}
+		raw = resolved
+	}
+	ep, err := transport.NewEndpoint(raw)
+	if err != nil {
+		return "", fmt.Errorf("URL %s: %w", RedactURL(raw), err)
+	}
+	switch ep.Protocol {
+	case "https", "ssh", "git":
+		return raw, nil
+	case "http":
+		if r.remote.endpoint.Protocol == "http" {
+			return raw, nil
+		}
+		return "", fmt.Errorf("URL %s: %w: plain HTTP under a %s repository", RedactURL(raw), ErrSubmoduleURL, r.remote.endpoint.Protocol)
+	}
+	return "", fmt.Errorf("URL %s: %w: %s is not a remote transport (https, ssh, git, or http under an http repository)", RedactURL(raw), ErrSubmoduleURL, ep.Protocol)
+}
+
+// resolveRelative resolves a relative submodule URL ("../lib.git") against the
+// parent's URL taken as a directory, as git does: a URL ("https://host/org/app.git"
+// gives "https://host/org/lib.git") or an scp-like address ("git@host:org/app.git"
+// gives "git@host:org/lib.git"). A parent on the local disk has no remote to
+// resolve against.
+func resolveRelative(parent, sub string) (string, error) {
+	ep, err := transport.NewEndpoint(parent)
+	if err != nil || ep.Protocol == "file" {
+		return "", fmt.Errorf("%w: a relative URL needs a remote parent", ErrSubmoduleURL)
+	}
+	if !strings.Contains(parent, "://") { // scp-like: the path is the address's tail
+		joined := path.Join(ep.Path, sub)
+		if joined == ".." || strings.HasPrefix(joined, "../") {
+			return "", fmt.Errorf("%w: leaves the parent's host", ErrSubmoduleURL)
+		}
+		return strings.TrimSuffix(parent, ep.Path) + joined, nil
 	}
 	base, err := url.Parse(strings.TrimSuffix(parent, "/") + "/")
-	if err != nil || base.Scheme == "" {
-		return "", errors.New("relative submodule URL needs a URL-form parent")
+	if err != nil {
+		return "", err
 	}
 	ref, err := url.Parse(sub)
 	if err != nil {

@@ -3,6 +3,7 @@ package updatetest
 import (
 	"context"
 	"crypto/subtle"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
@@ -49,6 +50,11 @@ type Options struct {
 	Auth Auth
 	// TLS serves HTTPS with a self-signed certificate; see [Registry.CAPEM].
 	TLS bool
+	// EchoCredentials makes each refusal repeat the HTTP Basic credentials the
+	// request carried, as unpadded base64 in the error message, the way some
+	// proxies and misconfigured registries do: for tests that a client's errors
+	// never show them.
+	EchoCredentials bool
 }
 
 // Registry is an in-memory image registry on loopback. Its API listener applies
@@ -84,7 +90,7 @@ func Start(opts Options) *Registry {
 	backend := registry.New(registry.Logger(quiet))
 	r := &Registry{Username: username, Password: password, Token: token}
 	r.seed = httptest.NewServer(backend)
-	r.api = httptest.NewUnstartedServer(r.guard(opts.Auth, backend))
+	r.api = httptest.NewUnstartedServer(r.guard(opts, backend))
 	r.api.Config.ErrorLog = quiet
 	if opts.TLS {
 		r.api.StartTLS()
@@ -144,30 +150,41 @@ func (r *Registry) Write(ctx context.Context, repo string, tags ...string) (map[
 }
 
 // guard is the API listener's handler: the token endpoint at /token, and backend
-// behind what auth asks for.
-func (r *Registry) guard(auth Auth, backend http.Handler) http.Handler {
+// behind what opts.Auth asks for.
+func (r *Registry) guard(opts Options, backend http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		refuse := func(message string) {
+			if _, basic, ok := strings.Cut(req.Header.Get("Authorization"), "Basic "); ok && opts.EchoCredentials {
+				if raw, err := base64.StdEncoding.DecodeString(basic); err == nil {
+					message += " (got " + base64.RawStdEncoding.EncodeToString(raw) + ")"
+				}
+			}
+			body, _ := json.Marshal(map[string]any{"errors": []any{map[string]string{"code": "UNAUTHORIZED", "message": message}}})
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = w.Write(body)
+		}
 		if req.URL.Path == "/token" {
 			if !r.basicOK(req) {
-				http.Error(w, "bad credentials", http.StatusUnauthorized)
+				refuse("bad credentials")
 				return
 			}
 			w.Header().Set("Content-Type", "application/json")
 			_ = json.NewEncoder(w).Encode(map[string]any{"token": r.Token, "expires_in": 300})
 			return
 		}
-		switch auth {
+		switch opts.Auth {
 		case Basic:
 			if !r.basicOK(req) {
 				w.Header().Set("WWW-Authenticate", `Basic realm="test"`)
-				http.Error(w, `{"errors":[{"code":"UNAUTHORIZED","message":"credentials required"}]}`, http.StatusUnauthorized)
+				refuse("credentials required")
 				return
 			}
 		case TokenFlow:
 			tok, ok := strings.CutPrefix(req.Header.Get("Authorization"), "Bearer ")
 			if !ok || !equal(tok, r.Token) {
 				w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm=%q,service="test"`, r.api.URL+"/token"))
-				http.Error(w, `{"errors":[{"code":"UNAUTHORIZED","message":"token required"}]}`, http.StatusUnauthorized)
+				refuse("token required")
 				return
 			}
 		}

@@ -79,3 +79,49 @@ func (r *Repo) Generate(h History) {
 	r.Git("checkout", "-q", "-f", branch)
 	r.Publish()
 }
+
+// CommitZeros commits a file of size zero bytes at name on the clone's current
+// branch, for size-limit tests: git fast-import stores it compressed in a pack
+// (a GiB of zeros takes about a MiB), and the bare repository is set to keep the
+// packs pushed to it, so that servers send the object as stored instead of
+// compressing it again. The file is never written to the working clone, and
+// later [Repo.Commit]s keep it (skip-worktree). It returns the new commit's
+// hash; publish it with [Repo.Publish].
+func (r *Repo) CommitZeros(message, name string, size int64) string {
+	r.t.Helper()
+	branch := r.Git("symbolic-ref", "--short", "HEAD")
+	Git(r.t, r.Bare(), "config", "receive.unpackLimit", "1")
+	cmd := exec.Command("git", "-c", "fastimport.unpackLimit=0", "fast-import", "--quiet")
+	cmd.Dir = r.Work
+	cmd.Env = Env()
+	pr, pw := io.Pipe()
+	cmd.Stdin = pr
+	go func() {
+		bw := bufio.NewWriterSize(pw, 1<<20)
+		fmt.Fprintf(bw, "commit refs/heads/%s\n", branch)
+		fmt.Fprintf(bw, "committer Test Committer <committer@example.com> 1704164645 +0000\n")
+		fmt.Fprintf(bw, "data %d\n%s\nfrom refs/heads/%s^0\n", len(message), message, branch)
+		fmt.Fprintf(bw, "M 100644 inline %s\ndata %d\n", name, size)
+		_, err := io.CopyN(bw, zeros{}, size)
+		if err == nil {
+			_, err = bw.WriteString("\n")
+		}
+		if err == nil {
+			err = bw.Flush()
+		}
+		pw.CloseWithError(err)
+	}()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		r.t.Fatalf("git fast-import: %v\n%s", err, out)
+	}
+	r.Git("reset", "-q")
+	r.Git("update-index", "--skip-worktree", name)
+	return r.Git("rev-parse", "HEAD")
+}
+
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}

@@ -9,7 +9,10 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/sets"
 	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
+
+	"github.com/gitopskit/gitopskit/internal/ssa"
 )
 
 // managerID is the key the API server gives an Apply entry of manager in its
@@ -38,6 +41,16 @@ func managerName(id string) string {
 		return e.Manager
 	}
 	return id
+}
+
+// liveManagers returns live's managedFields as the apply finds them after it
+// migrated the fields of the client-side apply managers csa to manager.
+func liveManagers(live *unstructured.Unstructured, csa sets.Set[string], manager string) (fieldpath.ManagedFields, error) {
+	live, _, err := ssa.Migrate(live, csa, manager)
+	if err != nil {
+		return nil, err
+	}
+	return decodeManagedFields(live)
 }
 
 // decodeManagedFields reads obj's managedFields into structured-merge-diff's form.

@@ -38,7 +38,8 @@ type Scenario struct {
 	Name string
 	// Before brings a fresh namespace into the starting state, step by step.
 	Before []Step
-	// Desired is the set applied, as YAML; NS stands for the test's namespace.
+	// Desired is the set applied, as YAML; NS stands for the test's namespace, OWN
+	// for a namespace that the set creates.
 	Desired string
 	// Force and Recreate are the apply's options.
 	Force, Recreate bool
@@ -86,13 +87,19 @@ type Env struct {
 	Namespace string
 }
 
-// Decode decodes manifests after replacing NS with the namespace.
+// Decode decodes manifests after replacing NS with the namespace and OWN with the
+// name of a namespace that the set creates.
 func (e Env) Decode(t testing.TB, manifests string) []object.Manifest {
 	t.Helper()
-	ms, err := object.Decode(strings.NewReader(strings.ReplaceAll(manifests, "NS", e.Namespace)), "desired.yaml")
+	r := strings.NewReplacer("NS", e.Namespace, "OWN", e.own())
+	ms, err := object.Decode(strings.NewReader(r.Replace(manifests)), "desired.yaml")
 	require.NoError(t, err)
 	return ms
 }
+
+// own is the name of a namespace that a scenario's set creates: the test
+// namespace's random suffix after "own-", so it is unique and short.
+func (e Env) own() string { return "own-" + e.Namespace[max(0, len(e.Namespace)-6):] }
 
 // Resource returns the client of u's resource.
 func (e Env) Resource(t testing.TB, u *unstructured.Unstructured) dynamic.ResourceInterface {
@@ -154,10 +161,10 @@ func (e Env) Live(t testing.TB, objs []*unstructured.Unstructured) map[string]*u
 	return out
 }
 
-// Key is an object's key in a scenario: "Kind/name", with NS for the namespace
-// in the name.
+// Key is an object's key in a scenario: "Kind/name", with NS and OWN in the name
+// as in the scenario.
 func (e Env) Key(id object.ID) string {
-	return id.Kind + "/" + strings.ReplaceAll(id.Name, e.Namespace, "NS")
+	return id.Kind + "/" + strings.NewReplacer(e.Namespace, "NS", e.own(), "OWN").Replace(id.Name)
 }
 
 // Outcome returns what a scenario's apply is to report for the object key, in a

@@ -71,13 +71,13 @@ var Scenarios = []Scenario{{
 	Want:    map[string]string{"ConfigMap/settings": "unchanged", "Deployment/web": "unchanged"},
 }, {
 	Name: "removals: a key, a label and a list item",
-	Before: []Step{{Manager: FieldManager, Objects: "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: NS, labels: {x: \"1\", y: \"2\"}}\ndata: {a: \"1\", b: \"2\"}\n" +
+	Before: []Step{{Manager: FieldManager, Objects: "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: NS, labels: {keep: \"1\", drop: \"2\"}}\ndata: {a: \"1\", b: \"2\"}\n" +
 		"---" + deployment("2", "{name: A, value: a}, {name: B, value: b}")}},
-	Desired: "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: NS, labels: {x: \"1\"}}\ndata: {a: \"1\"}\n" +
+	Desired: "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: NS, labels: {keep: \"1\"}}\ndata: {a: \"1\"}\n" +
 		"---" + deployment("2", "{name: A, value: a}"),
 	Want: map[string]string{"ConfigMap/settings": "configured", "Deployment/web": "configured"},
 	Changed: map[string][]string{
-		"ConfigMap/settings": {".data.b", ".metadata.labels.y"},
+		"ConfigMap/settings": {".data.b", ".metadata.labels.drop"},
 		"Deployment/web":     {`.spec.template.spec.containers[name="web"].env[name="B"]`},
 	},
 }, {
@@ -141,9 +141,11 @@ var Scenarios = []Scenario{{
 	Desired: job(recreateAnnotation, "busybox:2"),
 	Want:    map[string]string{"Job/once": "recreated"},
 	Changed: map[string][]string{"Job/once": {
+		".metadata.labels.controller-uid",
+		`.metadata.labels["batch.kubernetes.io/controller-uid"]`,
 		`.spec.selector.matchLabels["batch.kubernetes.io/controller-uid"]`,
-		`.spec.template.metadata.labels["batch.kubernetes.io/controller-uid"]`,
 		".spec.template.metadata.labels.controller-uid",
+		`.spec.template.metadata.labels["batch.kubernetes.io/controller-uid"]`,
 		jobImage,
 	}},
 	Offline: map[string][]string{"Job/once": {jobImage}},
@@ -154,6 +156,7 @@ var Scenarios = []Scenario{{
 	Recreate: true,
 	Want:     map[string]string{"ConfigMap/frozen": "recreated"},
 	Changed:  map[string][]string{"ConfigMap/frozen": {".data.k"}},
+	Offline:  map[string][]string{"ConfigMap/frozen": {".data.k"}},
 }, {
 	Name:    "an immutable field changes without recreate",
 	Before:  []Step{{Manager: FieldManager, Objects: job("", "busybox:1")}},
@@ -162,7 +165,7 @@ var Scenarios = []Scenario{{
 	Offline: map[string][]string{"Job/once": {jobImage}},
 }, {
 	Name:    "the set creates its own namespace",
-	Desired: "apiVersion: v1\nkind: Namespace\nmetadata: {name: NS-own}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: inside, namespace: NS-own}\ndata: {k: v}\n",
-	Want:    map[string]string{"Namespace/NS-own": "created", "ConfigMap/inside": "created"},
+	Desired: "apiVersion: v1\nkind: Namespace\nmetadata: {name: OWN}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: inside, namespace: OWN}\ndata: {k: v}\n",
+	Want:    map[string]string{"Namespace/OWN": "created", "ConfigMap/inside": "created"},
 	DryRun:  map[string]string{"ConfigMap/inside": "skipped"},
 }}

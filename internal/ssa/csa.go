@@ -35,14 +35,17 @@ func HasCSA(obj *unstructured.Unstructured, csa sets.Set[string]) bool {
 	raw, _, _ := unstructured.NestedFieldNoCopy(obj.Object, "metadata", "managedFields")
 	entries, _ := raw.([]any)
 	for _, e := range entries {
-		if isCSAEntry(e, csa) {
+		if IsCSAEntry(e, csa) {
 			return true
 		}
 	}
 	return false
 }
 
-func isCSAEntry(e any, csa sets.Set[string]) bool {
+// IsCSAEntry reports whether e, an entry of an unstructured object's
+// managedFields, is an Update of one of the managers of csa for the object itself:
+// an entry the migration moves.
+func IsCSAEntry(e any, csa sets.Set[string]) bool {
 	m, _ := e.(map[string]any)
 	manager, _ := m["manager"].(string)
 	op, _ := m["operation"].(string)
@@ -88,9 +91,9 @@ func released(out *unstructured.Unstructured, csa sets.Set[string]) (*fieldpath.
 			}
 		}
 		// csaupgrade unions only the entries at the version of the applied one.
-		if v, _ := m["apiVersion"].(string); isCSAEntry(e, csa) && v == out.GetAPIVersion() {
+		if v, _ := m["apiVersion"].(string); IsCSAEntry(e, csa) && v == out.GetAPIVersion() {
 			moved = moved.Union(set)
-		} else if !isCSAEntry(e, csa) {
+		} else if !IsCSAEntry(e, csa) {
 			kept = kept.Union(set)
 		}
 	}

@@ -45,16 +45,13 @@ func DryRun(ctx context.Context, res dynamic.ResourceInterface, obj *unstructure
 	}
 	out, err := apply(o.Force)
 	if err != nil && !o.Force && len(o.CSA) > 0 && apierrors.IsConflict(err) {
-		var rest error
-		if rest = withoutManagers(err, o.CSA); rest == nil {
+		if err = withoutManagers(err, o.CSA); err == nil {
 			// Every conflict is with a manager whose fields the migration makes ours.
 			out, err = apply(true)
-		} else {
-			return nil, rest
 		}
 	}
-	if err != nil {
-		return nil, err
+	if err != nil || !HasCSA(out, o.CSA) {
+		return out, err
 	}
 	gone, err := released(out, o.CSA)
 	if err != nil || gone.Empty() {

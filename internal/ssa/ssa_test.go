@@ -147,3 +147,32 @@ func TestEnabled(t *testing.T) {
 	_, err := Enabled(map[string]string{"k": "yes"}, "k", "enabled")
 	assert.EqualError(t, err, `annotation k="yes": want enabled or disabled`)
 }
+
+// FuzzReleased runs the dry run's local step, finding and removing the fields the
+// migration releases, over any managed fields and object: it must not panic.
+func FuzzReleased(f *testing.F) {
+	f.Add(`{"f:data":{".":{},"f:b":{}}}`, `{"f:data":{"f:a":{}}}`, `{"data":{"a":"1","b":"2"}}`)
+	f.Add(`{"f:spec":{"f:ports":{"k:{\"port\":80,\"protocol\":\"UDP\"}":{".":{}}}}}`, `{}`, `{"spec":{"ports":[{"port":80,"protocol":"UDP"}]}}`)
+	f.Add(`{"f:spec":{"f:finalizers":{"v:\"x\"":{}},"f:l":{"i:3":{}}}}`, `{}`, `{"spec":{"finalizers":["x"],"l":[1]}}`)
+	f.Fuzz(func(t *testing.T, csaFields, ourFields, body string) {
+		obj := map[string]any{}
+		if yaml.Unmarshal([]byte(body), &obj) != nil || obj == nil {
+			obj = map[string]any{}
+		}
+		entry := func(manager, op, fields string) map[string]any {
+			var fv any
+			_ = yaml.Unmarshal([]byte(fields), &fv)
+			return map[string]any{"manager": manager, "operation": op, "apiVersion": "v1", "fieldsV1": fv}
+		}
+		u := &unstructured.Unstructured{Object: obj}
+		u.SetAPIVersion("v1")
+		_ = unstructured.SetNestedSlice(u.Object, []any{
+			entry("kubectl-client-side-apply", "Update", csaFields), entry("gitopskit", "Apply", ourFields),
+		}, "metadata", "managedFields")
+		gone, err := released(u, CSASet(nil))
+		if err != nil {
+			return
+		}
+		gone.Iterate(func(p fieldpath.Path) { u.Object = removePath(u.Object, p).(map[string]any) })
+	})
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -19,6 +18,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/util/csaupgrade"
+
+	"github.com/gitopskit/gitopskit/internal/ssa"
 )
 
 // task is one object being applied.
@@ -27,17 +28,12 @@ type task struct {
 	// desired is a copy of the object with the inventory's labels.
 	desired *unstructured.Unstructured
 	mapping *meta.RESTMapping
+	// res is the client of the object's resource, in its namespace.
+	res dynamic.ResourceInterface
 }
 
 func (t *task) listKey() listKey {
 	return listKey{gvr: t.mapping.Resource, namespace: t.desired.GetNamespace()}
-}
-
-func (r *run) resource(t *task) dynamic.ResourceInterface {
-	if t.mapping.Scope.Name() == meta.RESTScopeNameNamespace {
-		return r.m.client.Resource(t.mapping.Resource).Namespace(t.desired.GetNamespace())
-	}
-	return r.m.client.Resource(t.mapping.Resource)
 }
 
 // applyObject applies one object and returns its event: it skips the write when
@@ -127,25 +123,23 @@ func (r *run) checkOwner(t *task, live *unstructured.Unstructured) error {
 	return nil
 }
 
-// patch sends the server-side apply.
+// patch sends the server-side apply. A dry run predicts the migration of
+// client-side apply fields too (see migrateCSA), which it cannot write.
 func (r *run) patch(ctx context.Context, t *task) (*unstructured.Unstructured, error) {
-	data, err := t.desired.MarshalJSON()
-	if err != nil {
-		return nil, fmt.Errorf("apply %s: encode: %w", t.id, err)
-	}
-	force := r.opts.Force
-	opts := metav1.PatchOptions{FieldManager: r.m.opts.FieldManager, Force: &force}
+	var out *unstructured.Unstructured
+	var err error
 	if r.opts.DryRun {
-		opts.DryRun = []string{metav1.DryRunAll}
+		out, err = ssa.DryRun(ctx, t.res, t.desired, ssa.Options{
+			FieldManager: r.m.opts.FieldManager, Force: r.opts.Force, CSA: sets.New(r.m.opts.CSAManagers...),
+		})
+	} else {
+		out, err = t.res.Apply(ctx, t.id.Name, t.desired, metav1.ApplyOptions{FieldManager: r.m.opts.FieldManager, Force: r.opts.Force})
 	}
-	out, err := r.resource(t).Patch(ctx, t.id.Name, types.ApplyPatchType, data, opts)
 	if err != nil {
 		return nil, classify(t, err)
 	}
 	return out, nil
 }
-
-var conflictManager = regexp.MustCompile(`conflict with "([^"]*)"`)
 
 // classify turns an API error into a typed error where the caller can act on it.
 func classify(t *task, err error) error {
@@ -162,8 +156,8 @@ func classify(t *task, err error) error {
 				continue
 			}
 			ce.Fields = append(ce.Fields, c.Field)
-			if m := conflictManager.FindStringSubmatch(c.Message); m != nil {
-				ce.Managers = append(ce.Managers, m[1])
+			if m := ssa.ConflictManager(c); m != "" {
+				ce.Managers = append(ce.Managers, m)
 			}
 		}
 		if len(ce.Fields) > 0 {
@@ -172,14 +166,8 @@ func classify(t *task, err error) error {
 			return ce
 		}
 	case apierrors.IsInvalid(err):
-		ie := &ImmutableError{ID: t.id, Err: err}
-		for _, c := range causes {
-			if strings.Contains(c.Message, "immutable") || strings.Contains(c.Message, "may not change once set") {
-				ie.Fields = append(ie.Fields, c.Field)
-			}
-		}
-		if len(ie.Fields) > 0 {
-			return ie
+		if fields := ssa.ImmutableFields(err); len(fields) > 0 {
+			return &ImmutableError{ID: t.id, Fields: fields, Err: err}
 		}
 	}
 	return fmt.Errorf("apply %s: %w", t.id, err)
@@ -187,7 +175,7 @@ func classify(t *task, err error) error {
 
 // recreate deletes the object, waits until it is gone and applies it again.
 func (r *run) recreate(ctx context.Context, t *task, live *unstructured.Unstructured) (*unstructured.Unstructured, error) {
-	res := r.resource(t)
+	res := t.res
 	policy := metav1.DeletePropagationBackground
 	opts := metav1.DeleteOptions{PropagationPolicy: &policy}
 	if live != nil {
@@ -220,27 +208,20 @@ func waitGone(ctx context.Context, res dynamic.ResourceInterface, name string, t
 
 // migrateCSA moves the fields owned by client-side apply managers to our field
 // manager, so that the first server-side apply does not leave them orphaned. It
-// reports whether it changed anything.
+// reports whether there was anything to move. A dry run moves nothing: its apply
+// predicts the migration (ssa.DryRun), which a dry-run patch here could not pass on.
 func (r *run) migrateCSA(ctx context.Context, t *task, live *unstructured.Unstructured) (bool, error) {
 	csa := sets.New(r.m.opts.CSAManagers...)
-	found := false
-	for _, e := range live.GetManagedFields() {
-		if e.Operation == metav1.ManagedFieldsOperationUpdate && csa.Has(e.Manager) {
-			found = true
-			break
-		}
-	}
-	if !found {
+	if !ssa.HasCSA(live, csa) {
 		return false, nil
+	}
+	if r.opts.DryRun {
+		return true, nil
 	}
 	patch, err := csaupgrade.UpgradeManagedFieldsPatch(live, csa, r.m.opts.FieldManager)
 	if err != nil || patch == nil {
 		return false, err
 	}
-	opts := metav1.PatchOptions{}
-	if r.opts.DryRun {
-		opts.DryRun = []string{metav1.DryRunAll}
-	}
-	_, err = r.resource(t).Patch(ctx, t.id.Name, types.JSONPatchType, patch, opts)
+	_, err = t.res.Patch(ctx, t.id.Name, types.JSONPatchType, patch, metav1.PatchOptions{})
 	return err == nil, err
 }

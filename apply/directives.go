@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gitopskit/gitopskit/internal/ssa"
 	"github.com/gitopskit/gitopskit/object"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
@@ -25,7 +26,7 @@ const (
 	CLIUtilsDependsOnAnnotation = "config.kubernetes.io/depends-on"
 	// RecreateAnnotation set to "enabled" lets an immutable field change delete and
 	// recreate the object.
-	RecreateAnnotation = "gitopskit.io/recreate"
+	RecreateAnnotation = ssa.RecreateAnnotation
 	// PruneAnnotation set to "disabled" keeps the object when it leaves the set.
 	PruneAnnotation = "gitopskit.io/prune"
 	// FluxPruneAnnotation is Flux's equivalent of PruneAnnotation.
@@ -74,33 +75,17 @@ func ParseDirectives(obj *unstructured.Unstructured) (Directives, error) {
 		}
 	}
 	var err error
-	if d.Recreate, err = enabled(ann, RecreateAnnotation, "enabled"); err != nil {
+	if d.Recreate, err = ssa.Recreates(obj); err != nil {
 		return d, fmt.Errorf("%s: %w", id, err)
 	}
 	for _, key := range []string{PruneAnnotation, FluxPruneAnnotation} {
-		disabled, err := enabled(ann, key, "disabled")
+		disabled, err := ssa.Enabled(ann, key, "disabled")
 		if err != nil {
 			return d, fmt.Errorf("%s: %w", id, err)
 		}
 		d.KeepOnPrune = d.KeepOnPrune || disabled
 	}
 	return d, nil
-}
-
-// enabled reports whether annotation key has the value on; the other accepted value
-// of the pair enabled/disabled means false, anything else is an error.
-func enabled(ann map[string]string, key, on string) (bool, error) {
-	v, ok := ann[key]
-	if !ok {
-		return false, nil
-	}
-	switch v {
-	case on:
-		return true, nil
-	case "enabled", "disabled":
-		return false, nil
-	}
-	return false, fmt.Errorf("annotation %s=%q: want enabled or disabled", key, v)
 }
 
 // parseRef parses one object reference of a depends-on annotation.

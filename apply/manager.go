@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gitopskit/gitopskit/internal/kube"
+	"github.com/gitopskit/gitopskit/internal/ssa"
 
 	"github.com/gitopskit/gitopskit/object"
 	"github.com/go-logr/logr"
@@ -26,8 +27,9 @@ const DefaultFieldManager = "gitopskit"
 const DefaultConcurrency = 16
 
 // DefaultCSAManagers are the field managers of client-side apply whose fields are
-// migrated to the server-side apply field manager, as kubectl does.
-var DefaultCSAManagers = []string{"kubectl-client-side-apply", "kubectl", "before-first-apply"}
+// migrated to the server-side apply field manager, as kubectl does. The diff
+// package predicts the same migration by default.
+var DefaultCSAManagers = ssa.DefaultCSAManagers
 
 // WaveGate is called between batches with the objects of the batch just applied; an
 // error stops the apply before the next batch. The health package provides one that

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/gitopskit/gitopskit/internal/parallel"
+	"github.com/gitopskit/gitopskit/internal/ssa"
 	"github.com/gitopskit/gitopskit/object"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -209,8 +210,7 @@ func (r *run) applyBatch(ctx context.Context, batch []item) error {
 // dryRunNamespacePending reports whether a dry run failed only because the object's
 // namespace, part of the set, does not exist yet.
 func (r *run) dryRunNamespacePending(t *task, err error) bool {
-	ns := t.desired.GetNamespace()
-	return ns != "" && apierrors.IsNotFound(err) && r.desired.Has(object.ID{Kind: "Namespace", Name: ns})
+	return ssa.NamespacePending(err, t.desired.GetNamespace(), r.desired)
 }
 
 // newTask maps an item to its resource and copies it with the inventory's labels.
@@ -223,8 +223,10 @@ func (r *run) newTask(it item) (*task, error) {
 	desired := it.obj.DeepCopy()
 	if mapping.Scope.Name() != meta.RESTScopeNameNamespace {
 		desired.SetNamespace("")
-	} else if desired.GetNamespace() == "" {
-		return nil, fmt.Errorf("apply %s: namespaced kind without a namespace", it.id)
+	}
+	res, err := ssa.Resource(r.m.client, mapping, desired)
+	if err != nil {
+		return nil, fmt.Errorf("apply %s: %w", it.id, err)
 	}
 	if r.opts.Inventory != nil {
 		labels := desired.GetLabels()
@@ -236,5 +238,5 @@ func (r *run) newTask(it item) (*task, error) {
 		}
 		desired.SetLabels(labels)
 	}
-	return &task{item: it, desired: desired, mapping: mapping}, nil
+	return &task{item: it, desired: desired, mapping: mapping, res: res}, nil
 }

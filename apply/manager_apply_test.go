@@ -14,7 +14,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/types"
 )
 
 var metav1GetOptions = metav1.GetOptions{}
@@ -263,18 +262,6 @@ spec:
 	assert.Equal(t, "None", svc.Object["spec"].(map[string]any)["clusterIP"])
 }
 
-func TestApplyRecreateAnnotation(t *testing.T) {
-	e := newEnv(t, apply.Options{})
-	const job = "apiVersion: batch/v1\nkind: Job\nmetadata: {name: once, namespace: NS, annotations: {gitopskit.io/recreate: enabled}}\n" +
-		"spec: {template: {spec: {restartPolicy: Never, containers: [{name: c, image: IMAGE}]}}}\n"
-	e.apply(e.objects(job), apply.ApplyOptions{})
-	objs := e.objects(job)
-	unstructured.SetNestedSlice(objs[0].Object, []any{map[string]any{"name": "c", "image": "other"}}, "spec", "template", "spec", "containers")
-	res := e.apply(objs, apply.ApplyOptions{})
-	assert.Equal(t, apply.Recreated, res.Events[0].Action)
-	assert.Contains(t, res.Events[0].Reason, "spec.template")
-}
-
 func TestApplyDryRunWritesNothing(t *testing.T) {
 	e := newEnv(t, apply.Options{})
 	newNS := e.ns + "-dry"
@@ -305,37 +292,4 @@ func TestApplyDryRunWritesNothing(t *testing.T) {
 	cm, err := e.get(configMaps, "settings")
 	require.NoError(t, err)
 	assert.Equal(t, "blue", cm.Object["data"].(map[string]any)["color"])
-}
-
-func TestApplyMigratesClientSideApply(t *testing.T) {
-	e := newEnv(t, apply.Options{})
-	// Simulate what `kubectl apply` (client-side) leaves: an Update by
-	// kubectl-client-side-apply with the last-applied annotation.
-	csa := e.objects("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: old, namespace: NS}\ndata: {a: \"1\", b: \"2\"}\n")[0]
-	last, err := csa.MarshalJSON()
-	require.NoError(t, err)
-	csa.SetAnnotations(map[string]string{"kubectl.kubernetes.io/last-applied-configuration": string(last)})
-	_, err = e.dyn.Resource(configMaps).Namespace(e.ns).Create(context.Background(), csa, metav1.CreateOptions{FieldManager: "kubectl-client-side-apply"})
-	require.NoError(t, err)
-
-	// Applying without b removes b: its ownership moved to us first.
-	res := e.apply(e.objects("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: old, namespace: NS}\ndata: {a: \"1\"}\n"), apply.ApplyOptions{})
-	assert.Equal(t, apply.Configured, res.Events[0].Action)
-	cm, err := e.get(configMaps, "old")
-	require.NoError(t, err)
-	assert.Equal(t, map[string]any{"a": "1"}, cm.Object["data"])
-	for _, mf := range cm.GetManagedFields() {
-		assert.NotEqual(t, "kubectl-client-side-apply", mf.Manager)
-	}
-}
-
-func TestApplyStrangerObjectIsPatchedNotCreated(t *testing.T) {
-	e := newEnv(t, apply.Options{})
-	_, err := e.dyn.Resource(configMaps).Namespace(e.ns).Patch(context.Background(), "x", types.ApplyPatchType,
-		[]byte(`{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x"},"data":{"k":"v"}}`), metav1.PatchOptions{FieldManager: "someone"})
-	require.NoError(t, err)
-	res := e.apply(e.objects("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x, namespace: NS}\ndata: {k: v}\n"), apply.ApplyOptions{})
-	assert.Equal(t, apply.Unchanged, res.Events[0].Action, "the value is the same; ownership is shared, not a change")
-	res = e.apply(e.objects("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x, namespace: NS}\ndata: {k: v}\n"), apply.ApplyOptions{})
-	assert.Equal(t, apply.Unchanged, res.Events[0].Action)
 }

@@ -66,6 +66,10 @@ type Change struct {
 	// structured-merge-diff path syntax. They are not drift unless
 	// [Options.ReportForeign] is set.
 	Foreign []string
+	// Recreate says that the apply deletes the object and creates it again
+	// (Update only): an immutable field changes and [Options.Recreate] or the
+	// object's gitopskit.io/recreate annotation allows it.
+	Recreate bool
 	// Warnings says where the result may be less precise, for example a kind the
 	// offline engine had no schema for.
 	Warnings []string

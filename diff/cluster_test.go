@@ -56,7 +56,7 @@ func (e *env) differs(opts diff.Options) (server, offline *diff.Differ) {
 	opts.FieldManager = manager
 	s, err := diff.New(diff.NewServer(e.dyn, e.mapper), opts)
 	require.NoError(e.t, err)
-	o, err := diff.New(diff.NewOffline(e.schemas, diff.OfflineOptions{}), opts)
+	o, err := diff.New(diff.NewOffline(e.schemas, diff.OfflineOptions{Mapper: e.mapper, Client: e.dyn}), opts)
 	require.NoError(e.t, err)
 	return s, o
 }

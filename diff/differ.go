@@ -7,7 +7,9 @@ import (
 
 	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/sets"
 
+	"github.com/gitopskit/gitopskit/internal/ssa"
 	"github.com/gitopskit/gitopskit/object"
 )
 
@@ -20,6 +22,19 @@ type Options struct {
 	// (--force-conflicts). Without it, such a conflict is reported as a
 	// [*ConflictError] for that object.
 	Force bool
+	// CSAManagers are the field managers of kubectl's client-side apply whose
+	// fields an apply migrates to FieldManager before it applies (see
+	// apply.Options.CSAManagers); the diff predicts that migration: their fields
+	// count as our last apply's, so one we no longer declare is a removal. Nil
+	// means apply's default (kubectl-client-side-apply, kubectl and
+	// before-first-apply); an empty, non-nil slice migrates nothing.
+	CSAManagers []string
+	// Recreate predicts an apply that deletes and recreates an object whose
+	// immutable fields change (apply.ApplyOptions.Recreate); the annotation
+	// gitopskit.io/recreate: enabled does so for one object. Without it, such a
+	// change fails the object's diff, as it fails the apply. Only the [Server]
+	// engine knows which fields are immutable.
+	Recreate bool
 	// ReportForeign counts fields that other managers own and our last apply did not
 	// declare (see [Change.Foreign]) as drift. By default they are listed but are not
 	// drift: an apply leaves them alone.
@@ -40,6 +55,7 @@ type Differ struct {
 	engine Engine
 	opts   Options
 	rules  []compiledRule
+	csa    sets.Set[string]
 }
 
 // New returns a Differ over engine. It fails when FieldManager is empty
@@ -52,7 +68,7 @@ func New(engine Engine, opts Options) (*Differ, error) {
 	if err != nil {
 		return nil, fmt.Errorf("diff: %w", err)
 	}
-	return &Differ{engine: engine, opts: opts, rules: rules}, nil
+	return &Differ{engine: engine, opts: opts, rules: rules, csa: ssa.CSASet(opts.CSAManagers)}, nil
 }
 
 // Diff returns the change an apply of desired would make to live (nil when the
@@ -72,11 +88,18 @@ func (d *Differ) Diff(ctx context.Context, desired, live *unstructured.Unstructu
 
 func (d *Differ) diff(ctx context.Context, desired, live *unstructured.Unstructured) (*Change, error) {
 	c := &Change{ID: object.IDOf(desired)}
-	req := Request{Desired: desired, Live: live, FieldManager: d.opts.FieldManager, Force: d.opts.Force}
+	req := Request{Desired: desired, Live: live, FieldManager: d.opts.FieldManager, Force: d.opts.Force,
+		CSAManagers: d.opts.CSAManagers, Recreate: d.opts.Recreate}
+	if !req.Recreate {
+		var err error
+		if req.Recreate, err = ssa.Recreates(desired); err != nil {
+			return nil, err
+		}
+	}
 	if live != nil {
 		// Parsed once here for both the engine and foreignFields: on a steady-state
 		// set, reading managedFields is a large share of the work.
-		managers, err := decodeManagedFields(live)
+		managers, err := liveManagers(live, d.csa, d.opts.FieldManager)
 		if err != nil {
 			return nil, err
 		}
@@ -86,7 +109,7 @@ func (d *Differ) diff(ctx context.Context, desired, live *unstructured.Unstructu
 	if err != nil {
 		return nil, err
 	}
-	c.Warnings = pred.Warnings
+	c.Warnings, c.Recreate = pred.Warnings, pred.Recreate
 	c.Predicted = d.normalize(pred.Object)
 	if live == nil {
 		c.Action = Create
@@ -113,4 +136,14 @@ func (d *Differ) normalize(u *unstructured.Unstructured) *unstructured.Unstructu
 // has only the inventory's ID.
 func (d *Differ) deletion(id object.ID, live *unstructured.Unstructured) *Change {
 	return &Change{ID: id, Action: Delete, Live: d.normalize(live)}
+}
+
+// pending is the change for an object whose namespace the set creates: the API
+// server cannot dry-run it before the namespace exists, so the object is predicted
+// as declared, as apply's dry run skips it.
+func (d *Differ) pending(desired *unstructured.Unstructured) *Change {
+	return &Change{
+		ID: object.IDOf(desired), Action: Create, Predicted: d.normalize(stripForApply(desired)),
+		Warnings: []string{fmt.Sprintf("its namespace %q is created by this set, so the API server could not check it: predicted as declared", desired.GetNamespace())},
+	}
 }

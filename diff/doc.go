@@ -18,6 +18,13 @@
 //     drift detection of large sets. Kinds without a schema are merged with deduced
 //     types (lists atomic) and the change carries a warning.
 //
+// The prediction is that of the apply package's apply, which does more than one
+// server-side apply: it first hands the fields of kubectl's client-side apply to
+// our field manager ([Options.CSAManagers]), may recreate an object whose
+// immutable fields change ([Options.Recreate]), and applies a set's namespaces
+// before the objects in them (such an object is predicted as declared). Errors name
+// the object and, with [Input.Origins], its file and line.
+//
 // A [Differ] compares the prediction with live after normalizing both: metadata the
 // server populates (managedFields, resourceVersion, uid, creationTimestamp,
 // generation, selfLink), kubectl's last-applied annotation and status are ignored;

@@ -18,8 +18,16 @@ type Request struct {
 	FieldManager string
 	// Force takes ownership of fields other managers own, as apply --force-conflicts.
 	Force bool
+	// CSAManagers are the client-side apply managers whose fields the apply
+	// migrates to FieldManager first ([Options.CSAManagers]; nil means apply's
+	// default). Live is as found, before the migration.
+	CSAManagers []string
+	// Recreate allows the apply to delete and recreate the object when an
+	// immutable field changes.
+	Recreate bool
 
-	// managers is Live's managedFields, parsed, when the Differ has read them.
+	// managers is Live's managedFields, parsed and migrated, when the Differ has
+	// read them.
 	managers fieldpath.ManagedFields
 }
 
@@ -40,4 +48,7 @@ type Prediction struct {
 	Object *unstructured.Unstructured
 	// Warnings says where the prediction may be imprecise.
 	Warnings []string
+	// Recreate says that the apply deletes the object and creates it again,
+	// because an immutable field changes and [Request.Recreate] allows it.
+	Recreate bool
 }

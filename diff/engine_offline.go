@@ -8,13 +8,16 @@ import (
 	"strings"
 
 	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/managedfields"
+	"k8s.io/client-go/dynamic"
 	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 	"sigs.k8s.io/structured-merge-diff/v6/merge"
 	"sigs.k8s.io/structured-merge-diff/v6/typed"
 
+	"github.com/gitopskit/gitopskit/internal/ssa"
 	"github.com/gitopskit/gitopskit/object"
 )
 
@@ -32,18 +35,28 @@ type Offline struct {
 	schemas SchemaSource
 	log     logr.Logger
 	updater *merge.Updater
+	opts    OfflineOptions
 }
 
 // OfflineOptions configures [NewOffline].
 type OfflineOptions struct {
 	// Log receives a line for each kind that falls back to deduced typing.
 	Log logr.Logger
+	// Mapper, when set, tells namespaced kinds from cluster-scoped ones, so that
+	// an object to create of a namespaced kind without a namespace fails, as its
+	// apply would.
+	Mapper meta.RESTMapper
+	// Client, when set with Mapper, reads the namespace of each object to create,
+	// so that one in a namespace that does not exist fails (or, in a [Differ.Plan]
+	// whose set creates that namespace, is predicted as declared). Objects that
+	// exist cost no request.
+	Client dynamic.Interface
 }
 
 // NewOffline returns an offline engine reading schemas from schemas.
 func NewOffline(schemas SchemaSource, opts OfflineOptions) *Offline {
 	b := merge.UpdaterBuilder{Converter: sameVersion{}, ReturnInputOnNoop: true}
-	return &Offline{schemas: schemas, log: opts.Log, updater: b.BuildUpdater()}
+	return &Offline{schemas: schemas, log: opts.Log, updater: b.BuildUpdater(), opts: opts}
 }
 
 // Predict merges req.Desired into req.Live as the API server would for an apply by
@@ -52,6 +65,11 @@ func (o *Offline) Predict(ctx context.Context, req Request) (*Prediction, error)
 	config := stripForApply(req.Desired)
 	dropNulls(config.Object)
 	if req.Live == nil {
+		if o.opts.Mapper != nil {
+			if err := ssa.CheckNamespace(ctx, o.opts.Client, o.opts.Mapper, config); err != nil {
+				return nil, err
+			}
+		}
 		return &Prediction{Object: config}, nil
 	}
 	gvk := config.GroupVersionKind()
@@ -67,7 +85,7 @@ func (o *Offline) Predict(ctx context.Context, req Request) (*Prediction, error)
 	}
 	managers := req.managers
 	if managers == nil {
-		if managers, err = decodeManagedFields(req.Live); err != nil {
+		if managers, err = liveManagers(req.Live, ssa.CSASet(req.CSAManagers), req.FieldManager); err != nil {
 			return nil, err
 		}
 	}

@@ -30,12 +30,20 @@ func (e *ConflictError) Error() string {
 type ObjectError struct {
 	// ID names the object.
 	ID object.ID
+	// Origin is where the object was declared, when [Input.Origins] said.
+	Origin object.Origin
 	// Err is the cause. For Secrets, any Secret value it contained is masked.
 	Err error
 }
 
-// Error names the object, then the cause.
-func (e *ObjectError) Error() string { return "diff " + e.ID.String() + ": " + e.Err.Error() }
+// Error names the object and, when known, its file and line, then the cause.
+func (e *ObjectError) Error() string {
+	where := e.ID.String()
+	if e.Origin.File != "" {
+		where += " (" + e.Origin.String() + ")"
+	}
+	return "diff " + where + ": " + e.Err.Error()
+}
 
 // Unwrap returns the cause.
 func (e *ObjectError) Unwrap() error { return e.Err }

@@ -9,7 +9,10 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/sets"
 	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
+
+	"github.com/gitopskit/gitopskit/internal/ssa"
 )
 
 // managerID is the key the API server gives an Apply entry of manager in its
@@ -38,6 +41,70 @@ func managerName(id string) string {
 		return e.Manager
 	}
 	return id
+}
+
+// liveManagers returns live's managedFields as the apply finds them after it
+// migrated the fields of the client-side apply managers csa to manager, and after
+// the server defaulted again those the migration moved but kubectl never declared
+// (see declaredOnly).
+func liveManagers(live *unstructured.Unstructured, csa sets.Set[string], manager string) (fieldpath.ManagedFields, error) {
+	if ssa.HasCSA(live, csa) {
+		var err error
+		if live, err = declaredOnly(live, csa); err != nil {
+			return nil, err
+		}
+	}
+	live, _, err := ssa.Migrate(live, csa, manager)
+	if err != nil {
+		return nil, err
+	}
+	return decodeManagedFields(live)
+}
+
+// declaredOnly returns a copy of live in which the entries of the client-side
+// apply managers csa keep only the fields that kubectl's last-applied annotation
+// declares. The others are what the server defaulted when kubectl wrote the object
+// (an Update owns them): migrated, the apply releases them and the server defaults
+// them again, to the same values. The offline merge cannot default, so it must not
+// release them; unowned, they stay, as they will. Without the annotation, live is
+// returned as it is.
+func declaredOnly(live *unstructured.Unstructured, csa sets.Set[string]) (*unstructured.Unstructured, error) {
+	raw, _, _ := unstructured.NestedFieldNoCopy(live.Object, "metadata", "annotations", lastApplied)
+	var declared map[string]any
+	if s, _ := raw.(string); s == "" || json.Unmarshal([]byte(s), &declared) != nil {
+		return live, nil
+	}
+	out := live.DeepCopy()
+	raw, _, _ = unstructured.NestedFieldNoCopy(out.Object, "metadata", "managedFields")
+	entries, _ := raw.([]any)
+	for _, e := range entries {
+		m, _ := e.(map[string]any)
+		if !ssa.IsCSAEntry(e, csa) || m["fieldsV1"] == nil {
+			continue
+		}
+		b, err := json.Marshal(m["fieldsV1"])
+		if err != nil {
+			return nil, err
+		}
+		set, kept := &fieldpath.Set{}, &fieldpath.Set{}
+		if err := set.FromJSON(bytes.NewReader(b)); err != nil {
+			return nil, fmt.Errorf("managedFields of %q: %w", m["manager"], err)
+		}
+		set.Iterate(func(p fieldpath.Path) {
+			if _, set := lookup(declared, p); set != nil || isMember(declared, p) {
+				kept.Insert(p)
+			}
+		})
+		if b, err = kept.ToJSON(); err != nil {
+			return nil, err
+		}
+		var fields map[string]any
+		if err := json.Unmarshal(b, &fields); err != nil {
+			return nil, err
+		}
+		m["fieldsV1"] = fields
+	}
+	return out, nil
 }
 
 // decodeManagedFields reads obj's managedFields into structured-merge-diff's form.

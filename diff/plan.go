@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/gitopskit/gitopskit/internal/parallel"
+	"github.com/gitopskit/gitopskit/internal/ssa"
 	"github.com/gitopskit/gitopskit/object"
 )
 
@@ -47,6 +48,9 @@ type Input struct {
 	// Inventory lists the objects the set owns (from the last apply); those not in
 	// Desired are prune candidates.
 	Inventory []object.ID
+	// Origins, when set, gives the file and line each desired object was declared
+	// at, for the errors of [Plan.Failed].
+	Origins map[object.ID]object.Origin
 	// Workers bounds how many objects are diffed at once; 0 means 8. The server
 	// engine makes one request per object, so this sets its parallelism.
 	Workers int
@@ -99,10 +103,20 @@ func (d *Differ) Plan(ctx context.Context, in Input) (*Plan, error) {
 
 	for i := range changes {
 		if errs[i] != nil {
+			u := in.Desired[i]
+			if ns := u.GetNamespace(); ssa.NamespacePending(errs[i], ns, declared) {
+				// As apply's dry run: the namespace comes first in the apply.
+				p.Changes = append(p.Changes, d.pending(u))
+				continue
+			}
 			var oe *ObjectError
 			if !errors.As(errs[i], &oe) {
-				oe = &ObjectError{ID: object.IDOf(in.Desired[i]), Err: errs[i]}
+				oe = &ObjectError{ID: object.IDOf(u), Err: errs[i]}
 			}
+			if ssa.IsNamespaceNotFound(oe.Err, u.GetNamespace()) {
+				oe.Err = fmt.Errorf("%w, and the set does not create it", oe.Err)
+			}
+			oe.Origin = in.Origins[oe.ID]
 			p.Failed = append(p.Failed, oe)
 			continue
 		}

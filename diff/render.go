@@ -79,6 +79,9 @@ func (p *Plan) unified(c *Change, opts TextOptions) (string, error) {
 		// A foreign-only change: the objects render the same.
 		text = fmt.Sprintf("--- live/%s\n+++ predicted/%s\n", c.ID, c.ID)
 	}
+	if c.Recreate {
+		text += "# an apply deletes and recreates it: an immutable field changes\n"
+	}
 	if p.reportForeign {
 		for _, f := range c.Foreign {
 			text += "# owned by another manager: " + f + "\n"
@@ -145,6 +148,7 @@ type jsonChange struct {
 	Ns       string   `json:"namespace,omitempty"`
 	Name     string   `json:"name"`
 	Action   Action   `json:"action"`
+	Recreate bool     `json:"recreate,omitempty"`
 	Paths    []string `json:"paths,omitempty"`
 	Foreign  []string `json:"foreign,omitempty"`
 	Warnings []string `json:"warnings,omitempty"`
@@ -152,8 +156,9 @@ type jsonChange struct {
 }
 
 type jsonFailed struct {
-	ID    string `json:"id"`
-	Error string `json:"error"`
+	ID     string `json:"id"`
+	Origin string `json:"origin,omitempty"`
+	Error  string `json:"error"`
 }
 
 // WriteJSON writes the plan as one JSON document for CI tools: counts, then every
@@ -164,7 +169,7 @@ func (p *Plan) WriteJSON(w io.Writer) error {
 	for _, c := range p.Changes {
 		jc := jsonChange{
 			ID: c.ID.String(), Group: c.ID.Group, Kind: c.ID.Kind, Ns: c.ID.Namespace, Name: c.ID.Name,
-			Action: c.Action, Paths: c.Paths, Foreign: c.Foreign, Warnings: c.Warnings,
+			Action: c.Action, Recreate: c.Recreate, Paths: c.Paths, Foreign: c.Foreign, Warnings: c.Warnings,
 		}
 		if c.Changed() {
 			d, err := p.unified(c, TextOptions{})
@@ -176,7 +181,11 @@ func (p *Plan) WriteJSON(w io.Writer) error {
 		out.Changes = append(out.Changes, jc)
 	}
 	for _, f := range p.Failed {
-		out.Failed = append(out.Failed, jsonFailed{ID: f.ID.String(), Error: f.Err.Error()})
+		jf := jsonFailed{ID: f.ID.String(), Error: f.Err.Error()}
+		if f.Origin.File != "" {
+			jf.Origin = f.Origin.String()
+		}
+		out.Failed = append(out.Failed, jf)
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)

@@ -42,11 +42,13 @@ func Preview(ctx context.Context, cfg *rest.Config, desired, live []*unstructure
 	if err != nil {
 		return nil, err
 	}
-	// The fast path: no request per object, typed by the cluster's OpenAPI schemas.
-	var engine diff.Engine = diff.NewOffline(diff.NewClusterSchemas(dc.OpenAPIV3()), diff.OfflineOptions{})
+	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
+	// The fast path: no request per object, typed by the cluster's OpenAPI schemas;
+	// the mapper and client let it check namespaces as the API server would.
+	var engine diff.Engine = diff.NewOffline(diff.NewClusterSchemas(dc.OpenAPIV3()), diff.OfflineOptions{Mapper: mapper, Client: dyn})
 	if server {
 		// The ground truth: a dry-run apply per object (admission and defaulting included).
-		engine = diff.NewServer(dyn, restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc)))
+		engine = diff.NewServer(dyn, mapper)
 	}
 	d, err := diff.New(engine, diff.Options{
 		FieldManager: "my-tool", // whose last apply is the third side of the diff

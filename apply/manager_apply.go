@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/gitopskit/gitopskit/internal/parallel"
+	"github.com/gitopskit/gitopskit/internal/scope"
 	"github.com/gitopskit/gitopskit/object"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -51,7 +52,10 @@ func (r *run) emit(ev Event) {
 // together with the result so far. objs are not modified.
 func (m *Manager) Apply(ctx context.Context, objs []*unstructured.Unstructured, opts ApplyOptions) (*Result, error) {
 	r := &run{m: m, opts: opts, live: newLiveCache(), crdKinds: map[[2]string]bool{}}
-	items, err := newItems(objs)
+	// Identities as the API server has them: a cluster-scoped object declared with
+	// a namespace must match its live copy and its inventory entry, or prune would
+	// delete it on every other apply.
+	items, err := newItems(objs, scope.New(m.mapper, objs).ID)
 	if err != nil {
 		return &r.result, err
 	}

@@ -24,6 +24,14 @@ type run struct {
 	// crdKinds are the group/kinds that CRDs of the set define.
 	crdKinds map[[2]string]bool
 	desired  object.Set
+	// going is what the prune deleted; kinds the namespaced resource types,
+	// discovered when a Namespace is about to be pruned.
+	going going
+	kinds struct {
+		once sync.Once
+		list []residentKind
+		err  error
+	}
 }
 
 func (r *run) warn(msg string) {

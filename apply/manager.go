@@ -126,7 +126,9 @@ type ApplyOptions struct {
 	// Inventory records the members of the set. Nil means no inventory and no pruning.
 	Inventory Inventory
 	// Prune deletes members of Inventory that left the set, after every object was
-	// applied without error.
+	// applied without error: only those the field manager applied, and a Namespace
+	// or CustomResourceDefinition only once nothing it holds stays (see
+	// AllowPruneInUse).
 	Prune bool
 	// AllowEmpty allows an empty set with an inventory (which prunes all its members).
 	AllowEmpty bool

@@ -22,9 +22,13 @@
 //   - Inventory and prune: with an [Inventory] ([ApplySet], KEP-3659, by default,
 //     compatible with `kubectl apply --prune --applyset`), members that left the set
 //     are deleted in reverse order, never after a failure, never when they lack the
-//     membership label or are annotated `gitopskit.io/prune: disabled` (or Flux's
+//     membership label, were never applied by the field manager (a copied label) or
+//     are annotated `gitopskit.io/prune: disabled` (or Flux's
 //     `kustomize.toolkit.fluxcd.io/prune: disabled`), and an empty set is refused
-//     with [ErrEmptySet] unless allowed.
+//     with [ErrEmptySet] unless allowed. A Namespace or CustomResourceDefinition
+//     that still holds objects not pruned with it is kept and reported, unless
+//     [ApplyOptions.AllowPruneInUse]. Objects are compared as the cluster names
+//     them: a cluster-scoped object declared with a namespace has none.
 //   - Results: every object gets an [Event] (created, configured, unchanged,
 //     recreated, pruned, skipped, failed), streamed through
 //     [ApplyOptions.OnEvent] and returned in the [Result].

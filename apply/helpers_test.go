@@ -13,6 +13,8 @@ import (
 	"github.com/gitopskit/gitopskit/internal/testtool"
 	"github.com/gitopskit/gitopskit/object"
 	"github.com/stretchr/testify/require"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
@@ -107,4 +109,77 @@ func kubectl(t *testing.T) string {
 	}
 	testtool.Missing(t, "kubectl is not in the control plane directory; build it with `make controlplane`")
 	return ""
+}
+
+var (
+	namespaces = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
+	crds       = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
+)
+
+// unique returns prefix with the random suffix of the test's namespace: a name no
+// other test or run uses, for cluster-scoped objects.
+func (e *env) unique(prefix string) string {
+	return prefix + "-" + e.ns[len(e.ns)-6:]
+}
+
+// namespace returns a manifest of a Namespace named name, deleted after the test.
+func (e *env) namespace(name string) string {
+	e.t.Cleanup(func() { _ = e.dyn.Resource(namespaces).Delete(context.Background(), name, metav1.DeleteOptions{}) })
+	return "---\napiVersion: v1\nkind: Namespace\nmetadata: {name: " + name + "}\n"
+}
+
+// deleted reports whether the namespace or CRD name is gone or being deleted.
+func (e *env) deleted(gvr schema.GroupVersionResource, name string) bool {
+	e.t.Helper()
+	u, err := e.dyn.Resource(gvr).Get(context.Background(), name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return true
+	}
+	require.NoError(e.t, err)
+	return u.GetDeletionTimestamp() != nil
+}
+
+// create creates an object from manifest as someone else (field manager
+// "someone-else"), outside any apply.
+func (e *env) create(gvr schema.GroupVersionResource, manifest string) {
+	e.t.Helper()
+	u := e.objects(manifest)[0]
+	_, err := e.dyn.Resource(gvr).Namespace(u.GetNamespace()).Create(context.Background(), u, metav1.CreateOptions{FieldManager: "someone-else"})
+	require.NoError(e.t, err)
+}
+
+// event returns the event of id in res.
+func event(t *testing.T, res *apply.Result, id object.ID) apply.Event {
+	t.Helper()
+	for _, ev := range res.Events {
+		if ev.ID == id {
+			return ev
+		}
+	}
+	t.Fatalf("no event for %s in %+v", id, res.Events)
+	return apply.Event{}
+}
+
+// crd returns a CustomResourceDefinition of kind (plural: lower case + "s") in a
+// group of the test's own, with the given scope, deleted after the test, and the
+// resource of its objects.
+func (e *env) crd(kind, scope string) (string, schema.GroupVersionResource) {
+	group, plural := e.ns+".example.com", strings.ToLower(kind)+"s"
+	e.t.Cleanup(func() {
+		_ = e.dyn.Resource(crds).Delete(context.Background(), plural+"."+group, metav1.DeleteOptions{})
+	})
+	return `---
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: ` + plural + "." + group + `}
+spec:
+  group: ` + group + `
+  scope: ` + scope + `
+  names: {plural: ` + plural + `, kind: ` + kind + `}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
+`, schema.GroupVersionResource{Group: group, Version: "v1", Resource: plural}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
@@ -48,6 +49,16 @@ type Options struct {
 	CSAManagers []string
 	// Logger receives debug logs; the zero value discards them.
 	Logger logr.Logger
+	// Discovery lists the cluster's resource types. Pruning a Namespace needs it,
+	// to find every object the namespace still holds. [New] sets it; without it a
+	// Namespace that leaves the set is kept (reported as skipped), never deleted
+	// unseen.
+	Discovery discovery.ServerResourcesInterface
+	// Metadata, when set, lists objects as metadata only (PartialObjectMetadata)
+	// where only their identity, owners and labels are read: ApplySet members and
+	// the objects a Namespace or CustomResourceDefinition about to be pruned still
+	// holds. [New] sets it; without it those lists are read whole.
+	Metadata metadata.Interface
 }
 
 // Manager applies sets of objects to one cluster with server-side apply. It is safe
@@ -55,7 +66,7 @@ type Options struct {
 // kubectl runs would: callers serialise them.
 type Manager struct {
 	client dynamic.Interface
-	meta   metadata.Interface // nil for NewForClients
+	meta   metadata.Interface // Options.Metadata, maybe nil
 	mapper meta.RESTMapper
 	opts   Options
 }
@@ -67,16 +78,15 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	meta, err := metadata.NewForConfig(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("metadata client: %w", err)
+	if opts.Metadata == nil {
+		if opts.Metadata, err = metadata.NewForConfig(cfg); err != nil {
+			return nil, fmt.Errorf("metadata client: %w", err)
+		}
 	}
-	m, err := NewForClients(c.Dynamic, c.Mapper, opts)
-	if err != nil {
-		return nil, err
+	if opts.Discovery == nil {
+		opts.Discovery = c.Discovery
 	}
-	m.meta = meta
-	return m, nil
+	return NewForClients(c.Dynamic, c.Mapper, opts)
 }
 
 // NewForClients returns a Manager that uses client and mapper. When mapper has a
@@ -95,7 +105,7 @@ func NewForClients(client dynamic.Interface, mapper meta.RESTMapper, opts Option
 	if opts.CSAManagers == nil {
 		opts.CSAManagers = DefaultCSAManagers
 	}
-	return &Manager{client: client, mapper: mapper, opts: opts}, nil
+	return &Manager{client: client, meta: opts.Metadata, mapper: mapper, opts: opts}, nil
 }
 
 // FieldManager returns the field manager name the Manager applies with.
@@ -118,10 +128,21 @@ type ApplyOptions struct {
 	// Inventory records the members of the set. Nil means no inventory and no pruning.
 	Inventory Inventory
 	// Prune deletes members of Inventory that left the set, after every object was
-	// applied without error.
+	// applied without error: only those the field manager applied, and a Namespace
+	// or CustomResourceDefinition only once nothing it holds stays (see
+	// AllowPruneInUse).
 	Prune bool
 	// AllowEmpty allows an empty set with an inventory (which prunes all its members).
 	AllowEmpty bool
+	// AllowPruneInUse prunes a Namespace or CustomResourceDefinition that left the
+	// set even while it still holds objects that are not pruned with it: objects
+	// the set keeps (the inventory's parent among them), objects annotated
+	// prune-disabled, objects nobody in the set owns. Deleting it deletes every one
+	// of them, and what they hold (a PersistentVolumeClaim's volume, every custom
+	// resource of the definition): data loss no later apply undoes. Without it such
+	// a Namespace or definition is kept, reported as skipped with the objects that
+	// hold it, and stays in the inventory, to be pruned once it is empty.
+	AllowPruneInUse bool
 	// PropagationPolicy of prune deletes (Background when empty).
 	PropagationPolicy metav1.DeletionPropagation
 	// PruneWait, when positive, waits up to this long for pruned objects to be gone.

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/gitopskit/gitopskit/internal/parallel"
+	"github.com/gitopskit/gitopskit/internal/scope"
 	"github.com/gitopskit/gitopskit/internal/ssa"
 	"github.com/gitopskit/gitopskit/object"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -24,6 +25,14 @@ type run struct {
 	// crdKinds are the group/kinds that CRDs of the set define.
 	crdKinds map[[2]string]bool
 	desired  object.Set
+	// going is what the prune deleted; kinds the namespaced resource types,
+	// discovered when a Namespace is about to be pruned.
+	going going
+	kinds struct {
+		once sync.Once
+		list []residentKind
+		err  error
+	}
 }
 
 func (r *run) warn(msg string) {
@@ -52,7 +61,10 @@ func (r *run) emit(ev Event) {
 // together with the result so far. objs are not modified.
 func (m *Manager) Apply(ctx context.Context, objs []*unstructured.Unstructured, opts ApplyOptions) (*Result, error) {
 	r := &run{m: m, opts: opts, live: newLiveCache(), crdKinds: map[[2]string]bool{}}
-	items, err := newItems(objs)
+	// Identities as the API server has them: a cluster-scoped object declared with
+	// a namespace must match its live copy and its inventory entry, or prune would
+	// delete it on every other apply.
+	items, err := newItems(objs, scope.New(m.mapper, objs).ID)
 	if err != nil {
 		return &r.result, err
 	}

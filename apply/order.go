@@ -128,7 +128,7 @@ type item struct {
 // duplicate object, on a dependency outside the set ([*DependencyError]) and on a
 // dependency cycle ([*CycleError]).
 func Order(objs []*unstructured.Unstructured) ([]Batch, error) {
-	items, err := newItems(objs)
+	items, err := newItems(objs, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -147,8 +147,13 @@ func Order(objs []*unstructured.Unstructured) ([]Batch, error) {
 }
 
 // newItems parses the directives of objs and rejects duplicates and objects without
-// a kind or name.
-func newItems(objs []*unstructured.Unstructured) ([]item, error) {
+// a kind or name. scoped, when set, names each object and dependency as the API
+// server does (without the namespace of a cluster-scoped kind), so that they
+// compare equal to live and inventory identities.
+func newItems(objs []*unstructured.Unstructured, scoped func(object.ID) (object.ID, error)) ([]item, error) {
+	if scoped == nil {
+		scoped = func(id object.ID) (object.ID, error) { return id, nil }
+	}
 	items := make([]item, 0, len(objs))
 	seen := object.NewSet()
 	for i, obj := range objs {
@@ -159,6 +164,10 @@ func newItems(objs []*unstructured.Unstructured) ([]item, error) {
 		if id.Kind == "" || id.Name == "" || obj.GetAPIVersion() == "" {
 			return nil, fmt.Errorf("object %d (%s): apiVersion, kind and name must be set", i, id)
 		}
+		id, err := scoped(id)
+		if err != nil {
+			return nil, err
+		}
 		if seen.Has(id) {
 			return nil, fmt.Errorf("%s: %w", id, object.ErrDuplicate)
 		}
@@ -166,6 +175,11 @@ func newItems(objs []*unstructured.Unstructured) ([]item, error) {
 		dir, err := ParseDirectives(obj)
 		if err != nil {
 			return nil, err
+		}
+		for j, dep := range dir.DependsOn {
+			if dir.DependsOn[j], err = scoped(dep); err != nil {
+				return nil, fmt.Errorf("%s: dependency: %w", id, err)
+			}
 		}
 		items = append(items, item{obj: obj, id: id, dir: dir, stage: StageOf(id)})
 	}

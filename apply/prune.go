@@ -18,10 +18,11 @@ import (
 )
 
 // prune deletes the previous members that left the desired set, stage by stage in
-// reverse apply order, and returns those that must stay in the inventory because
-// their delete failed. It deletes only live objects that carry all of the
-// inventory's labels, keeps those annotated to be kept, and deletes with the UID
-// seen, so an object recreated meanwhile by someone else is not touched.
+// reverse apply order, and returns those that must stay in the inventory: their
+// delete failed, or they are Namespaces or CustomResourceDefinitions still in use.
+// It deletes only live objects that carry all of the inventory's labels and that
+// our field manager applied, keeps those annotated to be kept, and deletes with the
+// UID seen, so an object recreated meanwhile by someone else is not touched.
 func (r *run) prune(ctx context.Context, previous []object.ID, desired object.Set) ([]object.ID, error) {
 	labels := r.opts.Inventory.Labels()
 	if len(labels) == 0 {
@@ -38,7 +39,7 @@ func (r *run) prune(ctx context.Context, previous []object.ID, desired object.Se
 	})
 	var (
 		mu   sync.Mutex
-		kept []object.ID
+		stay []object.ID
 		errs []error
 	)
 	for len(gone) > 0 {
@@ -49,38 +50,51 @@ func (r *run) prune(ctx context.Context, previous []object.ID, desired object.Se
 		}
 		batch := gone[:n]
 		gone = gone[n:]
-		parallel.Do(ctx, r.m.opts.Concurrency, len(batch), func(i int) {
-			ev := r.pruneObject(ctx, batch[i], labels)
+		workers := r.m.opts.Concurrency
+		if stage == StageNamespaces || stage == StageCRDs {
+			// Each of these lists what it still holds, with Concurrency lists in
+			// flight: one at a time keeps the bound.
+			workers = 1
+		}
+		parallel.Do(ctx, workers, len(batch), func(i int) {
+			ev, inUse := r.pruneObject(ctx, batch[i])
 			r.emit(ev)
-			if ev.Err != nil {
+			if ev.Err != nil || inUse {
 				mu.Lock()
-				kept = append(kept, batch[i])
-				errs = append(errs, ev.Err)
+				stay = append(stay, batch[i])
+				if ev.Err != nil {
+					errs = append(errs, ev.Err)
+				}
 				mu.Unlock()
 			}
 		})
 		if err := ctx.Err(); err != nil {
-			return append(kept, gone...), err
+			return append(stay, gone...), err
 		}
 		if len(errs) > 0 {
 			// Keep the reverse order: later stages go only when earlier ones are gone.
-			return append(kept, gone...), errors.Join(errs...)
+			return append(stay, gone...), errors.Join(errs...)
 		}
 	}
-	return kept, nil
+	return stay, nil
 }
 
-// pruneObject deletes one object if it is ours and not kept.
-func (r *run) pruneObject(ctx context.Context, id object.ID, labels map[string]string) Event {
+// pruneObject deletes one object if it is ours, not kept and not in use, and
+// reports whether it stays in the inventory though it did not fail: a Namespace or
+// CustomResourceDefinition that still holds objects.
+func (r *run) pruneObject(ctx context.Context, id object.ID) (Event, bool) {
 	ev := Event{ID: id, Stage: StageOf(id), DryRun: r.opts.DryRun}
-	fail := func(err error) Event {
+	fail := func(err error) (Event, bool) {
 		ev.Action, ev.Err, ev.Reason = Failed, fmt.Errorf("prune %s: %w", id, err), err.Error()
-		return ev
+		return ev, false
+	}
+	skip := func(reason string) (Event, bool) {
+		ev.Action, ev.Reason = Skipped, reason
+		return ev, false
 	}
 	mapping, err := r.m.mapper.RESTMapping(id.GroupKind())
 	if meta.IsNoMatchError(err) {
-		ev.Action, ev.Reason = Skipped, "its kind no longer exists"
-		return ev
+		return skip("its kind no longer exists")
 	}
 	if err != nil {
 		return fail(err)
@@ -91,15 +105,25 @@ func (r *run) pruneObject(ctx context.Context, id object.ID, labels map[string]s
 	}
 	live, err := res.Get(ctx, id.Name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
-		ev.Action, ev.Reason = Skipped, "already gone"
-		return ev
+		return skip("already gone")
 	}
 	if err != nil {
 		return fail(err)
 	}
-	if reason := keep(live, labels); reason != "" {
-		ev.Action, ev.Reason = Skipped, reason
-		return ev
+	if reason := keep(live, r.opts.Inventory.Labels(), r.m.opts.FieldManager); reason != "" {
+		return skip(reason)
+	}
+	if live.GetDeletionTimestamp() != nil {
+		// Deleting it again changes nothing; what it holds goes with it.
+		r.goingWith(live)
+		return skip("already being deleted")
+	}
+	if !r.opts.AllowPruneInUse {
+		if reason := r.inUse(ctx, id, live); reason != "" {
+			r.warn(fmt.Sprintf("%s left the set but was kept: %s", id, reason))
+			ev.Action, ev.Reason = Skipped, "not pruned: "+reason
+			return ev, true
+		}
 	}
 	policy := r.opts.PropagationPolicy
 	if policy == "" {
@@ -113,17 +137,20 @@ func (r *run) pruneObject(ctx context.Context, id object.ID, labels map[string]s
 	if err := res.Delete(ctx, id.Name, opts); err != nil && !apierrors.IsNotFound(err) {
 		return fail(err)
 	}
+	r.goingWith(live)
 	if r.opts.PruneWait > 0 && !r.opts.DryRun {
 		if err := waitGone(ctx, res, id.Name, r.opts.PruneWait); err != nil {
 			return fail(fmt.Errorf("wait for deletion: %w", err))
 		}
 	}
 	ev.Action = Pruned
-	return ev
+	return ev, false
 }
 
-// keep returns why live must not be pruned, or "".
-func keep(live *unstructured.Unstructured, labels map[string]string) string {
+// keep returns why live must not be pruned, or "": it lacks one of the inventory's
+// labels, it is annotated to be kept, or manager never applied it (the labels were
+// copied onto it, by hand or by a tool that copies labels).
+func keep(live *unstructured.Unstructured, labels map[string]string, manager string) string {
 	have := live.GetLabels()
 	for k, v := range labels {
 		if have[k] != v {
@@ -136,5 +163,10 @@ func keep(live *unstructured.Unstructured, labels map[string]string) string {
 			return "not pruned: annotation " + k + "=disabled"
 		}
 	}
-	return ""
+	for _, e := range live.GetManagedFields() {
+		if e.Manager == manager && e.Operation == metav1.ManagedFieldsOperationApply {
+			return ""
+		}
+	}
+	return fmt.Sprintf("not pruned: it carries the inventory's labels, but field manager %q never applied it (were the labels copied?)", manager)
 }

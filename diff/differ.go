@@ -6,9 +6,11 @@ import (
 	"fmt"
 
 	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/sets"
 
+	"github.com/gitopskit/gitopskit/internal/scope"
 	"github.com/gitopskit/gitopskit/internal/ssa"
 	"github.com/gitopskit/gitopskit/object"
 )
@@ -47,6 +49,13 @@ type Options struct {
 	MaskKey []byte
 	// Log receives debug lines. The zero value discards them.
 	Log logr.Logger
+	// Mapper, when set, tells namespaced kinds from cluster-scoped ones, so that a
+	// cluster-scoped object declared with a namespace (a ClusterRole in a file that
+	// sets one) is diffed, and compared with its live copy and the inventory,
+	// without it, as the API server stores it; the CRDs of a plan's desired set
+	// are consulted first. Without it, objects are compared as declared: such an
+	// object shows as created and its live copy as deleted.
+	Mapper meta.RESTMapper
 }
 
 // Differ computes per-object changes and plans with one [Engine]. It is safe for
@@ -79,6 +88,13 @@ func (d *Differ) Diff(ctx context.Context, desired, live *unstructured.Unstructu
 		return nil, errors.New("diff: nil desired object")
 	}
 	id := object.IDOf(desired)
+	if d.opts.Mapper != nil {
+		scoped, err := scope.New(d.opts.Mapper, nil).Object(desired)
+		if err != nil {
+			return nil, &ObjectError{ID: id, Err: err}
+		}
+		desired, id = scoped, object.IDOf(scoped)
+	}
 	c, err := d.diff(ctx, desired, live)
 	if err != nil {
 		return nil, &ObjectError{ID: id, Err: scrubError(err, desired, live)}

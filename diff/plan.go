@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/gitopskit/gitopskit/internal/parallel"
+	"github.com/gitopskit/gitopskit/internal/scope"
 	"github.com/gitopskit/gitopskit/internal/ssa"
 	"github.com/gitopskit/gitopskit/object"
 )
@@ -63,7 +64,8 @@ var ErrDuplicate = errors.New("duplicate object")
 // Plan diffs every desired object against its live copy and adds the prune
 // candidates. Objects that fail are listed in Plan.Failed and their errors are
 // joined into the returned error; the plan of the others is still returned. Only a
-// bad input (duplicate IDs, nil objects) returns a nil plan.
+// bad input (duplicate IDs, nil objects) or a failure of Options.Mapper returns a
+// nil plan.
 func (d *Differ) Plan(ctx context.Context, in Input) (*Plan, error) {
 	m, err := newMasker(d.opts.MaskKey)
 	if err != nil {
@@ -75,8 +77,21 @@ func (d *Differ) Plan(ctx context.Context, in Input) (*Plan, error) {
 			live[object.IDOf(u)] = u
 		}
 	}
+	desired := in.Desired
+	if d.opts.Mapper != nil {
+		kinds := scope.New(d.opts.Mapper, in.Desired)
+		desired = make([]*unstructured.Unstructured, len(in.Desired))
+		for i, u := range in.Desired {
+			if u == nil {
+				return nil, fmt.Errorf("diff: desired object %d is nil", i)
+			}
+			if desired[i], err = kinds.Object(u); err != nil {
+				return nil, fmt.Errorf("diff: %w", err)
+			}
+		}
+	}
 	declared := object.NewSet()
-	for i, u := range in.Desired {
+	for i, u := range desired {
 		if u == nil {
 			return nil, fmt.Errorf("diff: desired object %d is nil", i)
 		}
@@ -88,22 +103,22 @@ func (d *Differ) Plan(ctx context.Context, in Input) (*Plan, error) {
 	}
 
 	p := &Plan{masker: m, reportForeign: d.opts.ReportForeign}
-	changes := make([]*Change, len(in.Desired))
-	errs := make([]error, len(in.Desired))
+	changes := make([]*Change, len(desired))
+	errs := make([]error, len(desired))
 	workers := in.Workers
 	if workers <= 0 {
 		workers = 8
 	}
 	// Every object gets a change or an error, so no diff is skipped when ctx ends:
 	// each one sees ctx itself.
-	parallel.Do(context.WithoutCancel(ctx), workers, len(in.Desired), func(i int) {
-		u := in.Desired[i]
+	parallel.Do(context.WithoutCancel(ctx), workers, len(desired), func(i int) {
+		u := desired[i]
 		changes[i], errs[i] = d.Diff(ctx, u, live[object.IDOf(u)])
 	})
 
 	for i := range changes {
 		if errs[i] != nil {
-			u := in.Desired[i]
+			u := desired[i]
 			if ns := u.GetNamespace(); ssa.NamespacePending(errs[i], ns, declared) {
 				// As apply's dry run: the namespace comes first in the apply.
 				p.Changes = append(p.Changes, d.pending(u))
@@ -116,7 +131,11 @@ func (d *Differ) Plan(ctx context.Context, in Input) (*Plan, error) {
 			if ssa.IsNamespaceNotFound(oe.Err, u.GetNamespace()) {
 				oe.Err = fmt.Errorf("%w, and the set does not create it", oe.Err)
 			}
-			oe.Origin = in.Origins[oe.ID]
+			origin, ok := in.Origins[oe.ID]
+			if !ok { // a cluster-scoped object declared with a namespace
+				origin = in.Origins[object.IDOf(in.Desired[i])]
+			}
+			oe.Origin = origin
 			p.Failed = append(p.Failed, oe)
 			continue
 		}

@@ -23,6 +23,7 @@ import (
 	"github.com/gitopskit/gitopskit/diff"
 	"github.com/gitopskit/gitopskit/health"
 	"github.com/gitopskit/gitopskit/internal/kube"
+	"github.com/gitopskit/gitopskit/internal/scope"
 	"github.com/gitopskit/gitopskit/object"
 	"github.com/gitopskit/gitopskit/render"
 )
@@ -105,17 +106,18 @@ func NewCluster(cfg *rest.Config, opts ClusterOptions) (*Cluster, error) {
 	// The plan is what an apply that takes every field would change, so a field
 	// another manager took is drift, in every mode; whether the apply may take it
 	// is Force's to say, at apply time.
-	differ, err := diff.New(engine, diff.Options{FieldManager: opts.FieldManager, Force: true, Ignore: opts.Ignore, Log: opts.Log})
-	if err != nil {
-		return nil, err
-	}
-	manager, err := apply.NewForClients(client, mapper, apply.Options{FieldManager: opts.FieldManager, Concurrency: opts.Concurrency, Logger: opts.Log})
+	differ, err := diff.New(engine, diff.Options{FieldManager: opts.FieldManager, Force: true, Ignore: opts.Ignore, Log: opts.Log, Mapper: mapper})
 	if err != nil {
 		return nil, err
 	}
 	meta, err := metadata.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("metadata client: %w", err)
+	}
+	manager, err := apply.NewForClients(client, mapper, apply.Options{FieldManager: opts.FieldManager, Concurrency: opts.Concurrency, Logger: opts.Log,
+		Discovery: dc, Metadata: meta})
+	if err != nil {
+		return nil, err
 	}
 	c := &Cluster{client: client, mapper: mapper, differ: differ, manager: manager, meta: meta, opts: opts}
 	if opts.Inventory != (object.ID{}) {
@@ -162,7 +164,9 @@ func NewForConfig(cfg *rest.Config, stages Stages, copts ClusterOptions, opts Op
 func (c *Cluster) Mapper() meta.RESTMapper { return c.mapper }
 
 // Diff implements [Differ]. It sets the inventory's membership labels on desired,
-// as the apply will, so that they are not seen as removals.
+// as the apply will, so that they are not seen as removals, and drops the
+// namespace of cluster-scoped objects, as the API server does, so that they are
+// named as their live copies and inventory entries are.
 //
 // A steady-state pass costs a metadata-only list per resource type and
 // namespace: the live copy the last diff read of an object is used again while
@@ -171,9 +175,15 @@ func (c *Cluster) Mapper() meta.RESTMapper { return c.mapper }
 // inventory too, the last plan is the answer. Only the lists that hold a changed
 // object are read again in full.
 func (c *Cluster) Diff(ctx context.Context, desired []*unstructured.Unstructured) (*Plan, error) {
+	kinds := scope.New(c.mapper, desired)
 	ids := make([]object.ID, len(desired))
 	for i, u := range desired {
-		ids[i] = object.IDOf(u)
+		id, err := kinds.ID(object.IDOf(u))
+		if err != nil {
+			return nil, err
+		}
+		u.SetNamespace(id.Namespace)
+		ids[i] = id
 	}
 	if c.inventory != nil {
 		labels := c.inventory.Labels()
@@ -349,8 +359,13 @@ func (c *Cluster) apply(ctx context.Context, desired []*unstructured.Unstructure
 	var applied object.Set
 	if prune {
 		applied = object.NewSet()
+		kinds := scope.New(c.mapper, desired)
 		for _, u := range desired {
-			applied.Add(object.IDOf(u))
+			id, err := kinds.ID(object.IDOf(u))
+			if err != nil {
+				return nil, err
+			}
+			applied.Add(id)
 		}
 	}
 	aopts := apply.ApplyOptions{

@@ -326,3 +326,42 @@ func TestDryRunReportsEachObjectOnce(t *testing.T) {
 		t.Errorf("a dry run wrote: a=%q b=%q", e.value("a"), e.value("b"))
 	}
 }
+
+// A cluster-scoped object declared with a namespace is named as the cluster names
+// it: found in sync on the next passes, never pruned as if it had left the set,
+// and still traced to its file.
+func TestClusterScopedObjectDeclaredWithNamespace(t *testing.T) {
+	e := newGitEnv(t, map[string]string{"a.yaml": cm("a", "1")})
+	name := "reader-" + e.ns[len(e.ns)-6:]
+	t.Cleanup(func() { _ = e.cs.RbacV1().ClusterRoles().Delete(context.Background(), name, metav1.DeleteOptions{}) })
+	e.commit("add a cluster role", map[string]string{"role.yaml": "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\n" +
+		"metadata: {name: " + name + ", namespace: " + e.ns + "}\nrules: [{apiGroups: [\"\"], resources: [configmaps], verbs: [get]}]\n"})
+	rec := e.reconciler(reconcile.SelfHeal)
+	id := object.ID{Group: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: name}
+	for i := range 3 {
+		res := e.pass(rec)
+		if len(res.Pruned()) != 0 {
+			t.Fatalf("pass %d pruned %v", i, res.Pruned())
+		}
+		if i > 0 && !res.InSync() {
+			t.Fatalf("pass %d: drift %v, plan %+v", i, res.Drift, res.Plan.Changed())
+		}
+		if i == 0 {
+			var found bool
+			for _, c := range res.Plan.Changes {
+				if c.ID == id {
+					found = true
+					if c.Origin.File != "deploy/role.yaml" {
+						t.Errorf("origin of %s = %+v", id, c.Origin)
+					}
+				}
+			}
+			if !found {
+				t.Errorf("plan has no change for %s: %+v", id, res.Plan.Changes)
+			}
+		}
+		if _, err := e.cs.RbacV1().ClusterRoles().Get(context.Background(), name, metav1.GetOptions{}); err != nil {
+			t.Fatalf("pass %d: %v", i, err)
+		}
+	}
+}

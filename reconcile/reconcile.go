@@ -106,10 +106,11 @@ func (r *Reconciler) LastApplied() string {
 
 // pass is the state of one Reconcile.
 type pass struct {
-	r       *Reconciler
-	res     *Result
-	origins map[object.ID]object.Origin
-	applied bool // the cluster holds the revision; it counts once health passes too
+	r         *Reconciler
+	res       *Result
+	manifests []object.Manifest
+	origins   map[object.ID]object.Origin // set by the diff stage
+	applied   bool                        // the cluster holds the revision; it counts once health passes too
 }
 
 // Reconcile runs one pass and returns its result. On failure the error is a
@@ -178,16 +179,19 @@ func (p *pass) run(ctx context.Context) error {
 
 // desired returns the rendered objects and records where each came from.
 func (p *pass) desired(rendered *render.Result) []*unstructured.Unstructured {
-	p.origins = make(map[object.ID]object.Origin, len(rendered.Manifests))
-	for _, m := range rendered.Manifests {
-		p.origins[object.IDOf(m.Object)] = m.Origin
-	}
+	p.manifests = rendered.Manifests
 	p.res.Desired = len(rendered.Manifests)
 	return object.Objects(rendered.Manifests)
 }
 
 func (p *pass) diff(ctx context.Context, desired []*unstructured.Unstructured) error {
 	plan, err := p.r.stages.Differ.Diff(ctx, desired)
+	// Keyed after the diff, which may name objects as the cluster does (without
+	// the namespace of a cluster-scoped kind), as every later stage will.
+	p.origins = make(map[object.ID]object.Origin, len(p.manifests))
+	for _, m := range p.manifests {
+		p.origins[object.IDOf(m.Object)] = m.Origin
+	}
 	if plan == nil {
 		plan = &Plan{}
 	}

@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/gitopskit/gitopskit/internal/scope"
 	"github.com/gitopskit/gitopskit/object"
 )
 
@@ -60,22 +61,22 @@ type Transform struct {
 // Apply transforms the objects of res in place. On error, res may be partly
 // transformed; the error names the object and where it came from.
 func (t Transform) Apply(res *Result) error {
-	var scopes map[schema.GroupKind]bool
+	var kinds *scope.Kinds
 	if t.Namespace != "" {
 		if t.Mapper == nil {
 			return fmt.Errorf("default namespace %q: no RESTMapper", t.Namespace)
 		}
-		scopes = crdScopes(res.Manifests)
+		kinds = scope.New(t.Mapper, object.Objects(res.Manifests))
 	}
 	for _, m := range res.Manifests {
-		if err := t.apply(m.Object, scopes); err != nil {
+		if err := t.apply(m.Object, kinds); err != nil {
 			return fmt.Errorf("%s (%s): %w", object.IDOf(m.Object), m.Origin, err)
 		}
 	}
 	return nil
 }
 
-func (t Transform) apply(u *unstructured.Unstructured, scopes map[schema.GroupKind]bool) error {
+func (t Transform) apply(u *unstructured.Unstructured, kinds *scope.Kinds) error {
 	if t.Vars != nil && u.GetAnnotations()[SubstituteAnnotation] != "disabled" {
 		obj, err := substituteValue(u.Object, t.Vars, t.Strict)
 		if err != nil {
@@ -84,7 +85,7 @@ func (t Transform) apply(u *unstructured.Unstructured, scopes map[schema.GroupKi
 		u.Object = obj.(map[string]any)
 	}
 	if t.Namespace != "" && u.GetNamespace() == "" {
-		namespaced, err := t.namespaced(u.GroupVersionKind(), scopes)
+		namespaced, err := t.namespaced(u.GroupVersionKind(), kinds)
 		if err != nil {
 			return err
 		}
@@ -110,13 +111,10 @@ func merged(m, add map[string]string) map[string]string {
 	return m
 }
 
-func (t Transform) namespaced(gvk schema.GroupVersionKind, scopes map[schema.GroupKind]bool) (bool, error) {
-	if ns, ok := scopes[gvk.GroupKind()]; ok {
-		return ns, nil
-	}
-	mapping, err := t.Mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+func (t Transform) namespaced(gvk schema.GroupVersionKind, kinds *scope.Kinds) (bool, error) {
+	namespaced, err := kinds.Namespaced(gvk.GroupKind(), gvk.Version)
 	if err == nil {
-		return mapping.Scope.Name() == meta.RESTScopeNameNamespace, nil
+		return namespaced, nil
 	}
 	if !meta.IsNoMatchError(err) {
 		return false, fmt.Errorf("scope of %s: %w", gvk, err)
@@ -129,24 +127,6 @@ func (t Transform) namespaced(gvk schema.GroupVersionKind, scopes map[schema.Gro
 	default:
 		return false, fmt.Errorf("%w %s: %w", ErrUnknownKind, gvk, err)
 	}
-}
-
-// crdScopes returns whether the kinds defined by the CRDs in ms are namespaced.
-func crdScopes(ms []object.Manifest) map[schema.GroupKind]bool {
-	out := map[schema.GroupKind]bool{}
-	for _, m := range ms {
-		gvk := m.Object.GroupVersionKind()
-		if gvk.Group != "apiextensions.k8s.io" || gvk.Kind != "CustomResourceDefinition" {
-			continue
-		}
-		group, _, _ := unstructured.NestedString(m.Object.Object, "spec", "group")
-		kind, _, _ := unstructured.NestedString(m.Object.Object, "spec", "names", "kind")
-		scope, _, _ := unstructured.NestedString(m.Object.Object, "spec", "scope")
-		if kind != "" {
-			out[schema.GroupKind{Group: group, Kind: kind}] = scope != "Cluster"
-		}
-	}
-	return out
 }
 
 // substituteValue substitutes variables in the string values of v, a JSON-like

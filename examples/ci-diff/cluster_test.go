@@ -6,11 +6,14 @@ import (
 	"strings"
 	"testing"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/restmapper"
 
 	"github.com/gitopskit/gitopskit/apply"
+	"github.com/gitopskit/gitopskit/diff"
 	"github.com/gitopskit/gitopskit/object"
 	"github.com/gitopskit/gitopskit/render"
 )
@@ -87,5 +90,50 @@ func TestClusterDiff(t *testing.T) {
 				t.Errorf("report does not name the cluster and engine:\n%s", md.String())
 			}
 		})
+	}
+}
+
+// A cluster-scoped object declared with a namespace is compared as the cluster
+// names it, without one: in sync, not a creation and a deletion.
+func TestClusterScopedObjectDeclaredWithNamespace(t *testing.T) {
+	cfg := cluster.Config(t)
+	ns := cluster.NewNamespace(t)
+	ctx := context.Background()
+	name := "reader-" + ns[len(ns)-6:]
+	ms, err := object.Decode(strings.NewReader("apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\n"+
+		"metadata: {name: "+name+", namespace: "+ns+"}\nrules: [{apiGroups: [\"\"], resources: [configmaps], verbs: [get]}]\n"), "role.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := apply.New(cfg, apply.Options{FieldManager: "ci-diff-test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, err := m.ApplySet(object.ID{Kind: "Secret", Namespace: ns, Name: "inventory"}, apply.ApplySetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = kubernetes.NewForConfigOrDie(cfg).RbacV1().ClusterRoles().Delete(context.Background(), name, metav1.DeleteOptions{})
+	})
+	if _, err := m.Apply(ctx, object.Objects(ms), apply.ApplyOptions{Inventory: inv}); err != nil {
+		t.Fatal(err)
+	}
+
+	o := options{restConfig: cfg, Engine: "offline", FieldManager: "ci-diff-test", Inventory: ns + "/inventory"}
+	engine, in, err := clusterInput(ctx, o, &render.Result{Manifests: ms}, &report{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := diff.New(engine, diff.Options{FieldManager: o.FieldManager})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := d.Plan(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plan.Counts != (diff.Counts{None: 1}) {
+		t.Errorf("counts %+v, want one object in sync: %+v", plan.Counts, plan.Changes)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/gitopskit/gitopskit/internal/kube"
+	"github.com/gitopskit/gitopskit/internal/scope"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -43,6 +44,14 @@ func clusterInput(ctx context.Context, o options, head *render.Result, rep *repo
 		}
 	}
 	in := diff.Input{Desired: object.Objects(head.Manifests)}
+	// Named as the cluster names them: a cluster-scoped object declared with a
+	// namespace has none live, nor in the inventory.
+	kinds := scope.New(mapper, in.Desired)
+	for i, u := range in.Desired {
+		if in.Desired[i], err = kinds.Object(u); err != nil {
+			return nil, diff.Input{}, err
+		}
+	}
 	ids := object.NewSet()
 	for _, u := range in.Desired {
 		ids.Add(object.IDOf(u))

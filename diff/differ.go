@@ -154,12 +154,12 @@ func (d *Differ) deletion(id object.ID, live *unstructured.Unstructured) *Change
 	return &Change{ID: id, Action: Delete, Live: d.normalize(live)}
 }
 
-// pending is the change for an object whose namespace the set creates: the API
-// server cannot dry-run it before the namespace exists, so the object is predicted
-// as declared, as apply's dry run skips it.
-func (d *Differ) pending(desired *unstructured.Unstructured) *Change {
+// pending is the change for an object the API server cannot dry-run before the
+// set's apply creates what it needs (its namespace, or the CRD of its kind): it is
+// predicted as declared, as apply's dry run skips it, and why is the warning.
+func (d *Differ) pending(desired *unstructured.Unstructured, why string) *Change {
 	return &Change{
 		ID: object.IDOf(desired), Action: Create, Predicted: d.normalize(stripForApply(desired)),
-		Warnings: []string{fmt.Sprintf("its namespace %q is created by this set, so the API server could not check it: predicted as declared", desired.GetNamespace())},
+		Warnings: []string{why + ", so the API server could not check it: predicted as declared"},
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/gitopskit/gitopskit/internal/parallel"
@@ -78,8 +79,8 @@ func (d *Differ) Plan(ctx context.Context, in Input) (*Plan, error) {
 		}
 	}
 	desired := in.Desired
+	kinds := scope.New(d.opts.Mapper, in.Desired) // with a nil Mapper, only Defines is asked
 	if d.opts.Mapper != nil {
-		kinds := scope.New(d.opts.Mapper, in.Desired)
 		desired = make([]*unstructured.Unstructured, len(in.Desired))
 		for i, u := range in.Desired {
 			if u == nil {
@@ -119,9 +120,13 @@ func (d *Differ) Plan(ctx context.Context, in Input) (*Plan, error) {
 	for i := range changes {
 		if errs[i] != nil {
 			u := desired[i]
+			// As apply's dry run: the namespace and the CRDs come first in the apply.
 			if ns := u.GetNamespace(); ssa.NamespacePending(errs[i], ns, declared) {
-				// As apply's dry run: the namespace comes first in the apply.
-				p.Changes = append(p.Changes, d.pending(u))
+				p.Changes = append(p.Changes, d.pending(u, fmt.Sprintf("its namespace %q is created by this set", ns)))
+				continue
+			}
+			if gk := u.GroupVersionKind().GroupKind(); meta.IsNoMatchError(errs[i]) && kinds.Defines(gk) {
+				p.Changes = append(p.Changes, d.pending(u, fmt.Sprintf("its kind %s is defined by a CustomResourceDefinition of this set", gk)))
 				continue
 			}
 			var oe *ObjectError

@@ -45,6 +45,12 @@ func New(mapper meta.RESTMapper, objs []*unstructured.Unstructured) *Kinds {
 	return k
 }
 
+// Defines reports whether a CustomResourceDefinition of the set defines kind gk.
+func (k *Kinds) Defines(gk schema.GroupKind) bool {
+	_, ok := k.crds[gk]
+	return ok
+}
+
 // Namespaced reports whether objects of kind gk are namespaced. A kind that
 // neither the set's CRDs nor the RESTMapper knows is an error for which
 // meta.IsNoMatchError is true.

@@ -99,7 +99,7 @@ func NewCluster(cfg *rest.Config, opts ClusterOptions) (*Cluster, error) {
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = apply.DefaultConcurrency
 	}
-	var engine diff.Engine = diff.NewOffline(diff.NewClusterSchemas(dc.OpenAPIV3()), diff.OfflineOptions{})
+	var engine diff.Engine = diff.NewOffline(diff.NewClusterSchemas(dc.OpenAPIV3()), diff.OfflineOptions{Mapper: mapper, Client: client})
 	if opts.ServerDiff {
 		engine = diff.NewServer(client, mapper)
 	}
@@ -369,11 +369,12 @@ func (c *Cluster) apply(ctx context.Context, desired []*unstructured.Unstructure
 		}
 	}
 	aopts := apply.ApplyOptions{
-		Force:      c.opts.Force,
-		DryRun:     opts.DryRun,
-		Inventory:  c.inventory,
-		Prune:      prune,
-		AllowEmpty: opts.AllowEmpty,
+		Force:           c.opts.Force,
+		DryRun:          opts.DryRun,
+		Inventory:       c.inventory,
+		Prune:           prune,
+		AllowEmpty:      opts.AllowEmpty,
+		AllowPruneInUse: opts.AllowPruneInUse,
 		OnEvent: func(e apply.Event) {
 			if prune && applied.Has(e.ID) && e.Action != apply.Failed {
 				return

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -60,6 +61,11 @@ func (e *gitEnv) reconciler(mode reconcile.Mode) *reconcile.Reconciler {
 
 func (e *gitEnv) reconcilerFor(cfg *rest.Config, mode reconcile.Mode) *reconcile.Reconciler {
 	e.t.Helper()
+	return e.reconcilerWith(cfg, reconcile.Options{Mode: mode, Path: "deploy", Prune: true, Wait: true, HealthTimeout: time.Minute})
+}
+
+func (e *gitEnv) reconcilerWith(cfg *rest.Config, opts reconcile.Options) *reconcile.Reconciler {
+	e.t.Helper()
 	repo, err := git.New(git.Options{URL: e.url, Ref: git.Ref{Branch: "main"}, CacheDir: e.t.TempDir()})
 	if err != nil {
 		e.t.Fatal(err)
@@ -67,7 +73,7 @@ func (e *gitEnv) reconcilerFor(cfg *rest.Config, mode reconcile.Mode) *reconcile
 	rec, err := reconcile.NewForConfig(cfg,
 		reconcile.Stages{Source: repo},
 		reconcile.ClusterOptions{FieldManager: "gitsync-test", Inventory: object.ID{Kind: "Secret", Namespace: e.ns, Name: "inventory"}, Force: true, Namespace: e.ns},
-		reconcile.Options{Mode: mode, Path: "deploy", Prune: true, Wait: true, HealthTimeout: time.Minute})
+		opts)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -363,5 +369,44 @@ func TestClusterScopedObjectDeclaredWithNamespace(t *testing.T) {
 		if _, err := e.cs.RbacV1().ClusterRoles().Get(context.Background(), name, metav1.GetOptions{}); err != nil {
 			t.Fatalf("pass %d: %v", i, err)
 		}
+	}
+}
+
+// A Namespace that leaves the set while it holds an object nobody in the set owns
+// is kept and reported by a pass, and pruned by a pass that allows it.
+func TestPruneNamespaceInUse(t *testing.T) {
+	e := newGitEnv(t, map[string]string{"a.yaml": cm("a", "1")})
+	extra := e.ns + "-x"
+	t.Cleanup(func() { _ = e.cs.CoreV1().Namespaces().Delete(context.Background(), extra, metav1.DeleteOptions{}) })
+	e.commit("add a namespace", map[string]string{"ns.yaml": "apiVersion: v1\nkind: Namespace\nmetadata: {name: " + extra + "}\n"})
+	rec := e.reconciler(reconcile.SelfHeal)
+	e.pass(rec)
+	foreign := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "foreign", Namespace: extra}}
+	if _, err := e.cs.CoreV1().ConfigMaps(extra).Create(context.Background(), foreign, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	e.commit("remove the namespace", map[string]string{"ns.yaml": ""})
+	id := object.ID{Kind: "Namespace", Name: extra}
+	res := e.pass(rec)
+	if len(res.Pruned()) != 0 {
+		t.Fatalf("pruned %v", res.Pruned())
+	}
+	if got := res.Skipped(); !slices.Contains(got, id) {
+		t.Fatalf("skipped %v, want %s", got, id)
+	}
+	for _, o := range res.Objects {
+		if o.ID == id && !strings.Contains(o.Reason, "ConfigMap") {
+			t.Errorf("reason %q does not name what holds the namespace", o.Reason)
+		}
+	}
+	ns, err := e.cs.CoreV1().Namespaces().Get(context.Background(), extra, metav1.GetOptions{})
+	if err != nil || ns.DeletionTimestamp != nil {
+		t.Fatalf("namespace %s: %v, deleting %v", extra, err, ns.GetDeletionTimestamp())
+	}
+
+	allow := e.reconcilerWith(cluster.Config(t), reconcile.Options{Mode: reconcile.SelfHeal, Path: "deploy", Prune: true, AllowPruneInUse: true})
+	res = e.pass(allow)
+	if got := res.Pruned(); !slices.Equal(got, []object.ID{id}) {
+		t.Fatalf("pruned %v, want %s", got, id)
 	}
 }

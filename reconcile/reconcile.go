@@ -47,6 +47,11 @@ type Options struct {
 	// AllowEmpty allows a pass whose desired set is empty to prune every object.
 	// Without it such a pass fails with [ErrEmptySet] before writing anything.
 	AllowEmpty bool
+	// AllowPruneInUse prunes a Namespace or CustomResourceDefinition that left the
+	// set even while it holds objects the set keeps or nobody in the set owns, which
+	// deletes them all. Without it such an object is kept and reported as skipped
+	// until it is empty (see apply.ApplyOptions.AllowPruneInUse).
+	AllowPruneInUse bool
 	// Wait waits, after a pass that wrote, until the set is healthy or
 	// HealthTimeout passes; otherwise the health stage reports the health as it is.
 	Wait bool
@@ -226,9 +231,10 @@ func (p *pass) write(ctx context.Context, desired []*unstructured.Unstructured) 
 		return nil
 	}
 	opts := ApplyOptions{
-		DryRun:     r.opts.Mode == DryRun,
-		AllowEmpty: r.opts.AllowEmpty,
-		OnObject:   func(o ObjectResult) { p.emit(Event{Kind: ObjectDone, Stage: StageApply, Object: o}) },
+		DryRun:          r.opts.Mode == DryRun,
+		AllowEmpty:      r.opts.AllowEmpty,
+		AllowPruneInUse: r.opts.AllowPruneInUse,
+		OnObject:        func(o ObjectResult) { p.emit(Event{Kind: ObjectDone, Stage: StageApply, Object: o}) },
 	}
 	ran := false
 	if plan.Count(Create)+plan.Count(Update) > 0 {

@@ -60,6 +60,9 @@ type ApplyOptions struct {
 	DryRun bool
 	// AllowEmpty allows pruning every member when desired is empty.
 	AllowEmpty bool
+	// AllowPruneInUse prunes a Namespace or CustomResourceDefinition that still
+	// holds objects (see apply.ApplyOptions.AllowPruneInUse).
+	AllowPruneInUse bool
 	// OnObject, when set, receives each object's result as it happens.
 	OnObject func(ObjectResult)
 }

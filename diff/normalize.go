@@ -124,8 +124,8 @@ func prune(v any, key string, builtin bool) any {
 				delete(t, k)
 				continue
 			}
-			if s, ok := c.(string); ok && builtin && (quantityParents[key] || quantityKeys[k]) {
-				c = canonicalQuantity(s)
+			if builtin && (quantityParents[key] || quantityKeys[k]) {
+				c = quantityValue(c)
 			}
 			t[k] = c
 		}

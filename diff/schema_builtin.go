@@ -111,11 +111,6 @@ type smdConverter struct {
 
 var _ managedfields.TypeConverter = (*smdConverter)(nil)
 
-func (c *smdConverter) knows(gvk schema.GroupVersionKind) bool {
-	_, ok := c.names[gvk]
-	return ok
-}
-
 func (c *smdConverter) ObjectToTyped(obj runtime.Object, opts ...typed.ValidationOptions) (*typed.TypedValue, error) {
 	gvk := obj.GetObjectKind().GroupVersionKind()
 	name, ok := c.names[gvk]

@@ -16,7 +16,6 @@ import (
 	smdschema "sigs.k8s.io/structured-merge-diff/v6/schema"
 	"sigs.k8s.io/structured-merge-diff/v6/typed"
 
-	"github.com/gitopskit/gitopskit/object"
 	"github.com/gitopskit/gitopskit/render"
 )
 
@@ -246,6 +245,3 @@ func metaClosure(all []smdschema.TypeDef) []smdschema.TypeDef {
 	visit(smdschema.TypeRef{NamedType: &name})
 	return out
 }
-
-// isCRDManifest reports whether id names a CustomResourceDefinition.
-func isCRDManifest(id object.ID) bool { return id.GroupKind() == crdGroupKind }

@@ -207,7 +207,7 @@ func Generate(docs map[string][]byte, version string) (*Output, error) {
 	}
 	for name := range ix.Fields {
 		if !names[name] {
-			return nil, fmt.Errorf("Go type %s has no schema in the documents", name)
+			return nil, fmt.Errorf("type %s of the Go types has no schema in the documents", name)
 		}
 	}
 	return out, nil

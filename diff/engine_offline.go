@@ -183,9 +183,10 @@ func (o *Offline) Predict(ctx context.Context, req Request) (*Prediction, error)
 	u = runtime.DeepCopyJSON(u)
 	if isBuiltin {
 		o.builtin.index.decodeLikeServer(u, kind)
+		defaultLabels(u, gvk.GroupKind())
 	}
 	if applied, err := configTV.ToFieldSet(); err == nil {
-		keepAtomicDefaults(u, req.Live.Object, applied)
+		keepAtomicDefaults(u, req.Live.Object, config.Object, applied)
 	}
 	p.Object = &unstructured.Unstructured{Object: u}
 	return p, nil

@@ -140,6 +140,27 @@ func (ix *builtinIndex) decodeLikeServer(obj map[string]any, k builtin.Kind) {
 	ix.object(obj, k.Type)
 }
 
+// labelsFromTemplate are the kinds whose defaulting gives an object without labels
+// the labels of its pod template.
+var labelsFromTemplate = map[schema.GroupKind]bool{
+	{Group: "batch", Kind: "Job"}:   true,
+	{Kind: "ReplicationController"}: true,
+}
+
+// defaultLabels gives obj, of a kind in labelsFromTemplate that has no labels left
+// after the merge, its template's labels, as the server's defaulting does.
+func defaultLabels(obj map[string]any, gk schema.GroupKind) {
+	if !labelsFromTemplate[gk] {
+		return
+	}
+	if labels, _, _ := unstructured.NestedMap(obj, "metadata", "labels"); len(labels) > 0 {
+		return
+	}
+	if labels, ok, _ := unstructured.NestedMap(obj, "spec", "template", "metadata", "labels"); ok && labels != nil {
+		_ = unstructured.SetNestedMap(obj, labels, "metadata", "labels")
+	}
+}
+
 func (ix *builtinIndex) object(m map[string]any, typeName string) {
 	for name, f := range ix.fields[typeName] {
 		v, ok := m[name]

@@ -65,8 +65,8 @@ func TestSchemasMatchCluster(t *testing.T) {
 	require.NoError(t, err)
 	docs := map[string][]byte{}
 	for p, gv := range paths {
-		if p != "api/v1" && !strings.HasPrefix(p, "apis/") {
-			continue
+		if p != "api/v1" && (!strings.HasPrefix(p, "apis/") || strings.Count(p, "/") != 2) {
+			continue // not a group-version document
 		}
 		b, err := gv.Schema("application/json")
 		require.NoError(t, err, p)

@@ -162,16 +162,7 @@ func TestDrift(t *testing.T) {
 	}, {
 		name: "env var and sidecar added by another manager",
 		edit: func(e *env, objs []*unstructured.Unstructured) {
-			applyAs(e, "injector", `
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web}
-spec:
-  template:
-    spec:
-      containers:
-      - {name: web, env: [{name: INJECTED, value: "1"}]}
-      - {name: proxy, image: "envoy:1.30"}`)
+			applyAs(e, "injector", injected)
 		},
 	}, {
 		name: "desired changes image, drops a label and a port",

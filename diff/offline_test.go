@@ -78,14 +78,9 @@ func TestClusterScopedWithNamespace(t *testing.T) {
 	}
 }
 
-// Without a cluster, a Deployment whose live copy has the server's defaults and an
-// env var another manager added is unchanged: the shipped schemas merge the
-// containers and env lists item by item, as the server does.
-func TestNoClusterDefaultsAndForeignEnv(t *testing.T) {
-	e := newEnv(t)
-	objs := e.corpus("Deployment/web", "Service/web", "StatefulSet/db")
-	e.apply(objs...)
-	applyAs(e, "injector", `
+// injected is another manager's apply of an env var and a sidecar to the corpus's
+// Deployment web.
+const injected = `
 apiVersion: apps/v1
 kind: Deployment
 metadata: {name: web}
@@ -93,7 +88,17 @@ spec:
   template:
     spec:
       containers:
-      - {name: web, env: [{name: INJECTED, value: "1"}]}`)
+      - {name: web, env: [{name: INJECTED, value: "1"}]}
+      - {name: proxy, image: "envoy:1.30"}`
+
+// Without a cluster, a Deployment whose live copy has the server's defaults, and
+// an env var and a sidecar another manager added, is unchanged: the shipped
+// schemas merge the containers and env lists item by item, as the server does.
+func TestNoClusterDefaultsAndForeignEnv(t *testing.T) {
+	e := newEnv(t)
+	objs := e.corpus("Deployment/web", "Service/web", "StatefulSet/db")
+	e.apply(objs...)
+	applyAs(e, "injector", injected)
 	p, err := e.noCluster(diff.Options{}).Plan(e.ctx, diff.Input{Desired: objs, Live: e.live(objs...)})
 	require.NoError(t, err)
 	for _, c := range p.Changes {

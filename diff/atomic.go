@@ -17,7 +17,10 @@ import (
 //
 // The cost: removing a field inside an atomic value the manifest declared before is
 // not seen offline; the server engine sees it.
-func keepAtomicDefaults(predicted, live map[string]any, applied *fieldpath.Set) {
+//
+// An empty map or list in config is a leaf of the applied set too, atomic or not:
+// it is left alone, or declaring `labels: {}` would keep the labels it removes.
+func keepAtomicDefaults(predicted, live, config map[string]any, applied *fieldpath.Set) {
 	applied.Leaves().Iterate(func(p fieldpath.Path) {
 		pv, set := lookup(predicted, p)
 		if set == nil {
@@ -26,6 +29,9 @@ func keepAtomicDefaults(predicted, live map[string]any, applied *fieldpath.Set) 
 		switch pv.(type) {
 		case map[string]any, []any:
 		default:
+			return
+		}
+		if cv, _ := lookup(config, p); isEmpty(cv) {
 			return
 		}
 		lv, _ := lookup(live, p)

@@ -73,6 +73,9 @@ type Change struct {
 	// Warnings says where the result may be less precise, for example a kind the
 	// offline engine had no schema for.
 	Warnings []string
+	// Typing says which schema the offline engine typed the object with (see
+	// [Typing]); empty for a Create and for the [Server] engine.
+	Typing Typing
 	// Live is the normalized live object; nil for Create.
 	Live *unstructured.Unstructured
 	// Predicted is the normalized object an apply would leave; nil for Delete.

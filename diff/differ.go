@@ -125,7 +125,7 @@ func (d *Differ) diff(ctx context.Context, desired, live *unstructured.Unstructu
 	if err != nil {
 		return nil, err
 	}
-	c.Warnings, c.Recreate = pred.Warnings, pred.Recreate
+	c.Warnings, c.Recreate, c.Typing = pred.Warnings, pred.Recreate, pred.Typing
 	c.Predicted = d.normalize(pred.Object)
 	if live == nil {
 		c.Action = Create

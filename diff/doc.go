@@ -15,8 +15,11 @@
 //     uses, typed by the cluster's OpenAPI v3 schemas ([ClusterSchemas], cached per
 //     group-version, CRDs included) or by schemas the caller supplies
 //     ([StaticSchemas]). It makes no request per object, so it is the fast path for
-//     drift detection of large sets. Kinds without a schema are merged with deduced
-//     types (lists atomic) and the change carries a warning.
+//     drift detection of large sets. Without a cluster it types built-in kinds by
+//     the schemas of Kubernetes v1.37.2 shipped with the package, and custom
+//     resources by the CRD manifests of the set; [Change.Typing] says which schema
+//     typed each object. Kinds without any schema are merged with deduced types
+//     (lists atomic) and the change carries a warning.
 //
 // The prediction is that of the apply package's apply, which does more than one
 // server-side apply: it first hands the fields of kubectl's client-side apply to
@@ -29,8 +32,8 @@
 // server populates (managedFields, resourceVersion, uid, creationTimestamp,
 // generation, selfLink), kubectl's last-applied annotation and status are ignored;
 // nulls and empty maps and lists equal absent fields; quantities of built-in kinds
-// compare by meaning ("1000m" equals "1") and so do numbers and int-or-string fields
-// (80 and "80"); [IgnoreRule]s remove fields by JSON pointer or JSONPath, selected
+// compare by their canonical form ("1000m" equals "1" and the number 1) and so do
+// numbers and int-or-string fields (80 and "80"); [IgnoreRule]s remove fields by JSON pointer or JSONPath, selected
 // by group, kind, namespace and name, like Argo CD's ignoreDifferences.
 //
 // [Differ.Plan] diffs a whole set, adds prune candidates from the inventory, and

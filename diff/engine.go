@@ -2,9 +2,9 @@ package diff
 
 import (
 	"context"
-	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 )
 
 // Request is one object for an [Engine] to predict.
@@ -51,4 +51,29 @@ type Prediction struct {
 	// Recreate says that the apply deletes the object and creates it again,
 	// because an immutable field changes and [Request.Recreate] allows it.
 	Recreate bool
+	// Typing says which schema typed the merge; empty when the engine merged
+	// nothing (a Create) or typing is the server's own ([Server]).
+	Typing Typing
 }
+
+// Typing says where the schema that typed an object's merge came from: it
+// decides which lists merge item by item and which values are atomic, so it says
+// how far an offline prediction can be trusted.
+type Typing string
+
+const (
+	// TypingCluster is the cluster's OpenAPI documents ([ClusterSchemas]).
+	TypingCluster Typing = "cluster"
+	// TypingStatic is another [SchemaSource] given to [NewOffline], such as
+	// [StaticSchemas].
+	TypingStatic Typing = "static"
+	// TypingBuiltin is the schemas of the built-in kinds shipped with this
+	// package, for the Kubernetes version it is built against.
+	TypingBuiltin Typing = "built-in"
+	// TypingCRDManifest is the schema of a CustomResourceDefinition manifest in
+	// the desired set or in [OfflineOptions.CRDs].
+	TypingCRDManifest Typing = "crd-manifest"
+	// TypingDeduced is no schema: types deduced from the values, every list
+	// atomic. The change carries a warning.
+	TypingDeduced Typing = "deduced"
+)

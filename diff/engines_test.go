@@ -16,35 +16,42 @@ import (
 	"github.com/gitopskit/gitopskit/object"
 )
 
-// parity counts, across the tests of this file, the objects both engines diffed
-// and those where they disagreed on the action or the paths.
+// parity counts, across the cluster tests, the objects the server engine and an
+// offline engine both diffed and those where they disagreed on the action or the
+// paths.
 var parity struct {
 	sync.Mutex
 	compared, disagreed int
 	details             []string
 }
 
-// both plans in with the server and offline differs, asserts they agree object by
-// object and returns the server's plan.
+// both plans in with the server differ and the offline differs (typed by the
+// cluster and by no cluster), asserts they agree object by object and returns the
+// server's plan.
 func both(t *testing.T, e *env, opts diff.Options, in diff.Input) *diff.Plan {
 	t.Helper()
 	server, offline := e.differs(opts)
 	sp, err := server.Plan(e.ctx, in)
 	require.NoError(t, err, "server engine")
-	op, err := offline.Plan(e.ctx, in)
-	require.NoError(t, err, "offline engine")
-	require.Len(t, op.Changes, len(sp.Changes))
-	parity.Lock()
-	defer parity.Unlock()
-	for i, sc := range sp.Changes {
-		oc := op.Changes[i]
-		parity.compared++
-		if sc.ID != oc.ID || sc.Action != oc.Action || strings.Join(sc.Paths, " ") != strings.Join(oc.Paths, " ") {
-			parity.disagreed++
-			d := fmt.Sprintf("%s: server %s %v, offline %s %v", sc.ID, sc.Action, sc.Paths, oc.Action, oc.Paths)
-			parity.details = append(parity.details, d)
-			t.Errorf("engines disagree: %s", d)
+	for _, o := range []struct {
+		name string
+		d    *diff.Differ
+	}{{"offline", offline}, {"offline without a cluster", e.noCluster(opts)}} {
+		op, err := o.d.Plan(e.ctx, in)
+		require.NoError(t, err, o.name)
+		require.Len(t, op.Changes, len(sp.Changes))
+		parity.Lock()
+		for i, sc := range sp.Changes {
+			oc := op.Changes[i]
+			parity.compared++
+			if sc.ID != oc.ID || sc.Action != oc.Action || strings.Join(sc.Paths, " ") != strings.Join(oc.Paths, " ") {
+				parity.disagreed++
+				d := fmt.Sprintf("%s: server %s %v, %s %s %v (%s typing)", sc.ID, sc.Action, sc.Paths, o.name, oc.Action, oc.Paths, oc.Typing)
+				parity.details = append(parity.details, d)
+				t.Errorf("engines disagree: %s", d)
+			}
 		}
+		parity.Unlock()
 	}
 	return sp
 }
@@ -155,16 +162,7 @@ func TestDrift(t *testing.T) {
 	}, {
 		name: "env var and sidecar added by another manager",
 		edit: func(e *env, objs []*unstructured.Unstructured) {
-			applyAs(e, "injector", `
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web}
-spec:
-  template:
-    spec:
-      containers:
-      - {name: web, env: [{name: INJECTED, value: "1"}]}
-      - {name: proxy, image: "envoy:1.30"}`)
+			applyAs(e, "injector", injected)
 		},
 	}, {
 		name: "desired changes image, drops a label and a port",

@@ -23,6 +23,10 @@ var serverMetadata = []string{
 // Secret values included, so it is neither compared nor shown.
 const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
 
+// templateGeneration is the annotation the API server sets on a DaemonSet and
+// increments when its pod template changes: bookkeeping, like metadata.generation.
+const templateGeneration = "deprecated.daemonset.template.generation"
+
 // quantityParents are the keys of maps whose string values are resource quantities,
 // and quantityKeys the keys that are quantities themselves, in the built-in kinds.
 var (
@@ -34,8 +38,9 @@ var (
 	quantityKeys = map[string]bool{"sizeLimit": true}
 )
 
-// normalize returns a copy of u for comparison: server-populated metadata, the
-// last-applied annotation and status removed, nulls and empty maps and lists
+// normalize returns a copy of u for comparison: server-populated metadata (a
+// DaemonSet's template generation included), the last-applied annotation and
+// status removed, nulls and empty maps and lists
 // removed (the API server does not store them), a Secret's stringData folded into
 // data, and quantities of built-in kinds in canonical form, so "1000m" equals "1".
 // copyWithout deep-copies an object but for its status and server-set metadata,
@@ -67,12 +72,15 @@ func normalize(u *unstructured.Unstructured) *unstructured.Unstructured {
 	}
 	out := &unstructured.Unstructured{Object: copyWithout(u.Object)}
 	o := out.Object
+	id := object.IDOf(out)
 	if md, ok := o["metadata"].(map[string]any); ok {
 		if ann, ok := md["annotations"].(map[string]any); ok {
 			delete(ann, lastApplied)
+			if id.Group == "apps" && id.Kind == "DaemonSet" {
+				delete(ann, templateGeneration)
+			}
 		}
 	}
-	id := object.IDOf(out)
 	if isSecret(id) {
 		foldStringData(o)
 	}
@@ -124,8 +132,8 @@ func prune(v any, key string, builtin bool) any {
 				delete(t, k)
 				continue
 			}
-			if s, ok := c.(string); ok && builtin && (quantityParents[key] || quantityKeys[k]) {
-				c = canonicalQuantity(s)
+			if builtin && (quantityParents[key] || quantityKeys[k]) {
+				c = quantityValue(c)
 			}
 			t[k] = c
 		}

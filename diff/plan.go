@@ -58,6 +58,24 @@ type Input struct {
 	Workers int
 }
 
+// setEngine is implemented by engines that prepare for a whole set: the offline
+// engine reads the CRD manifests in it.
+type setEngine interface {
+	forSet(desired []*unstructured.Unstructured) Engine
+}
+
+// liveOf finds the live copy of id. A cluster-scoped object has no namespace in the
+// cluster even when its manifest sets one (the server drops it), so an object not
+// found under its namespace is looked for without: no live object of a namespaced
+// kind lacks a namespace.
+func liveOf(live map[object.ID]*unstructured.Unstructured, id object.ID) *unstructured.Unstructured {
+	if u, ok := live[id]; ok || id.Namespace == "" {
+		return u
+	}
+	id.Namespace = ""
+	return live[id]
+}
+
 // ErrDuplicate is returned (wrapped) when Input.Desired holds two objects with the
 // same ID.
 var ErrDuplicate = errors.New("duplicate object")
@@ -112,9 +130,15 @@ func (d *Differ) Plan(ctx context.Context, in Input) (*Plan, error) {
 	}
 	// Every object gets a change or an error, so no diff is skipped when ctx ends:
 	// each one sees ctx itself.
+	pd := d
+	if s, ok := d.engine.(setEngine); ok {
+		c := *d
+		c.engine = s.forSet(in.Desired)
+		pd = &c
+	}
 	parallel.Do(context.WithoutCancel(ctx), workers, len(desired), func(i int) {
 		u := desired[i]
-		changes[i], errs[i] = d.Diff(ctx, u, live[object.IDOf(u)])
+		changes[i], errs[i] = pd.Diff(ctx, u, liveOf(live, object.IDOf(u)))
 	})
 
 	for i := range changes {
@@ -145,6 +169,15 @@ func (d *Differ) Plan(ctx context.Context, in Input) (*Plan, error) {
 			continue
 		}
 		p.Changes = append(p.Changes, changes[i])
+	}
+	for _, u := range in.Desired {
+		// A cluster-scoped object declared with a namespace is the live object
+		// without one, not a prune candidate.
+		if id := object.IDOf(u); id.Namespace != "" && live[id] == nil {
+			if id.Namespace = ""; live[id] != nil {
+				declared.Add(id)
+			}
+		}
 	}
 	for _, id := range object.NewSet(in.Inventory...).Difference(declared) {
 		p.Changes = append(p.Changes, d.deletion(id, live[id]))

@@ -12,6 +12,8 @@ import (
 	"k8s.io/client-go/openapi"
 	"k8s.io/kube-openapi/pkg/spec3"
 	"k8s.io/kube-openapi/pkg/validation/spec"
+
+	"github.com/gitopskit/gitopskit/diff/internal/builtin"
 )
 
 // ErrNoSchema is returned (wrapped) by a [SchemaSource] that has no schema for a kind.
@@ -35,28 +37,29 @@ type ClusterSchemas struct {
 	mu    sync.Mutex
 	paths map[string]openapi.GroupVersion
 	byURL map[string]*gvSchema // keyed by the server-relative URL, which carries the hash
-	known map[schema.GroupVersionKind]managedfields.TypeConverter
+	known map[schema.GroupVersionKind]*gvSchema
 }
 
 type gvSchema struct {
-	once sync.Once
-	tc   managedfields.TypeConverter
-	err  error
+	once   sync.Once
+	tc     managedfields.TypeConverter
+	scopes map[schema.GroupVersionKind]string
+	err    error
 }
 
 // NewClusterSchemas returns a source reading from client, typically
 // discovery.NewDiscoveryClientForConfig(cfg).OpenAPIV3().
 func NewClusterSchemas(client openapi.Client) *ClusterSchemas {
-	return &ClusterSchemas{client: client, byURL: map[string]*gvSchema{}, known: map[schema.GroupVersionKind]managedfields.TypeConverter{}}
+	return &ClusterSchemas{client: client, byURL: map[string]*gvSchema{}, known: map[schema.GroupVersionKind]*gvSchema{}}
 }
 
 // TypeConverter returns the converter for gvk's group-version document.
 func (c *ClusterSchemas) TypeConverter(ctx context.Context, gvk schema.GroupVersionKind) (managedfields.TypeConverter, error) {
 	c.mu.Lock()
-	tc, ok := c.known[gvk]
+	gs, ok := c.known[gvk]
 	c.mu.Unlock()
 	if ok {
-		return tc, nil
+		return gs.tc, nil
 	}
 	key := "apis/" + gvk.Group + "/" + gvk.Version
 	if gvk.Group == "" {
@@ -68,13 +71,13 @@ func (c *ClusterSchemas) TypeConverter(ctx context.Context, gvk schema.GroupVers
 			return nil, err
 		}
 		if gs != nil {
-			gs.once.Do(func() { gs.tc, gs.err = c.load(key) })
+			gs.once.Do(func() { gs.tc, gs.scopes, gs.err = c.load(key) })
 			if gs.err != nil {
 				return nil, gs.err
 			}
 			if knows(gs.tc, gvk) {
 				c.mu.Lock()
-				c.known[gvk] = gs.tc
+				c.known[gvk] = gs
 				c.mu.Unlock()
 				return gs.tc, nil
 			}
@@ -98,7 +101,7 @@ func (c *ClusterSchemas) entry(key string, refresh bool) (*gvSchema, error) {
 		}
 		c.paths = paths
 		// A new index may carry new hashes: look kinds up again.
-		c.known = map[schema.GroupVersionKind]managedfields.TypeConverter{}
+		c.known = map[schema.GroupVersionKind]*gvSchema{}
 	}
 	gv, ok := c.paths[key]
 	if !ok {
@@ -116,42 +119,57 @@ func (c *ClusterSchemas) entry(key string, refresh bool) (*gvSchema, error) {
 	return gs, nil
 }
 
-func (c *ClusterSchemas) load(key string) (managedfields.TypeConverter, error) {
+func (c *ClusterSchemas) load(key string) (managedfields.TypeConverter, map[schema.GroupVersionKind]string, error) {
 	c.mu.Lock()
 	gv := c.paths[key]
 	c.mu.Unlock()
 	b, err := gv.Schema("application/json")
 	if err != nil {
-		return nil, fmt.Errorf("read /openapi/v3/%s: %w", key, err)
+		return nil, nil, fmt.Errorf("read /openapi/v3/%s: %w", key, err)
 	}
-	tc, err := typeConverterFromV3(b)
+	tc, scopes, err := typeConverterFromV3(b)
 	if err != nil {
-		return nil, fmt.Errorf("/openapi/v3/%s: %w", key, err)
+		return nil, nil, fmt.Errorf("/openapi/v3/%s: %w", key, err)
 	}
-	return tc, nil
+	return tc, scopes, nil
 }
 
-func typeConverterFromV3(doc []byte) (managedfields.TypeConverter, error) {
+// scope returns gvk's scope from the document of its group-version, when it was
+// read: builtin.Namespaced, builtin.Cluster or "".
+func (c *ClusterSchemas) scope(gvk schema.GroupVersionKind) string {
+	c.mu.Lock()
+	gs, ok := c.known[gvk]
+	c.mu.Unlock()
+	if !ok {
+		return ""
+	}
+	return gs.scopes[gvk]
+}
+
+func typeConverterFromV3(doc []byte) (managedfields.TypeConverter, map[schema.GroupVersionKind]string, error) {
 	var o spec3.OpenAPI
 	if err := json.Unmarshal(doc, &o); err != nil {
-		return nil, fmt.Errorf("parse OpenAPI v3 document: %w", err)
+		return nil, nil, fmt.Errorf("parse OpenAPI v3 document: %w", err)
 	}
 	if o.Components == nil {
-		return nil, fmt.Errorf("OpenAPI v3 document has no components")
+		return nil, nil, fmt.Errorf("OpenAPI v3 document has no components")
 	}
-	return managedfields.NewTypeConverter(o.Components.Schemas, false)
+	tc, err := managedfields.NewTypeConverter(o.Components.Schemas, false)
+	return tc, builtin.Scopes(&o), err
 }
 
 // StaticSchemas is a [SchemaSource] over schemas the caller supplies, for diffs
 // without a cluster. It is safe for concurrent use.
 type StaticSchemas struct {
-	tc managedfields.TypeConverter
+	tc     managedfields.TypeConverter
+	scopes map[schema.GroupVersionKind]string
 }
 
 // NewStaticSchemas builds a source from OpenAPI v3 documents (the bodies of
 // /openapi/v3/apis/<group>/<version>), for example files saved from a cluster.
 func NewStaticSchemas(docs ...[]byte) (*StaticSchemas, error) {
 	all := map[string]*spec.Schema{}
+	scopes := map[schema.GroupVersionKind]string{}
 	for i, doc := range docs {
 		var o spec3.OpenAPI
 		if err := json.Unmarshal(doc, &o); err != nil {
@@ -162,13 +180,18 @@ func NewStaticSchemas(docs ...[]byte) (*StaticSchemas, error) {
 				all[k] = v
 			}
 		}
+		for k, v := range builtin.Scopes(&o) {
+			scopes[k] = v
+		}
 	}
 	tc, err := managedfields.NewTypeConverter(all, false)
 	if err != nil {
 		return nil, fmt.Errorf("build type converter: %w", err)
 	}
-	return &StaticSchemas{tc: tc}, nil
+	return &StaticSchemas{tc: tc, scopes: scopes}, nil
 }
+
+func (s *StaticSchemas) scope(gvk schema.GroupVersionKind) string { return s.scopes[gvk] }
 
 // TypeConverter returns the converter when it knows gvk.
 func (s *StaticSchemas) TypeConverter(_ context.Context, gvk schema.GroupVersionKind) (managedfields.TypeConverter, error) {

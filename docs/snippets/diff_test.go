@@ -123,14 +123,9 @@ kind: Secret
 metadata: {name: db, namespace: shop}
 data: {color: Z3JlZW4=, password: aHVudGVyMw==}
 `)
-	// Without a cluster, schemas come from saved OpenAPI v3 documents; with none,
-	// kinds are typed by deduction (exact for a Secret), with a warning.
-	schemas, err := diff.NewStaticSchemas()
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	engine := diff.NewOffline(schemas, diff.OfflineOptions{})
+	// No cluster: built-in kinds are typed by the schemas of the Kubernetes version
+	// shipped with gitopskit, custom resources by the CRD manifests in the set.
+	engine := diff.NewOffline(nil, diff.OfflineOptions{})
 	d, err := diff.New(engine, diff.Options{FieldManager: "my-tool", MaskKey: []byte("docs")})
 	if err != nil {
 		fmt.Println(err)
@@ -145,12 +140,12 @@ data: {color: Z3JlZW4=, password: aHVudGVyMw==}
 		return
 	}
 	c := plan.Changes[0]
-	fmt.Println(c.Action, c.Paths, "not drift:", c.Foreign)
+	fmt.Println(c.Action, c.Paths, "not drift:", c.Foreign, "typing:", c.Typing)
 	_ = plan.WriteText(os.Stdout, diff.TextOptions{Context: 1}) // Secret values masked
 	// end snippet
 
 	// Output:
-	// Update [.data.color .data.password .data.size] not drift: [.data.owner]
+	// Update [.data.color .data.password .data.size] not drift: [.data.owner] typing: built-in
 	// --- live//Secret/shop/db
 	// +++ predicted//Secret/shop/db
 	// @@ -2,6 +2,5 @@

@@ -122,13 +122,19 @@ func (s Secrets) Redact(msg string) string {
 	return msg
 }
 
-// Wrap returns err with a redacted message (nil for nil); errors.Is and errors.As
-// still see the cause, whose own message a caller must not print.
+// Wrap returns err with a redacted message (nil for nil, err itself when there
+// was nothing to hide); errors.Is and errors.As still see the cause, whose own
+// message a caller must not print.
 func (s Secrets) Wrap(err error) error {
 	if err == nil {
 		return nil
 	}
-	return &redactedError{msg: s.Redact(err.Error()), err: err}
+	msg := err.Error()
+	clean := s.Redact(msg)
+	if clean == msg {
+		return err
+	}
+	return &redactedError{msg: clean, err: err}
 }
 
 type redactedError struct {

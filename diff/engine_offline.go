@@ -70,6 +70,16 @@ func (o *Offline) Predict(ctx context.Context, req Request) (*Prediction, error)
 				return nil, err
 			}
 		}
+		// As the API server's apply, a create fails on a value of the wrong type
+		// or a field the schema does not know.
+		tc, err := o.schemas.TypeConverter(ctx, config.GroupVersionKind())
+		if err == nil {
+			if _, err = tc.ObjectToTyped(config); err != nil {
+				return nil, fmt.Errorf("type desired object: %w", err)
+			}
+		} else if !errors.Is(err, ErrNoSchema) {
+			return nil, err
+		}
 		return &Prediction{Object: config}, nil
 	}
 	gvk := config.GroupVersionKind()

@@ -1,8 +1,9 @@
 // Package redact removes credentials from messages before they reach errors and
 // logs: the user information of URLs, scp-like Git addresses and image references
 // found in any text, and secrets known by value, in the encodings in which they
-// travel (HTTP basic authentication sends base64 of "user:password"). It is what
-// source/git and update wrap their errors with.
+// travel (HTTP basic authentication sends base64 of "user:password"), and the
+// values of a Secret object, whatever their type. It is what source/git and update
+// wrap their errors with, and apply and diff the errors of a Secret.
 package redact
 
 import (

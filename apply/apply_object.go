@@ -19,6 +19,7 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/util/csaupgrade"
 
+	"github.com/gitopskit/gitopskit/internal/redact"
 	"github.com/gitopskit/gitopskit/internal/ssa"
 )
 
@@ -42,11 +43,13 @@ func (t *task) listKey() listKey {
 // (or a recreate when allowed).
 func (r *run) applyObject(ctx context.Context, t *task) Event {
 	ev := Event{ID: t.id, Stage: t.stage, Wave: t.dir.Wave, DryRun: r.opts.DryRun}
+	live, listed := r.live.get(t.listKey(), t.id.Name)
 	fail := func(err error) Event {
+		// The API server's errors quote ill-typed values (a map under data, say).
+		err = redact.Secret(err, t.desired, live)
 		ev.Action, ev.Err, ev.Reason = Failed, err, err.Error()
 		return ev
 	}
-	live, listed := r.live.get(t.listKey(), t.id.Name)
 	if live != nil && !r.opts.Adopt {
 		if err := r.checkOwner(t, live); err != nil {
 			return fail(err)

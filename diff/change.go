@@ -74,7 +74,7 @@ type Change struct {
 	// offline engine had no schema for.
 	Warnings []string
 	// Typing says which schema the offline engine typed the object with (see
-	// [Typing]); empty for a Create and for the [Server] engine.
+	// [Typing]); empty for the [Server] engine.
 	Typing Typing
 	// Live is the normalized live object; nil for Create.
 	Live *unstructured.Unstructured

@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/sets"
 
+	"github.com/gitopskit/gitopskit/internal/redact"
 	"github.com/gitopskit/gitopskit/internal/scope"
 	"github.com/gitopskit/gitopskit/internal/ssa"
 	"github.com/gitopskit/gitopskit/object"
@@ -91,13 +92,13 @@ func (d *Differ) Diff(ctx context.Context, desired, live *unstructured.Unstructu
 	if d.opts.Mapper != nil {
 		scoped, err := scope.New(d.opts.Mapper, nil).Object(desired)
 		if err != nil {
-			return nil, &ObjectError{ID: id, Err: err}
+			return nil, &ObjectError{ID: id, Err: redact.Secret(err, desired, live)}
 		}
 		desired, id = scoped, object.IDOf(scoped)
 	}
 	c, err := d.diff(ctx, desired, live)
 	if err != nil {
-		return nil, &ObjectError{ID: id, Err: scrubError(err, desired, live)}
+		return nil, &ObjectError{ID: id, Err: redact.Secret(err, desired, live)}
 	}
 	return c, nil
 }

@@ -115,7 +115,18 @@ func (o *Offline) Predict(ctx context.Context, req Request) (*Prediction, error)
 		if isBuiltin {
 			o.builtin.index.decodeLikeServer(config.Object, kind)
 		}
-		return &Prediction{Object: config}, nil
+		// As the API server's apply, a create fails on a value of the wrong type
+		// or a field the schema does not know.
+		tc, typing, err := o.typeConverter(ctx, gvk)
+		if err != nil {
+			return nil, err
+		}
+		if typing != TypingDeduced {
+			if _, err = tc.ObjectToTyped(config); err != nil {
+				return nil, fmt.Errorf("type desired object: %w", err)
+			}
+		}
+		return &Prediction{Object: config, Typing: typing}, nil
 	}
 	p := &Prediction{}
 	tc, typing, err := o.typeConverter(ctx, gvk)

@@ -6,10 +6,11 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"errors"
-	"strings"
+	"encoding/json"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/gitopskit/gitopskit/internal/redact"
 )
 
 // masker replaces Secret values with placeholders. A placeholder carries a short
@@ -43,7 +44,7 @@ func (m *masker) placeholder(value []byte) string {
 // object returns u with a Secret's data and stringData values replaced by
 // placeholders; other kinds are returned as they are.
 func (m *masker) object(u *unstructured.Unstructured) *unstructured.Unstructured {
-	if u == nil || u.GetKind() != "Secret" || u.GroupVersionKind().Group != "" {
+	if !redact.IsSecret(u) {
 		return u
 	}
 	out := u.DeepCopy()
@@ -53,9 +54,12 @@ func (m *masker) object(u *unstructured.Unstructured) *unstructured.Unstructured
 			continue
 		}
 		for k, v := range vals {
-			s, _ := v.(string)
+			s, ok := v.(string)
 			raw := []byte(s)
-			if field == "data" {
+			switch {
+			case !ok: // a map, a list, a number: its JSON, so that values differ
+				raw, _ = json.Marshal(v)
+			case field == "data":
 				if dec, err := base64.StdEncoding.DecodeString(s); err == nil {
 					raw = dec
 				}
@@ -64,54 +68,4 @@ func (m *masker) object(u *unstructured.Unstructured) *unstructured.Unstructured
 		}
 	}
 	return out
-}
-
-// secretValues lists the values of a Secret's data (raw and decoded) and
-// stringData, longest first, for scrubbing text that might contain them.
-func secretValues(objs ...*unstructured.Unstructured) []string {
-	var out []string
-	for _, u := range objs {
-		if u == nil || u.GetKind() != "Secret" || u.GroupVersionKind().Group != "" {
-			continue
-		}
-		for _, field := range []string{"data", "stringData"} {
-			vals, _ := u.Object[field].(map[string]any)
-			for _, v := range vals {
-				s, ok := v.(string)
-				if !ok || s == "" {
-					continue
-				}
-				out = append(out, s)
-				if dec, err := base64.StdEncoding.DecodeString(s); err == nil && len(dec) > 0 {
-					out = append(out, string(dec))
-				}
-			}
-		}
-	}
-	// Longest first, so a value that contains another is replaced whole.
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && len(out[j]) > len(out[j-1]); j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
-	return out
-}
-
-// scrubError returns err with every Secret value of objs in its message replaced
-// by the mask. A scrubbed error does not unwrap to its cause.
-func scrubError(err error, objs ...*unstructured.Unstructured) error {
-	vals := secretValues(objs...)
-	if err == nil || len(vals) == 0 {
-		return err
-	}
-	msg := err.Error()
-	clean := msg
-	for _, v := range vals {
-		clean = strings.ReplaceAll(clean, v, maskPrefix)
-	}
-	if clean == msg {
-		return err
-	}
-	// The cause is not kept: unwrapping it would hand the value back.
-	return errors.New(clean)
 }

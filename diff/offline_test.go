@@ -135,9 +135,9 @@ func TestTyping(t *testing.T) {
 	server, offline := e.differs(diff.Options{})
 	crd := keep[0].GetName()
 	assert.Equal(t, map[string]diff.Typing{"CustomResourceDefinition/" + crd: "", "Widget/gear": "", "ConfigMap/settings": "", "ConfigMap/new": ""}, typing(server, in))
-	assert.Equal(t, map[string]diff.Typing{"CustomResourceDefinition/" + crd: diff.TypingCluster, "Widget/gear": diff.TypingCluster, "ConfigMap/settings": diff.TypingCluster, "ConfigMap/new": ""}, typing(offline, in))
+	assert.Equal(t, map[string]diff.Typing{"CustomResourceDefinition/" + crd: diff.TypingCluster, "Widget/gear": diff.TypingCluster, "ConfigMap/settings": diff.TypingCluster, "ConfigMap/new": diff.TypingCluster}, typing(offline, in))
 	noCluster := e.noCluster(diff.Options{})
-	assert.Equal(t, map[string]diff.Typing{"CustomResourceDefinition/" + crd: diff.TypingBuiltin, "Widget/gear": diff.TypingCRDManifest, "ConfigMap/settings": diff.TypingBuiltin, "ConfigMap/new": ""}, typing(noCluster, in))
+	assert.Equal(t, map[string]diff.Typing{"CustomResourceDefinition/" + crd: diff.TypingBuiltin, "Widget/gear": diff.TypingCRDManifest, "ConfigMap/settings": diff.TypingBuiltin, "ConfigMap/new": diff.TypingBuiltin}, typing(noCluster, in))
 	// Without its CRD in the set, the custom resource is typed by deduction.
 	in.Desired = in.Desired[1:]
 	assert.Equal(t, diff.TypingDeduced, typing(noCluster, in)["Widget/gear"])

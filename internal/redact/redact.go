@@ -1,8 +1,9 @@
 // Package redact removes credentials from messages before they reach errors and
 // logs: the user information of URLs, scp-like Git addresses and image references
 // found in any text, and secrets known by value, in the encodings in which they
-// travel (HTTP basic authentication sends base64 of "user:password"). It is what
-// source/git and update wrap their errors with.
+// travel (HTTP basic authentication sends base64 of "user:password"), and the
+// values of a Secret object, whatever their type. It is what source/git and update
+// wrap their errors with, and apply and diff the errors of a Secret.
 package redact
 
 import (
@@ -122,13 +123,19 @@ func (s Secrets) Redact(msg string) string {
 	return msg
 }
 
-// Wrap returns err with a redacted message (nil for nil); errors.Is and errors.As
-// still see the cause, whose own message a caller must not print.
+// Wrap returns err with a redacted message (nil for nil, err itself when there
+// was nothing to hide); errors.Is and errors.As still see the cause, whose own
+// message a caller must not print.
 func (s Secrets) Wrap(err error) error {
 	if err == nil {
 		return nil
 	}
-	return &redactedError{msg: s.Redact(err.Error()), err: err}
+	msg := err.Error()
+	clean := s.Redact(msg)
+	if clean == msg {
+		return err
+	}
+	return &redactedError{msg: clean, err: err}
 }
 
 type redactedError struct {

@@ -30,6 +30,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -43,7 +44,7 @@ import (
 type config struct {
 	repo, ref, path, kubeconfig, mode, listen, inventory, namespace, cacheDir, fieldManager, webhookSecretFile string
 	interval, healthTimeout                                                                                    time.Duration
-	prune, force, once                                                                                         bool
+	prune, force, once, createNamespace                                                                        bool
 }
 
 func main() {
@@ -67,6 +68,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.webhookSecretFile, "webhook-secret-file", "", "file holding the secret a POST /hook must prove: GitHub's X-Hub-Signature-256 or GitLab's X-Gitlab-Token (empty: any POST triggers a pass)")
 	fs.StringVar(&c.inventory, "inventory", "default/gitsync", "namespace/name of the Secret recording the applied set (an ApplySet parent)")
 	fs.StringVar(&c.namespace, "namespace", "", "namespace for namespaced objects that declare none")
+	fs.BoolVar(&c.createNamespace, "create-namespace", false, "create the namespaces the objects and the --inventory Secret use when they are missing and not in the repository (never pruned)")
 	fs.StringVar(&c.fieldManager, "field-manager", "gitsync", "server-side apply field manager")
 	fs.BoolVar(&c.force, "force", true, "take fields other managers changed (what self-heal means)")
 	fs.DurationVar(&c.healthTimeout, "health-timeout", 5*time.Minute, "how long to wait for the set to become healthy after a change")
@@ -117,6 +119,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if err := serve(ctx, c, cfg, out); err != nil {
 		fmt.Fprintln(stderr, "gitsync:", err)
+		if !c.createNamespace && strings.Contains(err.Error(), "CreateNamespace") {
+			fmt.Fprintln(stderr, "gitsync: hint: --create-namespace creates the missing namespaces")
+		}
 		return 1
 	}
 	return 0

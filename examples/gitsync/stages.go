@@ -46,11 +46,12 @@ func newReconciler(cfg *rest.Config, c config, out *printer) (*reconcile.Reconci
 			Namespace:    c.namespace,
 		},
 		reconcile.Options{
-			Mode:          mode,
-			Path:          c.path,
-			Prune:         c.prune,
-			Wait:          true,
-			HealthTimeout: c.healthTimeout,
-			OnEvent:       out.event,
+			Mode:            mode,
+			Path:            c.path,
+			Prune:           c.prune,
+			CreateNamespace: c.createNamespace,
+			Wait:            true,
+			HealthTimeout:   c.healthTimeout,
+			OnEvent:         out.event,
 		})
 }

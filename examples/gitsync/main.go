@@ -46,6 +46,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/gitopskit/gitopskit/clustertest"
+	"github.com/gitopskit/gitopskit/source/git"
 )
 
 // config is the command line.
@@ -53,6 +54,7 @@ type config struct {
 	repo, ref, path, kubeconfig, mode, listen, inventory, namespace, cacheDir, fieldManager, webhookSecretFile string
 	interval, healthTimeout                                                                                    time.Duration
 	prune, force, once, createNamespace                                                                        bool
+	credentials
 }
 
 func main() {
@@ -74,6 +76,11 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.mode, "mode", "apply", "apply (each new revision), self-heal (also revert drift), drift-only or dry-run")
 	fs.StringVar(&c.listen, "listen", "127.0.0.1:8080", "address of /hook, /metrics, /healthz and /readyz (empty: none)")
 	fs.StringVar(&c.webhookSecretFile, "webhook-secret-file", "", "file holding the secret a POST /hook must prove: GitHub's X-Hub-Signature-256 or GitLab's X-Gitlab-Token (empty: any POST triggers a pass)")
+	fs.StringVar(&c.username, "username", "", "HTTP basic auth user name (default: $"+envUsername+")")
+	fs.StringVar(&c.passwordFile, "password-file", "", "file holding the HTTP basic auth password or token (default: $"+envPassword+")")
+	fs.StringVar(&c.bearerTokenFile, "bearer-token-file", "", "file holding a token sent as an HTTP bearer token")
+	fs.StringVar(&c.sshKeyFile, "ssh-key-file", "", "file holding the SSH private key (PEM) for ssh:// and scp-like URLs")
+	fs.StringVar(&c.knownHostsFile, "known-hosts-file", "", "known_hosts file the SSH server's host key must match (required for SSH)")
 	fs.StringVar(&c.inventory, "inventory", "default/gitsync", "namespace/name of the Secret recording the applied set (an ApplySet parent)")
 	fs.StringVar(&c.namespace, "namespace", "", "namespace for namespaced objects that declare none")
 	fs.BoolVar(&c.createNamespace, "create-namespace", false, "create the namespaces the objects and the --inventory Secret use when they are missing and not in the repository (never pruned)")
@@ -130,6 +137,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if !c.createNamespace && strings.Contains(err.Error(), "CreateNamespace") {
 			fmt.Fprintln(stderr, "gitsync: hint: --create-namespace creates the missing namespaces")
 		}
+		if errors.Is(err, git.ErrKnownHostsRequired) {
+			fmt.Fprintln(stderr, "gitsync: hint: give the SSH server's host key with --known-hosts-file (ssh-keyscan prints it; check it out of band)")
+		}
 		return 1
 	}
 	return 0
@@ -137,6 +147,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // serve runs the agent until ctx is done, or one pass with --once.
 func serve(ctx context.Context, c config, cfg *rest.Config, out *printer) error {
+	if urlPassword(c.repo) {
+		out.Notef("gitsync: warning: the --repo URL carries a password, which `ps` and the shell's history show to others: use --password-file or $%s", envPassword)
+	}
 	rec, err := newReconciler(cfg, c, out)
 	if err != nil {
 		return err
@@ -165,7 +178,7 @@ func serve(ctx context.Context, c config, cfg *rest.Config, out *printer) error 
 			out.Notef("gitsync: warning: /hook is not on loopback and has no --webhook-secret-file: anyone who reaches it can trigger passes")
 		}
 	}
-	out.Notef("gitsync: syncing %s (ref %q, path %s) every %s, mode %s, prune %v, force %v", c.repo, c.ref, c.path, c.interval, c.mode, c.prune, c.force)
+	out.Notef("gitsync: syncing %s (ref %q, path %s) every %s, mode %s, prune %v, force %v", git.RedactURL(c.repo), c.ref, c.path, c.interval, c.mode, c.prune, c.force)
 	if c.mode == "self-heal" && !c.force {
 		out.Notef("gitsync: note: self-heal without --force fails with a conflict on fields another manager (a manual edit) changed")
 	}

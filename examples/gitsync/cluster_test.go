@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"strings"
 	"testing"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -74,5 +75,37 @@ func TestCreateNamespaceFlag(t *testing.T) {
 	}
 	if _, err := e.cs.CoreV1().Secrets(target).Get(context.Background(), "gitsync", metav1.GetOptions{}); apierrors.IsNotFound(err) {
 		t.Fatal("the inventory was not stored in the created namespace")
+	}
+}
+
+// TestOnceUnhealthy: `--once` fails when the set is not healthy, also on a pass
+// that found it in sync, and every pass names what is not healthy. The test
+// cluster has no controllers, so a Deployment never rolls out.
+func TestOnceUnhealthy(t *testing.T) {
+	e := newSyncEnv(t)
+	srv := gittest.NewHTTPServer(t, e.repo.Root, gittest.HTTPOptions{})
+	e.repo.Commit("a deployment", map[string]string{"deploy/web.yaml": `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: web, image: nginx}]}
+`})
+	e.repo.Publish()
+	args := []string{"--repo", srv.URL + "/app.git", "--health-timeout", "1s"}
+	for _, pass := range []string{"first (writes, waits)", "second (in sync)"} {
+		code, out := e.run(args...)
+		if code == 0 || !strings.Contains(out, "progressing deployment.apps/web -n "+e.ns) {
+			t.Errorf("%s pass: exit %d, want a failure naming the Deployment:\n%s", pass, code, out)
+		}
+		if pass == "second (in sync)" && !strings.Contains(out, "not healthy: Progressing") {
+			t.Errorf("%s pass does not say the set is not healthy:\n%s", pass, out)
+		}
+	}
+	// A dry run only reports.
+	if code, out := e.run(append(args, "--mode", "dry-run")...); code != 0 {
+		t.Errorf("dry run: exit %d:\n%s", code, out)
 	}
 }

@@ -46,6 +46,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/gitopskit/gitopskit/clustertest"
+	"github.com/gitopskit/gitopskit/reconcile"
 	"github.com/gitopskit/gitopskit/source/git"
 )
 
@@ -87,7 +88,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.fieldManager, "field-manager", "gitsync", "server-side apply field manager")
 	fs.BoolVar(&c.force, "force", false, "take fields other field managers own instead of failing with a conflict (self-heal needs it to revert a manual edit)")
 	fs.DurationVar(&c.healthTimeout, "health-timeout", 5*time.Minute, "how long to wait for the set to become healthy after a change")
-	fs.BoolVar(&c.once, "once", false, "run one pass and exit (non-zero when it fails)")
+	fs.BoolVar(&c.once, "once", false, "run one pass and exit: non-zero when it fails or, in modes apply and self-heal, leaves the set neither Healthy nor Suspended")
 	cache, _ := os.UserCacheDir()
 	fs.StringVar(&c.cacheDir, "cache-dir", filepath.Join(cache, "gitopskit", "gitsync"), "Git cache directory")
 	if err := fs.Parse(args); err != nil {
@@ -162,8 +163,11 @@ func serve(ctx context.Context, c config, cfg *rest.Config, out *printer) error 
 		}
 	}
 	if c.once {
-		_, err := a.pass(ctx)
-		return err
+		res, err := a.pass(ctx)
+		if err != nil {
+			return err
+		}
+		return healthy(res, c.mode)
 	}
 	if c.listen != "" {
 		l, err := net.Listen("tcp", c.listen)
@@ -184,6 +188,15 @@ func serve(ctx context.Context, c config, cfg *rest.Config, out *printer) error 
 	}
 	a.loop(ctx, c.interval)
 	return nil
+}
+
+// healthy returns an error when a pass of a mode that writes left the set neither
+// Healthy nor Suspended: what `--once` in a pipeline must not call a success.
+func healthy(res *reconcile.Result, mode string) error {
+	if mode == "dry-run" || mode == "drift-only" || res == nil || res.Health.Code == "" || res.Health.Code.Done() {
+		return nil
+	}
+	return fmt.Errorf("the set is not healthy: %s", res.Health)
 }
 
 func isLoopback(addr net.Addr) bool {

@@ -13,6 +13,9 @@ import (
 // [Manager.Apply] calls Load once, Store with the union of the loaded and desired
 // members before it writes anything (so an interrupted apply leaves no untracked
 // object), and Store with the final members after a successful apply and prune.
+// An inventory stored in an object says so with a Parent() object.ID method, as
+// [ApplySet] has: [ApplyOptions.CreateNamespace] then creates the parent's
+// namespace too.
 type Inventory interface {
 	// Labels returns the labels that mark an object as a member. Apply sets them on
 	// every object; prune deletes only live objects that carry all of them, so an

@@ -109,6 +109,9 @@ func NewApplySet(client dynamic.Interface, mapper meta.RESTMapper, parent object
 // ID returns the ApplySet's identity, the value of its id and part-of labels.
 func (a *ApplySet) ID() string { return a.id }
 
+// Parent returns the ApplySet's parent object.
+func (a *ApplySet) Parent() object.ID { return a.parent }
+
 // Labels returns the part-of label members carry.
 func (a *ApplySet) Labels() map[string]string {
 	return map[string]string{ApplySetPartOfLabel: a.id}

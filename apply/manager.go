@@ -132,6 +132,15 @@ type ApplyOptions struct {
 	// or CustomResourceDefinition only once nothing it holds stays (see
 	// AllowPruneInUse).
 	Prune bool
+	// CreateNamespace creates, before anything else is applied, every namespace
+	// that a namespaced object of the set or the inventory's parent (of an
+	// [ApplySet]) uses and that neither exists nor is declared by the set, as Argo
+	// CD's CreateNamespace=true and `helm --create-namespace` do. It is created by
+	// server-side apply with the field manager and reported as created, but it is
+	// not a member of the inventory, so it is never pruned. A dry run reports it
+	// without creating it. Without it, an object whose namespace is missing fails
+	// with an error that names the namespace, the object and this option.
+	CreateNamespace bool
 	// AllowEmpty allows an empty set with an inventory (which prunes all its members).
 	AllowEmpty bool
 	// AllowPruneInUse prunes a Namespace or CustomResourceDefinition that left the

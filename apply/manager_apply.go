@@ -25,6 +25,8 @@ type run struct {
 	// crdKinds are the group/kinds that CRDs of the set define.
 	crdKinds map[[2]string]bool
 	desired  object.Set
+	// creates are the namespaces a dry run with CreateNamespace would create.
+	creates map[string]bool
 	// going is what the prune deleted; kinds the namespaced resource types,
 	// discovered when a Namespace is about to be pruned.
 	going going
@@ -60,7 +62,7 @@ func (r *run) emit(ev Event) {
 // typed errors such as [*ConflictError] and [*ImmutableError] inside) is returned
 // together with the result so far. objs are not modified.
 func (m *Manager) Apply(ctx context.Context, objs []*unstructured.Unstructured, opts ApplyOptions) (*Result, error) {
-	r := &run{m: m, opts: opts, live: newLiveCache(), crdKinds: map[[2]string]bool{}}
+	r := &run{m: m, opts: opts, live: newLiveCache(), crdKinds: map[[2]string]bool{}, creates: map[string]bool{}}
 	// Identities as the API server has them: a cluster-scoped object declared with
 	// a namespace must match its live copy and its inventory entry, or prune would
 	// delete it on every other apply.
@@ -84,6 +86,11 @@ func (m *Manager) Apply(ctx context.Context, objs []*unstructured.Unstructured, 
 			group, _, _ := unstructured.NestedString(it.obj.Object, "spec", "group")
 			kind, _, _ := unstructured.NestedString(it.obj.Object, "spec", "names", "kind")
 			r.crdKinds[[2]string{group, kind}] = true
+		}
+	}
+	if opts.CreateNamespace {
+		if err := r.createNamespaces(ctx, items); err != nil {
+			return &r.result, err
 		}
 	}
 	var previous []object.ID
@@ -164,6 +171,9 @@ func (r *run) storeSuperset(ctx context.Context, previous []object.ID, desired o
 		return false, nil
 	}
 	if err != nil {
+		if p, ok := r.opts.Inventory.(parented); ok {
+			err = r.missingNamespace(err, p.Parent().Namespace, p.Parent())
+		}
 		return false, fmt.Errorf("store inventory: %w", err)
 	}
 	return true, nil
@@ -206,6 +216,10 @@ func (r *run) applyBatch(ctx context.Context, batch []item) error {
 		if ev.Action == Failed && r.opts.DryRun && r.dryRunNamespacePending(tasks[i], ev.Err) {
 			ev.Action, ev.Err, ev.Reason = Skipped, nil, "its namespace is created by this set (dry run)"
 		}
+		if ev.Action == Failed {
+			ev.Err = r.missingNamespace(ev.Err, tasks[i].desired.GetNamespace(), tasks[i].id)
+			ev.Reason = ev.Err.Error()
+		}
 		r.emit(ev)
 		if ev.Err != nil {
 			mu.Lock()
@@ -220,9 +234,10 @@ func (r *run) applyBatch(ctx context.Context, batch []item) error {
 }
 
 // dryRunNamespacePending reports whether a dry run failed only because the object's
-// namespace, part of the set, does not exist yet.
+// namespace, part of the set or created for it (CreateNamespace), does not exist yet.
 func (r *run) dryRunNamespacePending(t *task, err error) bool {
-	return ssa.NamespacePending(err, t.desired.GetNamespace(), r.desired)
+	ns := t.desired.GetNamespace()
+	return ssa.NamespacePending(err, ns, r.desired) || (r.creates[ns] && ssa.IsNamespaceNotFound(err, ns))
 }
 
 // newTask maps an item to its resource and copies it with the inventory's labels.

@@ -375,6 +375,7 @@ func (c *Cluster) apply(ctx context.Context, desired []*unstructured.Unstructure
 		Prune:           prune,
 		AllowEmpty:      opts.AllowEmpty,
 		AllowPruneInUse: opts.AllowPruneInUse,
+		CreateNamespace: opts.CreateNamespace,
 		OnEvent: func(e apply.Event) {
 			if prune && applied.Has(e.ID) && e.Action != apply.Failed {
 				return

@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/gitopskit/gitopskit/health"
+	"github.com/gitopskit/gitopskit/internal/ssa"
 	"github.com/gitopskit/gitopskit/object"
 	"github.com/gitopskit/gitopskit/render"
 	"github.com/gitopskit/gitopskit/source"
@@ -52,6 +53,12 @@ type Options struct {
 	// deletes them all. Without it such an object is kept and reported as skipped
 	// until it is empty (see apply.ApplyOptions.AllowPruneInUse).
 	AllowPruneInUse bool
+	// CreateNamespace creates the namespaces that the set's objects or the
+	// inventory's parent use and that neither exist nor are declared by the set,
+	// before the apply (see apply.ApplyOptions.CreateNamespace): they are not
+	// members of the inventory and never pruned. The diff plans the objects of
+	// such a namespace as created. Without it they fail, naming the namespace.
+	CreateNamespace bool
 	// Wait waits, after a pass that wrote, until the set is healthy or
 	// HealthTimeout passes; otherwise the health stage reports the health as it is.
 	Wait bool
@@ -200,6 +207,12 @@ func (p *pass) diff(ctx context.Context, desired []*unstructured.Unstructured) e
 	if plan == nil {
 		plan = &Plan{}
 	}
+	if len(plan.Failed) > 0 {
+		plan.Failed = pendingNamespaces(plan, p.r.opts.CreateNamespace)
+		if len(plan.Failed) == 0 {
+			err = nil // the differ's error joins the failures, all resolved
+		}
+	}
 	for i := range plan.Changes {
 		plan.Changes[i].Origin = p.origins[plan.Changes[i].ID]
 	}
@@ -212,6 +225,24 @@ func (p *pass) diff(ctx context.Context, desired []*unstructured.Unstructured) e
 		return p.objectErrors(plan.Failed)
 	}
 	return err
+}
+
+// pendingNamespaces returns the failures of plan other than a missing namespace.
+// With create, which has the apply create it, the object is planned as created;
+// without, its error says what to do.
+func pendingNamespaces(plan *Plan, create bool) []ObjectError {
+	var failed []ObjectError
+	for _, f := range plan.Failed {
+		if ssa.IsNamespaceNotFound(f.Err, f.ID.Namespace) {
+			if create {
+				plan.Changes = append(plan.Changes, Change{ID: f.ID, Action: Create})
+				continue
+			}
+			f.Err = fmt.Errorf("%w (add the Namespace to the set, or create it with Options.CreateNamespace)", f.Err)
+		}
+		failed = append(failed, f)
+	}
+	return failed
 }
 
 // write runs the apply and prune stages when the mode and the plan call for them.
@@ -234,6 +265,7 @@ func (p *pass) write(ctx context.Context, desired []*unstructured.Unstructured) 
 		DryRun:          r.opts.Mode == DryRun,
 		AllowEmpty:      r.opts.AllowEmpty,
 		AllowPruneInUse: r.opts.AllowPruneInUse,
+		CreateNamespace: r.opts.CreateNamespace,
 		OnObject:        func(o ObjectResult) { p.emit(Event{Kind: ObjectDone, Stage: StageApply, Object: o}) },
 	}
 	ran := false

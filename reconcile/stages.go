@@ -63,6 +63,9 @@ type ApplyOptions struct {
 	// AllowPruneInUse prunes a Namespace or CustomResourceDefinition that still
 	// holds objects (see apply.ApplyOptions.AllowPruneInUse).
 	AllowPruneInUse bool
+	// CreateNamespace creates the missing namespaces the set uses and does not
+	// declare (see apply.ApplyOptions.CreateNamespace).
+	CreateNamespace bool
 	// OnObject, when set, receives each object's result as it happens.
 	OnObject func(ObjectResult)
 }

@@ -5,6 +5,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net"
 	"net/http"
@@ -72,9 +73,14 @@ func runDemo(ctx context.Context, out *printer, opts demoOptions) error {
 	url := gitURL + "/app.git"
 	out.line("  example repository: %s (smart HTTP on loopback), deploying app/", url)
 
-	c := config{repo: url, ref: "main", path: "app", mode: "self-heal", prune: true, force: true,
-		inventory: "default/gitsync-demo", fieldManager: "gitsync", healthTimeout: 2 * time.Minute,
-		cacheDir: filepath.Join(dir, "cache"), interval: time.Hour}
+	// Self-heal and force are opt-in: the demo asks for them as a user would.
+	flags := []string{"--repo", url, "--ref", "main", "--path", "app", "--prune", "--mode", "self-heal", "--force",
+		"--inventory", "default/gitsync-demo", "--health-timeout", "2m", "--interval", "1h"}
+	out.line("  agent: gitsync %s", strings.Join(flags, " "))
+	c, err := parseFlags(append(flags, "--cache-dir", filepath.Join(dir, "cache")), io.Discard)
+	if err != nil {
+		return err
+	}
 	rec, err := newReconciler(cfg, c, out)
 	if err != nil {
 		return err

@@ -2,7 +2,14 @@
 // cluster equal to a directory of a Git repository.
 //
 //	gitsync --repo https://git.example.com/team/apps.git --ref main --path prod \
-//	        --interval 1m --prune --mode self-heal
+//	        --interval 1m --prune
+//
+// By default it applies each new revision (--mode apply) and does not take fields
+// another field manager owns: a manual edit stays until the next commit, and a
+// field someone else changed fails the apply with a conflict that names it. Ask
+// for more, as Argo CD's selfHeal and Flux's force are asked for: --mode self-heal
+// re-applies whenever the cluster drifts, and --force takes the fields other
+// managers changed (which reverting a `kubectl edit` needs).
 //
 // It reconciles at start, on every --interval, and when something POSTs to /hook
 // (a forge's push webhook; with --webhook-secret-file, only a request signed with
@@ -14,7 +21,8 @@
 // loop on this machine: it starts a local cluster (clustertest, built by
 // `make controlplane`), serves a bundled example repository over smart HTTP on
 // loopback, and walks through a sync, a commit, a manual edit that gets
-// self-healed, and a removed file that gets pruned:
+// self-healed (the demo asks for --mode self-heal --force), and a removed file
+// that gets pruned:
 //
 //	go run ./examples/gitsync
 package main
@@ -30,6 +38,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -37,13 +46,16 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/gitopskit/gitopskit/clustertest"
+	"github.com/gitopskit/gitopskit/reconcile"
+	"github.com/gitopskit/gitopskit/source/git"
 )
 
 // config is the command line.
 type config struct {
 	repo, ref, path, kubeconfig, mode, listen, inventory, namespace, cacheDir, fieldManager, webhookSecretFile string
 	interval, healthTimeout                                                                                    time.Duration
-	prune, force, once                                                                                         bool
+	prune, force, once, createNamespace                                                                        bool
+	credentials
 }
 
 func main() {
@@ -62,15 +74,21 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&c.interval, "interval", time.Minute, "time between passes")
 	fs.BoolVar(&c.prune, "prune", false, "delete objects whose files were removed")
 	fs.StringVar(&c.kubeconfig, "kubeconfig", "", "kubeconfig file; default: in-cluster config in a pod, else $KUBECONFIG or ~/.kube/config")
-	fs.StringVar(&c.mode, "mode", "self-heal", "apply, self-heal, drift-only or dry-run")
+	fs.StringVar(&c.mode, "mode", "apply", "apply (each new revision), self-heal (also revert drift), drift-only or dry-run")
 	fs.StringVar(&c.listen, "listen", "127.0.0.1:8080", "address of /hook, /metrics, /healthz and /readyz (empty: none)")
 	fs.StringVar(&c.webhookSecretFile, "webhook-secret-file", "", "file holding the secret a POST /hook must prove: GitHub's X-Hub-Signature-256 or GitLab's X-Gitlab-Token (empty: any POST triggers a pass)")
+	fs.StringVar(&c.username, "username", "", "HTTP basic auth user name (default: $"+envUsername+")")
+	fs.StringVar(&c.passwordFile, "password-file", "", "file holding the HTTP basic auth password or token (default: $"+envPassword+")")
+	fs.StringVar(&c.bearerTokenFile, "bearer-token-file", "", "file holding a token sent as an HTTP bearer token")
+	fs.StringVar(&c.sshKeyFile, "ssh-key-file", "", "file holding the SSH private key (PEM) for ssh:// and scp-like URLs")
+	fs.StringVar(&c.knownHostsFile, "known-hosts-file", "", "known_hosts file the SSH server's host key must match (required for SSH)")
 	fs.StringVar(&c.inventory, "inventory", "default/gitsync", "namespace/name of the Secret recording the applied set (an ApplySet parent)")
 	fs.StringVar(&c.namespace, "namespace", "", "namespace for namespaced objects that declare none")
+	fs.BoolVar(&c.createNamespace, "create-namespace", false, "create the namespaces the objects and the --inventory Secret use when they are missing and not in the repository (never pruned)")
 	fs.StringVar(&c.fieldManager, "field-manager", "gitsync", "server-side apply field manager")
-	fs.BoolVar(&c.force, "force", true, "take fields other managers changed (what self-heal means)")
+	fs.BoolVar(&c.force, "force", false, "take fields other field managers own instead of failing with a conflict (self-heal needs it to revert a manual edit)")
 	fs.DurationVar(&c.healthTimeout, "health-timeout", 5*time.Minute, "how long to wait for the set to become healthy after a change")
-	fs.BoolVar(&c.once, "once", false, "run one pass and exit (non-zero when it fails)")
+	fs.BoolVar(&c.once, "once", false, "run one pass and exit: non-zero when it fails or, in modes apply and self-heal, leaves the set neither Healthy nor Suspended")
 	cache, _ := os.UserCacheDir()
 	fs.StringVar(&c.cacheDir, "cache-dir", filepath.Join(cache, "gitopskit", "gitsync"), "Git cache directory")
 	if err := fs.Parse(args); err != nil {
@@ -117,6 +135,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if err := serve(ctx, c, cfg, out); err != nil {
 		fmt.Fprintln(stderr, "gitsync:", err)
+		if !c.createNamespace && strings.Contains(err.Error(), "CreateNamespace") {
+			fmt.Fprintln(stderr, "gitsync: hint: --create-namespace creates the missing namespaces")
+		}
+		if errors.Is(err, git.ErrKnownHostsRequired) {
+			fmt.Fprintln(stderr, "gitsync: hint: give the SSH server's host key with --known-hosts-file (ssh-keyscan prints it; check it out of band)")
+		}
 		return 1
 	}
 	return 0
@@ -124,6 +148,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // serve runs the agent until ctx is done, or one pass with --once.
 func serve(ctx context.Context, c config, cfg *rest.Config, out *printer) error {
+	if urlPassword(c.repo) {
+		out.Notef("gitsync: warning: the --repo URL carries a password, which `ps` and the shell's history show to others: use --password-file or $%s", envPassword)
+	}
 	rec, err := newReconciler(cfg, c, out)
 	if err != nil {
 		return err
@@ -136,8 +163,11 @@ func serve(ctx context.Context, c config, cfg *rest.Config, out *printer) error 
 		}
 	}
 	if c.once {
-		_, err := a.pass(ctx)
-		return err
+		res, err := a.pass(ctx)
+		if err != nil {
+			return err
+		}
+		return healthy(res, c.mode)
 	}
 	if c.listen != "" {
 		l, err := net.Listen("tcp", c.listen)
@@ -152,9 +182,21 @@ func serve(ctx context.Context, c config, cfg *rest.Config, out *printer) error 
 			out.Notef("gitsync: warning: /hook is not on loopback and has no --webhook-secret-file: anyone who reaches it can trigger passes")
 		}
 	}
-	out.Notef("gitsync: syncing %s (ref %q, path %s) every %s, mode %s, prune %v", c.repo, c.ref, c.path, c.interval, c.mode, c.prune)
+	out.Notef("gitsync: syncing %s (ref %q, path %s) every %s, mode %s, prune %v, force %v", git.RedactURL(c.repo), c.ref, c.path, c.interval, c.mode, c.prune, c.force)
+	if c.mode == "self-heal" && !c.force {
+		out.Notef("gitsync: note: self-heal without --force fails with a conflict on fields another manager (a manual edit) changed")
+	}
 	a.loop(ctx, c.interval)
 	return nil
+}
+
+// healthy returns an error when a pass of a mode that writes left the set neither
+// Healthy nor Suspended: what `--once` in a pipeline must not call a success.
+func healthy(res *reconcile.Result, mode string) error {
+	if mode == "dry-run" || mode == "drift-only" || res == nil || res.Health.Code == "" || res.Health.Code.Done() {
+		return nil
+	}
+	return fmt.Errorf("the set is not healthy: %s", res.Health)
 }
 
 func isLoopback(addr net.Addr) bool {

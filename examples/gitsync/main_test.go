@@ -233,3 +233,17 @@ func TestDemo(t *testing.T) {
 	}
 	t.Logf("demo output:\n%s", out.String())
 }
+
+// Self-heal and force are opt-in, as Argo CD's selfHeal and Flux's force are.
+func TestSafeDefaults(t *testing.T) {
+	c, err := parseFlags(nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.mode != "apply" || c.force {
+		t.Errorf("defaults: mode %q, force %v; want apply without force", c.mode, c.force)
+	}
+	if c, _ := parseFlags([]string{"--mode", "self-heal", "--force"}, io.Discard); c.mode != "self-heal" || !c.force {
+		t.Errorf("asked for self-heal and force, got mode %q, force %v", c.mode, c.force)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -174,8 +175,13 @@ func (p *printer) summary(res *reconcile.Result, err error) {
 		res = &reconcile.Result{}
 	}
 	rev := shortRevision(res.Revision)
+	p.unhealthy(res)
 	if err != nil {
-		p.line("%s %s %s", p.color(red, "✗"), rev, p.color(red, "failed: "+err.Error()))
+		healthText := ""
+		if res.Health.Code != "" {
+			healthText = " (" + res.Health.String() + ")"
+		}
+		p.line("%s %s %s%s", p.color(red, "✗"), rev, p.color(red, "failed: "+err.Error()), healthText)
 		return
 	}
 	if res.Plan != nil && !res.Wrote {
@@ -215,6 +221,22 @@ func pad(s string, n int) string {
 		return s
 	}
 	return s + strings.Repeat(" ", n-len(s))
+}
+
+// unhealthy prints a line per object of the set that is neither Healthy nor
+// Suspended, after every pass that assessed health, in object order.
+func (p *printer) unhealthy(res *reconcile.Result) {
+	ids := make([]object.ID, 0, len(res.HealthObjects))
+	for id, st := range res.HealthObjects {
+		if !st.Code.Done() {
+			ids = append(ids, id)
+		}
+	}
+	slices.SortFunc(ids, object.Compare)
+	for _, id := range ids {
+		st := res.HealthObjects[id]
+		p.line("  %s %s %s", p.color(yellow, pad(strings.ToLower(string(st.Code)), 11)), shortID(id), p.color(dim, st.Message))
+	}
 }
 
 // shortID prints an object like kubectl: "deployment.apps/web -n demo".

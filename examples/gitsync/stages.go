@@ -32,7 +32,11 @@ func newReconciler(cfg *rest.Config, c config, out *printer) (*reconcile.Reconci
 	// The renderers read the artifact through its fs.FS only, so a lazy checkout
 	// (files read from the object cache, none written) serves: a new commit costs
 	// what changed, not the size of the tree.
-	repo, err := git.New(git.Options{URL: c.repo, Ref: ref, CacheDir: c.cacheDir, Checkout: git.CheckoutLazy})
+	auth, err := gitAuth(c.credentials)
+	if err != nil {
+		return nil, err
+	}
+	repo, err := git.New(git.Options{URL: c.repo, Ref: ref, Auth: auth, CacheDir: c.cacheDir, Checkout: git.CheckoutLazy})
 	if err != nil {
 		return nil, err
 	}
@@ -46,11 +50,12 @@ func newReconciler(cfg *rest.Config, c config, out *printer) (*reconcile.Reconci
 			Namespace:    c.namespace,
 		},
 		reconcile.Options{
-			Mode:          mode,
-			Path:          c.path,
-			Prune:         c.prune,
-			Wait:          true,
-			HealthTimeout: c.healthTimeout,
-			OnEvent:       out.event,
+			Mode:            mode,
+			Path:            c.path,
+			Prune:           c.prune,
+			CreateNamespace: c.createNamespace,
+			Wait:            true,
+			HealthTimeout:   c.healthTimeout,
+			OnEvent:         out.event,
 		})
 }

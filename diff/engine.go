@@ -51,8 +51,8 @@ type Prediction struct {
 	// Recreate says that the apply deletes the object and creates it again,
 	// because an immutable field changes and [Request.Recreate] allows it.
 	Recreate bool
-	// Typing says which schema typed the merge; empty when the engine merged
-	// nothing (a Create) or typing is the server's own ([Server]).
+	// Typing says which schema typed the object; empty when typing is the
+	// server's own ([Server]).
 	Typing Typing
 }
 

@@ -66,9 +66,10 @@ const DefaultCELCostLimit = 1_000_000
 // Library rules are compiled the first time an object of their kind is assessed.
 // An Assessor is immutable and safe for concurrent use.
 type Assessor struct {
-	custom rules
-	lib    *library
-	grace  time.Duration
+	custom    rules
+	lib       *library // nil: the default assessor's, unless noLibrary
+	noLibrary bool
+	grace     time.Duration
 }
 
 // NewAssessor returns an Assessor with the custom rules of opts. A CEL rule that
@@ -82,7 +83,10 @@ func NewAssessor(opts Options) (*Assessor, error) {
 	a := &Assessor{grace: opts.StatusGracePeriod}
 	for gk, r := range opts.Rules {
 		if r == nil {
-			return nil, fmt.Errorf("health rule for %s: nil function", gk)
+			return nil, fmt.Errorf("%w for %s: nil function", ErrInvalidRule, gk)
+		}
+		if !validSelector(gk.Group, gk.Kind) {
+			return nil, fmt.Errorf("%w for %s: group and kind must be names, a group pattern *.suffix or *, and kind *", ErrInvalidRule, gk)
 		}
 		a.custom.add(gk.Group, gk.Kind, r)
 	}
@@ -102,6 +106,7 @@ func NewAssessor(opts Options) (*Assessor, error) {
 		}
 	}
 	if opts.DisableLibrary {
+		a.noLibrary = true
 		return a, nil
 	}
 	off := map[string]bool{}
@@ -131,7 +136,7 @@ var defaultAssessor = sync.OnceValue(func() *Assessor {
 	if err != nil {
 		// The library is embedded and its loading is tested: this cannot happen in a
 		// released build. Without it, assessment goes on with the other rules.
-		return &Assessor{}
+		return &Assessor{noLibrary: true}
 	}
 	return &Assessor{lib: lib}
 })
@@ -183,9 +188,10 @@ func (a *Assessor) assess(obj *unstructured.Unstructured, hint statusHint, now t
 	if s, ok := a.custom.run(group, kind, obj); ok {
 		return s, time.Time{}
 	}
+	lib := a.library()
 	var lr *libraryRule
-	if a.lib != nil && !kubernetesGroup(group) {
-		lr = a.lib.lookup(group, kind)
+	if lib != nil && !kubernetesGroup(group) {
+		lr = lib.lookup(group, kind)
 	}
 	// A suspended object's controller may never write a status (Flux's do not).
 	if len(field(m, "status")) == 0 && builtinRule == nil && !boolean(field(m, "spec"), "suspend") && expectsStatus(lr, hint) {
@@ -201,12 +207,23 @@ func (a *Assessor) assess(obj *unstructured.Unstructured, hint statusHint, now t
 	if builtinRule != nil {
 		return builtinRule(m), time.Time{}
 	}
-	if a.lib != nil && !kubernetesGroup(group) {
-		if s, ok := a.lib.runAny(obj); ok {
+	if lib != nil && !kubernetesGroup(group) {
+		if s, ok := lib.runAny(obj); ok {
 			return s, time.Time{}
 		}
 	}
 	return generic(m), time.Time{}
+}
+
+// library returns the rule library a uses, or nil when it is off.
+func (a *Assessor) library() *library {
+	switch {
+	case a == nil:
+		return defaultAssessor().lib
+	case a.lib == nil && !a.noLibrary:
+		return defaultAssessor().lib // the zero value
+	}
+	return a.lib
 }
 
 // expectsStatus reports whether an object without status waits for its

@@ -153,3 +153,47 @@ func TestLibraryRulesCompile(t *testing.T) {
 	_, err := health.NewAssessor(health.Options{CELRules: rules})
 	require.NoError(t, err)
 }
+
+// TestLibraryOptions: the zero Assessor uses the library, DisableLibrary turns it
+// off, DisabledRules leaves one rule out (and refuses a name it does not know), and
+// a CELRule with a library rule's name replaces it.
+func TestLibraryOptions(t *testing.T) {
+	issuing := loadObject(t, []byte(`{apiVersion: cert-manager.io/v1, kind: Certificate, metadata: {name: c, generation: 1},
+		status: {conditions: [{type: Ready, status: "False", reason: DoesNotExist}, {type: Issuing, status: "True", message: "Issuing certificate as Secret does not exist"}]}}`))
+	library := health.Status{Code: health.Progressing, Message: "issuing: Issuing certificate as Secret does not exist"}
+	generic := health.Status{Code: health.Progressing, Message: "not ready: DoesNotExist"}
+
+	var zero health.Assessor
+	assert.Equal(t, library, zero.Assess(issuing))
+	var nilAssessor *health.Assessor
+	assert.Equal(t, library, nilAssessor.Assess(issuing))
+
+	off, err := health.NewAssessor(health.Options{DisableLibrary: true})
+	require.NoError(t, err)
+	assert.Equal(t, generic, off.Assess(issuing))
+
+	without, err := health.NewAssessor(health.Options{DisabledRules: []string{"cert-manager/certificate"}})
+	require.NoError(t, err)
+	assert.Equal(t, generic, without.Assess(issuing))
+	_, err = health.NewAssessor(health.Options{DisabledRules: []string{"cert-manager/certificates"}})
+	assert.ErrorIs(t, err, health.ErrInvalidRule)
+	assert.ErrorContains(t, err, `no library rule "cert-manager/certificates"`)
+
+	replaced, err := health.NewAssessor(health.Options{CELRules: []health.CELRule{{Name: "cert-manager/certificate",
+		Group: "cert-manager.io", Kind: "Certificate", Expression: `{"code": "Healthy", "message": "mine"}`}}})
+	require.NoError(t, err)
+	assert.Equal(t, health.Status{Code: health.Healthy, Message: "mine"}, replaced.Assess(issuing))
+	// Another kind of the library still has its rule.
+	assert.Equal(t, health.Degraded, replaced.Assess(loadObject(t, []byte(`{apiVersion: cert-manager.io/v1, kind: Issuer, metadata: {name: i},
+		status: {conditions: [{type: Ready, status: "False", reason: ErrInitIssuer}]}}`))).Code)
+
+	group, err := health.NewAssessor(health.Options{CELRules: []health.CELRule{{Name: "all-of-crossplane", Group: "*.crossplane.io", Kind: "*",
+		Expression: `{"code": "Suspended", "message": object.kind}`}}})
+	require.NoError(t, err)
+	assert.Equal(t, health.Status{Code: health.Suspended, Message: "Provider"}, group.Assess(loadObject(t, []byte(`{apiVersion: pkg.crossplane.io/v1, kind: Provider, metadata: {name: p}}`))))
+	assert.Equal(t, health.Status{Code: health.Suspended, Message: "RDSInstance"}, group.Assess(loadObject(t, []byte(`{apiVersion: database.aws.crossplane.io/v1beta1, kind: RDSInstance, metadata: {name: p}}`))))
+	assert.NotEqual(t, health.Suspended, group.Assess(loadObject(t, []byte(`{apiVersion: crossplane.io.example.com/v1, kind: X, metadata: {name: p}}`))).Code)
+
+	_, err = health.NewAssessor(health.Options{CELRules: []health.CELRule{{Name: "bad", Group: "cert-*.io", Kind: "Certificate", Expression: `{}`}}})
+	assert.ErrorIs(t, err, health.ErrInvalidRule)
+}

@@ -23,12 +23,8 @@ func (w *Waiter) statusHint(ctx context.Context, mapping *meta.RESTMapping) stat
 	if !strings.Contains(gvk.Group, ".") || builtin(gvk.Group, gvk.Kind) != nil {
 		return hintNone // a CRD's group has a dot; built-in kinds have their own rules
 	}
-	a := w.assessor
-	if a == nil {
-		a = defaultAssessor()
-	}
-	if a.lib != nil {
-		if lr := a.lib.lookup(gvk.Group, gvk.Kind); lr != nil && lr.status != "" {
+	if lib := w.assessor.library(); lib != nil {
+		if lr := lib.lookup(gvk.Group, gvk.Kind); lr != nil && lr.status != "" {
 			return hintNone // the library rule knows
 		}
 	}

@@ -32,5 +32,5 @@ metadata:
 	// Output:
 	// shop.yaml:1 /Namespace//shop
 	// shop.yaml:6 apps/Deployment/shop/web
-	// bad.yaml:1: invalid object: ConfigMap has no metadata.name
+	// bad.yaml:1: invalid object: ConfigMap has no metadata.name or metadata.generateName
 }

@@ -13,8 +13,10 @@ import (
 )
 
 // V3 returns the Helm 3 engine (helm.sh/helm/v3), which renders like
-// `helm template`: client-only, with no cluster and no network. logger receives
-// Helm's debug messages; the zero value discards them.
+// `helm template` of a release helm binary: client-only, with no cluster and no
+// network, and, unless the release says otherwise, the Kubernetes version of the
+// client-go the program is built with. logger receives Helm's debug messages;
+// the zero value discards them.
 func V3(logger logr.Logger) Engine {
 	return v3{log: logger}
 }
@@ -62,13 +64,15 @@ func (e v3) Template(ctx context.Context, c Chart, rel Release) (*Output, error)
 	inst.Namespace = rel.Namespace
 	inst.IncludeCRDs = rel.IncludeCRDs
 	inst.APIVersions = chartutil.VersionSet(rel.APIVersions)
-	if rel.KubeVersion != "" {
-		kv, err := chartutil.ParseKubeVersion(rel.KubeVersion)
-		if err != nil {
-			return nil, fmt.Errorf("kube version %q: %w", rel.KubeVersion, err)
-		}
-		inst.KubeVersion = kv
+	kubeVersion := rel.KubeVersion
+	if kubeVersion == "" {
+		kubeVersion = defaultKubeVersion()
 	}
+	kv, err := chartutil.ParseKubeVersion(kubeVersion)
+	if err != nil {
+		return nil, fmt.Errorf("kube version %q: %w", kubeVersion, err)
+	}
+	inst.KubeVersion = kv
 	r, err := inst.RunWithContext(ctx, ch, rel.Values)
 	if err != nil {
 		return nil, fmt.Errorf("render chart %s: %w", c.Dir, err)

@@ -31,7 +31,9 @@ func CLI(t testing.TB, dir, name string, args ...string) []*unstructured.Unstruc
 	if err != nil {
 		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, stderr.String())
 	}
-	ms, err := object.Decode(bytes.NewReader(out), name+" output")
+	// Program output, read as Helm and kubectl read it (duplicate keys, unquoted
+	// label values).
+	ms, err := object.Decoder{Lenient: true}.Decode(bytes.NewReader(out), name+" output")
 	if err != nil {
 		t.Fatalf("decode %s output: %v", name, err)
 	}

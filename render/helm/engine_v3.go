@@ -10,6 +10,8 @@ import (
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/release"
+
+	"github.com/gitopskit/gitopskit/render/internal/capture"
 )
 
 // V3 returns the Helm 3 engine (helm.sh/helm/v3), which renders like
@@ -29,6 +31,26 @@ type v3 struct {
 const sourcePrefix = "---\n# Source: "
 
 func (e v3) Template(ctx context.Context, c Chart, rel Release) (*Output, error) {
+	var (
+		out *Output
+		err error
+	)
+	// What Helm prints with the standard logger (values it cannot merge, a
+	// requirements.yaml in a v2 chart, …) is a warning of this render.
+	// Helm merges values more than once, and says so each time: capture.Log keeps a
+	// message once.
+	logged := capture.Log(func() { out, err = e.template(ctx, c, rel) })
+	for _, l := range logged {
+		e.log.V(1).Info("helm warning", "chart", c.Dir, "warning", l)
+	}
+	if err != nil {
+		return nil, err
+	}
+	out.Warnings = append(out.Warnings, logged...)
+	return out, nil
+}
+
+func (e v3) template(ctx context.Context, c Chart, rel Release) (*Output, error) {
 	files := make([]*loader.BufferedFile, len(c.Files))
 	for i, f := range c.Files {
 		files[i] = &loader.BufferedFile{Name: f.Name, Data: f.Data}

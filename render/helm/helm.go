@@ -14,6 +14,7 @@ import (
 
 	"github.com/gitopskit/gitopskit/object"
 	"github.com/gitopskit/gitopskit/render"
+	"github.com/gitopskit/gitopskit/render/internal/capture"
 )
 
 // Options configure a [Renderer].
@@ -79,7 +80,13 @@ func New(opts Options) *Renderer {
 // the file at fault.
 func (r *Renderer) Render(ctx context.Context, in render.Input, opts render.Options) (*render.Result, error) {
 	limits := opts.Limits.WithDefaults()
-	chart, err := r.chart(ctx, in, opts.Helm.Chart, limits.MaxBytes)
+	var chart Chart
+	var err error
+	// Helm's .helmignore rules print what they cannot compile.
+	logged := capture.Log(func() { chart, err = r.chart(ctx, in, opts.Helm.Chart, limits.MaxBytes) })
+	for _, l := range logged {
+		r.log.V(1).Info("helm warning", "chart", in.Dir, "warning", l)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -117,7 +124,7 @@ func (r *Renderer) Render(ctx context.Context, in render.Input, opts render.Opti
 	if err != nil {
 		return nil, err
 	}
-	res := &render.Result{Warnings: out.Warnings, Renderer: string(render.KindHelm)}
+	res := &render.Result{Warnings: append(logged, out.Warnings...), Renderer: string(render.KindHelm)}
 	var size int64
 	for _, d := range out.Documents {
 		size += int64(len(d.Content))

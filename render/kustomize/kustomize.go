@@ -21,6 +21,7 @@ import (
 	"github.com/gitopskit/gitopskit/internal/parallel"
 	"github.com/gitopskit/gitopskit/object"
 	"github.com/gitopskit/gitopskit/render"
+	"github.com/gitopskit/gitopskit/render/internal/capture"
 )
 
 // LoadRestrictions says which files a kustomization may read.
@@ -125,11 +126,14 @@ func (r *Renderer) Render(ctx context.Context, in render.Input, opts render.Opti
 		fsys = newWithFile(fsys, path.Join(dir, "kustomization.yaml"), gen)
 	}
 	limits := opts.Limits.WithDefaults()
-	rd := &reader{opts: r.opts, top: top, maxBytes: limits.MaxBytes}
+	rd := &reader{opts: r.opts, top: top, maxBytes: limits.MaxBytes, stderr: capture.NewStderr(isDeprecation)}
 	afs := artifactFS{fsys: fsys, readHook: rd.read}
 
 	r.opts.Logger.V(1).Info("kustomize build", "dir", top, "generated", gen != nil)
 	m, err := r.build(afs, top, rd)
+	for _, w := range rd.warnings {
+		r.opts.Logger.V(1).Info("kustomize warning", "dir", top, "warning", w)
+	}
 	if err != nil {
 		if rd.err != nil {
 			return nil, fmt.Errorf("kustomize build %s: %w", top, rd.err)
@@ -143,16 +147,25 @@ func (r *Renderer) Render(ctx context.Context, in render.Input, opts render.Opti
 	if err != nil {
 		return nil, fmt.Errorf("kustomize build %s: %w", top, err)
 	}
-	return &render.Result{Manifests: ms, Renderer: string(render.KindKustomize)}, nil
+	return &render.Result{Manifests: ms, Warnings: rd.warnings, Renderer: string(render.KindKustomize)}, nil
 }
 
-// build runs krusty on top, alone (see buildMu). A panic in kustomize, such as
-// kyaml's on a custom OpenAPI schema it cannot parse, is returned as an error.
+// isDeprecation reports whether kustomize printed line as a deprecation warning,
+// which the reader has already taken, with the kustomization's name.
+func isDeprecation(line string) bool {
+	return strings.HasPrefix(line, "# Warning: '") && strings.Contains(line, "deprecated")
+}
+
+// build runs krusty on top, alone (see buildMu). What kustomize prints goes to
+// rd.warnings, not to the process's output (see package capture). A panic in
+// kustomize, such as kyaml's on a custom OpenAPI schema it cannot parse, is
+// returned as an error.
 func (r *Renderer) build(afs artifactFS, top string, rd *reader) (m resmap.ResMap, err error) {
 	buildMu.Lock()
 	defer buildMu.Unlock()
 	resetSchema()
 	defer resetSchema()
+	defer rd.stderr.Stop()
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("kustomize failed: %v", p)
@@ -161,7 +174,11 @@ func (r *Renderer) build(afs artifactFS, top string, rd *reader) (m resmap.ResMa
 			}
 		}
 	}()
-	return krusty.MakeKustomizer(r.krustyOptions()).Run(afs, top)
+	logged := capture.Log(func() { m, err = krusty.MakeKustomizer(r.krustyOptions()).Run(afs, top) })
+	for _, l := range logged {
+		rd.warnings = append(rd.warnings, "kustomize: "+l)
+	}
+	return m, err
 }
 
 func (r *Renderer) krustyOptions() *krusty.Options {

@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/gitopskit/gitopskit/render"
+	"github.com/gitopskit/gitopskit/render/internal/capture"
 )
 
 const (
@@ -50,6 +51,8 @@ type reader struct {
 	resources  map[string]bool // files listed as resources by the kustomizations read so far
 	others     map[string]bool // files referred to in any other way (patches, generator sources, …)
 	schemas    []string        // the custom OpenAPI schemas of the kustomizations read so far
+	warnings   []string        // kustomize's deprecation warnings, each naming its kustomization
+	stderr     *capture.Stderr // where kustomize prints those warnings
 	err        error           // the first refusal, which kustomize may wrap beyond errors.Is
 }
 
@@ -74,6 +77,15 @@ func (rd *reader) read(name string, data []byte) ([]byte, error) {
 	if !rd.opts.AllowRemote {
 		if ref := firstRemote(resources, others); ref != "" {
 			return nil, rd.fail(fmt.Errorf("%s: %w: %s", name, render.ErrRemote, ref))
+		}
+	}
+	if msgs := k.CheckDeprecatedFields(); msgs != nil && len(*msgs) > 0 {
+		// kustomize prints them to os.Stderr once it has read the file.
+		rd.stderr.Start()
+		for _, msg := range *msgs {
+			if w := trimRoot(name) + ": " + strings.TrimPrefix(msg, "# Warning: "); !slices.Contains(rd.warnings, w) {
+				rd.warnings = append(rd.warnings, w)
+			}
 		}
 	}
 	dir := path.Dir(name)

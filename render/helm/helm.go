@@ -219,11 +219,17 @@ func (r *Renderer) pinRemote(ctx context.Context, in render.Input, opts render.O
 	if !fs.ValidPath(dir) {
 		return "", fmt.Errorf("chart %q: %w", in.Dir, render.ErrOutsideRoot)
 	}
-	data, err := fs.ReadFile(in.FS, path.Join(dir, "Chart.yaml"))
-	if err != nil {
+	// Chart.yaml (and requirements.yaml) alone tell whether there is anything to pin.
+	meta := Chart{Dir: dir}
+	for _, name := range []string{"Chart.yaml", "requirements.yaml"} {
+		if data, err := fs.ReadFile(in.FS, path.Join(dir, name)); err == nil {
+			meta.Files = append(meta.Files, File{Name: name, Data: data})
+		}
+	}
+	if len(meta.Files) == 0 || meta.Files[0].Name != "Chart.yaml" {
 		return "", nil // the render reports it
 	}
-	md, err := chartMetadata(Chart{Dir: dir, Files: []File{{Name: "Chart.yaml", Data: data}}})
+	md, err := chartMetadata(meta)
 	if err != nil || !mayNeedRemote(md) {
 		return "", err
 	}

@@ -107,6 +107,7 @@ func TestOutsideRoot(t *testing.T) {
 		for _, tc := range []struct{ dir, contains string }{
 			{dir: ".", contains: "/kustomization.yaml: path outside the artifact root: ../app"},
 			{dir: "overlay", contains: "/overlay/kustomization.yaml: path outside the artifact root: ../../app/cm.yaml"},
+			{dir: "generator", contains: "/generator/kustomization.yaml: path outside the artifact root: ../../settings.env"},
 			{dir: "../up", contains: `"../up"`},
 		} {
 			_, err := build(t, r, "testdata/security/up", tc.dir)

@@ -20,8 +20,7 @@ import (
 // artifact (file://../common).
 func appArtifact(t *testing.T, repository, webVersion string) string {
 	t.Helper()
-	dir := t.TempDir()
-	for name, data := range map[string]string{
+	return writeTree(t, map[string]string{
 		"app/Chart.yaml": `apiVersion: v2
 name: app
 version: 0.1.0
@@ -39,7 +38,15 @@ dependencies:
 		"common/templates/role.yaml":  "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: {{ .Release.Name }}-common\n",
 		"common/templates/_name.tpl":  "{{- define \"common.name\" -}}common{{- end -}}\n",
 		"common/templates/notes.yaml": "# {{ include \"common.name\" . }}\n",
-	} {
+	})
+}
+
+// writeTree writes files, by slash-separated path, into a new directory and
+// returns it.
+func writeTree(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, data := range files {
 		p := filepath.Join(dir, filepath.FromSlash(name))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			t.Fatal(err)
@@ -181,19 +188,10 @@ func TestDependencyErrors(t *testing.T) {
 			contains: "c/Chart.yaml: dependency a is not in charts/ and names no repository\nc/Chart.yaml: dependency b: repository @stable"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := t.TempDir()
-			for name, data := range map[string]string{
+			dir := writeTree(t, map[string]string{
 				"c/Chart.yaml":     "apiVersion: v2\nname: c\nversion: 0.1.0\n" + tc.chartYAML,
 				"other/Chart.yaml": "apiVersion: v2\nname: other\nversion: 1.0.0\n",
-			} {
-				p := filepath.Join(dir, name)
-				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
+			})
 			_, err := renderChart(t, artifact(t, dir), "c", render.HelmOptions{})
 			rendertest.WantError(t, err, tc.sentinel, tc.contains)
 		})
@@ -206,23 +204,14 @@ func TestDependencyErrors(t *testing.T) {
 // template` after `helm dependency build`.
 func TestRequirementsYAML(t *testing.T) {
 	helmHome(t)
-	dir := t.TempDir()
-	for name, data := range map[string]string{
+	dir := writeTree(t, map[string]string{
 		"legacy/Chart.yaml":          "apiVersion: v1\nname: legacy\nversion: 0.1.0\n",
 		"legacy/requirements.yaml":   "dependencies:\n- name: common\n  version: 0.1.0\n  repository: file://../common\n",
 		"legacy/values.yaml":         "common:\n  role: reader\n",
 		"legacy/templates/svc.yaml":  "apiVersion: v1\nkind: Service\nmetadata:\n  name: {{ .Release.Name }}-legacy\n",
 		"common/Chart.yaml":          "apiVersion: v1\nname: common\nversion: 0.1.0\n",
 		"common/templates/role.yaml": "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: {{ .Release.Name }}-{{ .Values.role }}\n",
-	} {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	})
 	in := render.Input{FS: artifact(t, dir), Dir: "legacy"}
 	opts := render.Options{Helm: render.HelmOptions{ReleaseName: "shop"}}
 	res, err := helm.New(helm.Options{}).Render(context.Background(), in, opts)

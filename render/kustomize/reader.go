@@ -382,7 +382,6 @@ func references(k *types.Kustomization) (resources, others []string) {
 		others = append(others, g.EnvSources...)
 		others = append(others, g.EnvSource) // deprecated, still read by kustomize
 	}
-	//lint:ignore SA1019 deprecated, still read by kustomize
 	charts, globals := types.SplitHelmParameters(k.HelmChartInflationGenerator)
 	for _, h := range append(slices.Clone(k.HelmCharts), charts...) {
 		others = append(others, h.Repo, h.ValuesFile)

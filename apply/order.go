@@ -161,6 +161,10 @@ func newItems(objs []*unstructured.Unstructured, scoped func(object.ID) (object.
 			return nil, fmt.Errorf("object %d is nil", i)
 		}
 		id := object.IDOf(obj)
+		if id.Name == "" && obj.GetGenerateName() != "" {
+			id.Name = obj.GetGenerateName() + "*"
+			return nil, fmt.Errorf("object %d (%s): named by metadata.generateName only: server-side apply and the inventory need metadata.name", i, id)
+		}
 		if id.Kind == "" || id.Name == "" || obj.GetAPIVersion() == "" {
 			return nil, fmt.Errorf("object %d (%s): apiVersion, kind and name must be set", i, id)
 		}

@@ -96,6 +96,14 @@ func TestOrderErrors(t *testing.T) {
 			objs: []*unstructured.Unstructured{obj("v1", "ConfigMap", "ns", "", nil)},
 			want: "apiVersion, kind and name must be set",
 		},
+		"generateName only": {
+			objs: []*unstructured.Unstructured{func() *unstructured.Unstructured {
+				u := obj("batch/v1", "Job", "ns", "", nil)
+				u.SetGenerateName("migrate-")
+				return u
+			}()},
+			want: "object 0 (batch/Job/ns/migrate-*): named by metadata.generateName only: server-side apply and the inventory need metadata.name",
+		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := Order(tc.objs)

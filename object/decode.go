@@ -90,6 +90,14 @@ type Decoder struct {
 	MaxBytes int64
 	// MaxObjects bounds the number of objects in the stream (default 20,000).
 	MaxObjects int
+	// Lenient reads the stream as Helm and kubectl read a program's output, such as
+	// a chart's rendered templates, rather than as a file a person wrote: a key
+	// written twice keeps its last value; label and annotation values written as
+	// numbers or booleans become strings as written ("1.10" stays "1.10") and null
+	// ones become ""; and documents that declare nothing (no apiVersion and no kind)
+	// are skipped. The default, strict, refuses all three, so that a mistake in a
+	// file is reported where it was made.
+	Lenient bool
 }
 
 // Decode decodes the stream r with the default limits. See [Decoder.Decode].
@@ -105,10 +113,12 @@ func Decode(r io.Reader, file string) ([]Manifest, error) {
 // or .yml. Lists (any kind ending in "List" with items) are flattened into their
 // items; empty documents and comment-only documents are skipped.
 //
-// Every object must be a mapping with apiVersion, kind and metadata.name; labels and
-// annotations must map strings to strings. Duplicate keys, YAML alias bombs, two
-// documents declaring the same object, and input over the limits are errors. Every
-// error is a *DecodeError naming the file and line; on error no objects are returned.
+// Every object must be a mapping with apiVersion, kind and metadata.name or
+// metadata.generateName (an object the server names, such as a hook Job); labels
+// and annotations must map strings to strings. Duplicate keys, YAML alias bombs, two
+// documents declaring the same named object, and input over the limits are errors
+// (see [Decoder].Lenient for what it accepts). Every error is a *DecodeError naming
+// the file and line; on error no objects are returned.
 func (d Decoder) Decode(r io.Reader, file string) ([]Manifest, error) {
 	d.defaults()
 	st := &stream{d: d, file: file, seen: map[ID]Origin{}}
@@ -263,7 +273,11 @@ func (st *stream) yamlDocument(doc []byte, start, firstText int) error {
 	if firstText == 0 {
 		return nil // blank or comments only
 	}
-	js, err := yaml.YAMLToJSONStrict(doc)
+	toJSON := yaml.YAMLToJSONStrict
+	if st.d.Lenient {
+		toJSON = yaml.YAMLToJSON // the last of duplicate keys wins
+	}
+	js, err := toJSON(doc)
 	if err != nil {
 		msg := strings.TrimPrefix(err.Error(), "error converting YAML to JSON: ")
 		msg = strings.TrimPrefix(msg, "yaml: ")
@@ -276,7 +290,7 @@ func (st *stream) yamlDocument(doc []byte, start, firstText int) error {
 		msg = strings.TrimPrefix(strings.TrimSpace(strings.TrimPrefix(msg, "unmarshal errors:")), "yaml: ")
 		return st.errorf(line, ErrInvalid, "invalid YAML: %s", msg)
 	}
-	return st.value(js, firstText)
+	return st.value(js, firstText, doc)
 }
 
 // decodeJSON decodes a stream of JSON values.
@@ -307,14 +321,15 @@ func (st *stream) decodeJSON(br *bufio.Reader) error {
 		if len(raw) > st.d.MaxDocumentBytes {
 			return st.errorf(line, ErrLimit, "document larger than %d bytes", st.d.MaxDocumentBytes)
 		}
-		if err := st.value(raw, line); err != nil {
+		if err := st.value(raw, line, nil); err != nil {
 			return err
 		}
 	}
 }
 
-// value decodes one JSON document, flattening Lists.
-func (st *stream) value(js []byte, line int) error {
+// value decodes one JSON document, flattening Lists. yamlDoc is the YAML it was
+// converted from, if any.
+func (st *stream) value(js []byte, line int, yamlDoc []byte) error {
 	var v any
 	if err := utiljson.Unmarshal(js, &v); err != nil {
 		return st.errorf(line, ErrInvalid, "%v", err)
@@ -322,29 +337,37 @@ func (st *stream) value(js []byte, line int) error {
 	if v == nil {
 		return nil
 	}
-	return st.object(v, line, 0)
+	return st.object(v, line, nil, yamlDoc)
 }
 
-func (st *stream) object(v any, line, depth int) error {
+// object adds the object v, or the items of the List v. items is the path of v
+// in the document's Lists, by item index.
+func (st *stream) object(v any, line int, items []int, yamlDoc []byte) error {
 	m, ok := v.(map[string]any)
 	if !ok {
 		return st.errorf(line, ErrInvalid, "document is %s, not an object", describe(v))
 	}
 	u := &unstructured.Unstructured{Object: m}
-	if items, isList := m["items"]; isList && strings.HasSuffix(u.GetKind(), "List") {
-		list, ok := items.([]any)
-		if !ok && items != nil {
-			return st.errorf(line, ErrInvalid, "%s: items is %s, not a list", u.GetKind(), describe(items))
+	if list, isList := m["items"]; isList && strings.HasSuffix(u.GetKind(), "List") {
+		list, ok := list.([]any)
+		if !ok && list != nil {
+			return st.errorf(line, ErrInvalid, "%s: items is %s, not a list", u.GetKind(), describe(list))
 		}
-		if depth >= maxListDepth {
+		if len(items) >= maxListDepth {
 			return st.errorf(line, ErrLimit, "Lists nested deeper than %d", maxListDepth)
 		}
-		for _, item := range list {
-			if err := st.object(item, line, depth+1); err != nil {
+		for i, item := range list {
+			if err := st.object(item, line, append(items, i), yamlDoc); err != nil {
 				return err
 			}
 		}
 		return nil
+	}
+	if st.d.Lenient {
+		if m["apiVersion"] == nil && m["kind"] == nil {
+			return nil // declares nothing, as kubectl and Helm see it
+		}
+		stringifyMetadata(m, yamlDoc, items)
 	}
 	if err := validate(m); err != nil {
 		return st.errorf(line, ErrInvalid, "%w", err)
@@ -354,10 +377,12 @@ func (st *stream) object(v any, line, depth int) error {
 	}
 	id := IDOf(u)
 	origin := Origin{File: st.file, Line: line}
-	if first, dup := st.seen[id]; dup {
-		return st.errorf(line, ErrDuplicate, "%s, first declared at %s", id, first)
+	if id.Name != "" { // objects with only a generateName are each a new one
+		if first, dup := st.seen[id]; dup {
+			return st.errorf(line, ErrDuplicate, "%s, first declared at %s", id, first)
+		}
+		st.seen[id] = origin
 	}
-	st.seen[id] = origin
 	st.out = append(st.out, Manifest{Object: u, Origin: origin})
 	return nil
 }
@@ -380,14 +405,22 @@ func validate(m map[string]any) error {
 	if !ok {
 		return fmt.Errorf("%s has no metadata", kind)
 	}
-	name, ok := meta["name"].(string)
-	if !ok || name == "" {
-		return fmt.Errorf("%s has no metadata.name", kind)
+	name, err := metadataString(meta, kind, "name", "")
+	if err != nil {
+		return err
 	}
-	if ns, present := meta["namespace"]; present && ns != nil {
-		if _, ok := ns.(string); !ok {
-			return fmt.Errorf("%s %s: metadata.namespace is %s, not a string", kind, name, describe(ns))
-		}
+	generateName, err := metadataString(meta, kind, "generateName", "")
+	if err != nil {
+		return err
+	}
+	if name == "" && generateName == "" {
+		return fmt.Errorf("%s has no metadata.name or metadata.generateName", kind)
+	}
+	if name == "" {
+		name = generateName + "*"
+	}
+	if _, err := metadataString(meta, kind, "namespace", name); err != nil {
+		return err
 	}
 	for _, field := range []string{"labels", "annotations"} {
 		raw, present := meta[field]
@@ -405,6 +438,21 @@ func validate(m map[string]any) error {
 		}
 	}
 	return nil
+}
+
+// metadataString returns the string field of meta, or "" when it is absent or
+// null, and an error naming the object (kind, and name unless empty) when it is
+// something else.
+func metadataString(meta map[string]any, kind, field, name string) (string, error) {
+	v := meta[field]
+	if v == nil {
+		return "", nil
+	}
+	s, ok := v.(string)
+	if !ok {
+		return "", fmt.Errorf("%s: metadata.%s is %s, not a string", strings.TrimSpace(kind+" "+name), field, describe(v))
+	}
+	return s, nil
 }
 
 func describe(v any) string {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
 func TestDecodeStreams(t *testing.T) {
@@ -102,6 +103,66 @@ items:
 	}
 }
 
+// Objects named by the server (generateName), such as Argo CD's and Helm's hook
+// Jobs, are objects: each is a new one, so two alike are not duplicates.
+func TestDecodeGenerateName(t *testing.T) {
+	job := "apiVersion: batch/v1\nkind: Job\nmetadata:\n  generateName: migrate-\n  annotations: {argocd.argoproj.io/hook: PreSync}\n"
+	for _, d := range []Decoder{{}, {Lenient: true}} {
+		ms, err := d.Decode(strings.NewReader(job+"---\n"+job), "hooks.yaml")
+		require.NoError(t, err)
+		require.Len(t, ms, 2)
+		assert.Equal(t, "migrate-", ms[1].Object.GetGenerateName())
+		assert.Equal(t, 7, ms[1].Origin.Line)
+	}
+}
+
+// A Lenient decoder reads a chart's output as Helm and kubectl do; the default
+// refuses each of these in a file a person wrote.
+func TestDecodeLenient(t *testing.T) {
+	for _, tc := range []struct {
+		name, input string
+		strictErr   string
+		check       func(t *testing.T, ms []Manifest)
+	}{{
+		name:      "a key written twice: the last wins",
+		input:     "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  labels: {app: a}\n  labels: {app: b}\ndata: {k: '1'}\n",
+		strictErr: `key "labels" already set in map`,
+		check: func(t *testing.T, ms []Manifest) {
+			assert.Equal(t, map[string]string{"app": "b"}, ms[0].Object.GetLabels())
+		},
+	}, {
+		name: "label and annotation values that are not strings, in a List item too",
+		input: "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n" +
+			"  labels: {version: 1.10, count: 3, enabled: true, answer: yes, none: null, empty: , same: 1.10, same: 2.50}\n" +
+			"  annotations: {weight: -5, hex: 0x1F}\n" +
+			"---\napiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Secret\n  metadata: {name: s, labels: {v: 1.0}}\n",
+		strictErr: `key "same" already set in map`,
+		check: func(t *testing.T, ms []Manifest) {
+			assert.Equal(t, map[string]string{"version": "1.10", "count": "3", "enabled": "true", "answer": "yes", "none": "", "empty": "", "same": "2.50"},
+				ms[0].Object.GetLabels())
+			assert.Equal(t, map[string]string{"weight": "-5", "hex": "0x1F"}, ms[0].Object.GetAnnotations())
+			assert.Equal(t, map[string]string{"v": "1.0"}, ms[1].Object.GetLabels())
+		},
+	}, {
+		name:      "documents that declare nothing are skipped",
+		input:     "{}\n---\nmetadata: {labels: {}}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n",
+		strictErr: "object has no apiVersion",
+		check: func(t *testing.T, ms []Manifest) {
+			require.Len(t, ms, 1)
+			assert.Equal(t, 5, ms[0].Origin.Line)
+		},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Decode(strings.NewReader(tc.input), "out.yaml")
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.strictErr)
+			ms, err := Decoder{Lenient: true}.Decode(strings.NewReader(tc.input), "out.yaml")
+			require.NoError(t, err)
+			tc.check(t, ms)
+		})
+	}
+}
+
 func TestDecodeKeepsTypes(t *testing.T) {
 	ms, err := Decode(strings.NewReader(`apiVersion: apps/v1
 kind: Deployment
@@ -169,9 +230,32 @@ func TestDecodeErrors(t *testing.T) {
 		{
 			name:     "missing name",
 			file:     "m.yaml",
-			input:    "apiVersion: v1\nkind: ConfigMap\nmetadata: {generateName: x-}\n",
+			input:    "apiVersion: v1\nkind: ConfigMap\nmetadata: {labels: {a: b}}\n",
 			sentinel: ErrInvalid,
-			want:     "m.yaml:1: invalid object: ConfigMap has no metadata.name",
+			want:     "m.yaml:1: invalid object: ConfigMap has no metadata.name or metadata.generateName",
+		},
+		{
+			name:     "name not a string",
+			file:     "m.yaml",
+			input:    "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: 1}\n",
+			sentinel: ErrInvalid,
+			want:     "m.yaml:1: invalid object: ConfigMap: metadata.name is a number, not a string",
+		},
+		{
+			name:     "lenient: label value a map",
+			file:     "l.yaml",
+			input:    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  generateName: a-\n  labels: {version: {a: b}}\n",
+			decoder:  Decoder{Lenient: true},
+			sentinel: ErrInvalid,
+			want:     "l.yaml:1: invalid object: ConfigMap a-*: metadata.labels.version is a map, not a string (quote it)",
+		},
+		{
+			name:     "lenient: a document with a kind only",
+			file:     "k.yaml",
+			input:    "kind: ConfigMap\nmetadata: {name: a}\n",
+			decoder:  Decoder{Lenient: true},
+			sentinel: ErrInvalid,
+			want:     "k.yaml:1: invalid object: object has no apiVersion",
 		},
 		{
 			name:     "missing metadata",
@@ -312,7 +396,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte("--- {a: &a [1], b: *a}\n...\n---\n- x\n"), "b.yaml")
 	f.Add([]byte("\xEF\xBB\xBF---\r\nkind: List\r\nitems: [{kind: X}]"), "-")
 	f.Fuzz(func(t *testing.T, data []byte, file string) {
-		d := Decoder{MaxDocumentBytes: 1 << 16, MaxObjects: 100}
+		d := Decoder{MaxDocumentBytes: 1 << 16, MaxObjects: 100, Lenient: len(file)%2 == 1}
 		ms, err := d.Decode(bytes.NewReader(data), file)
 		if err != nil {
 			var de *DecodeError
@@ -324,19 +408,24 @@ func FuzzDecode(f *testing.F) {
 		seen := NewSet()
 		for _, m := range ms {
 			id := IDOf(m.Object)
-			if id.Kind == "" || id.Name == "" || m.Object.GetAPIVersion() == "" {
+			if id.Kind == "" || id.Name == "" && m.Object.GetGenerateName() == "" || m.Object.GetAPIVersion() == "" {
 				t.Fatalf("decoded an object without identity: %v", m.Object.Object)
+			}
+			if _, _, err := unstructured.NestedStringMap(m.Object.Object, "metadata", "labels"); err != nil {
+				t.Fatalf("%s: labels are not strings: %v", id, err)
 			}
 			if seen.Has(id) {
 				t.Fatalf("duplicate %s not rejected", id)
 			}
-			seen.Add(id)
+			if id.Name != "" {
+				seen.Add(id)
+			}
 			// What was decoded encodes and decodes back to the same identity.
 			js, err := json.Marshal(m.Object.Object)
 			if err != nil {
 				t.Fatalf("re-encode %s: %v", id, err)
 			}
-			again, err := Decode(bytes.NewReader(js), "again.json")
+			again, err := d.Decode(bytes.NewReader(js), "again.json")
 			if err != nil || len(again) != 1 || IDOf(again[0].Object) != id {
 				t.Fatalf("round trip of %s: %v", id, err)
 			}

@@ -9,8 +9,14 @@
 // with empty fields kept ("/ConfigMap/default/app", "/Namespace//prod").
 //
 // [Decode] is written for input nobody vetted: every error names the file and line,
-// documents and streams have size and count limits, YAML alias bombs and duplicate
-// keys are rejected, and it never panics (a fuzz target checks that).
+// documents and streams have size and count limits, YAML alias bombs are rejected,
+// and it never panics (a fuzz target checks that). By default it is strict, for
+// files people write: a duplicate key, or a label value that is not a string, is
+// an error at the line it was made. [Decoder].Lenient reads a program's output
+// (a chart's rendered templates) as Helm and kubectl read it instead: the last of
+// duplicate keys wins, label and annotation values become strings as written, and
+// documents declaring nothing are skipped. Both accept objects named by
+// metadata.generateName, such as hook Jobs.
 //
 // The package does not talk to a cluster.
 package object

@@ -168,7 +168,11 @@ func (p *pass) run(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
-	desired := p.desired(rendered)
+	desired, err := p.desired(rendered)
+	if err != nil {
+		res.NotApplied = "diff failed"
+		return p.fail(StageDiff, err)
+	}
 	if len(desired) == 0 && r.opts.Prune && !r.opts.AllowEmpty && r.opts.Mode != DriftOnly {
 		return p.fail(StagePrune, ErrEmptySet)
 	}
@@ -189,11 +193,21 @@ func (p *pass) run(ctx context.Context) error {
 	return nil
 }
 
-// desired returns the rendered objects and records where each came from.
-func (p *pass) desired(rendered *render.Result) []*unstructured.Unstructured {
+// desired returns the rendered objects and keeps their manifests, whose origins
+// the diff stage records. An object named only by generateName (a hook Job)
+// renders, but cannot be a member of the set: server-side apply and the inventory
+// need a name.
+func (p *pass) desired(rendered *render.Result) ([]*unstructured.Unstructured, error) {
 	p.manifests = rendered.Manifests
+	var errs []error
+	for _, m := range rendered.Manifests {
+		if id := object.IDOf(m.Object); id.Name == "" {
+			id.Name = m.Object.GetGenerateName() + "*"
+			errs = append(errs, fmt.Errorf("%s (%s): named by metadata.generateName only: server-side apply and the inventory need metadata.name", id, m.Origin))
+		}
+	}
 	p.res.Desired = len(rendered.Manifests)
-	return object.Objects(rendered.Manifests)
+	return object.Objects(rendered.Manifests), errors.Join(errs...)
 }
 
 func (p *pass) diff(ctx context.Context, desired []*unstructured.Unstructured) error {

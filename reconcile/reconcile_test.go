@@ -250,6 +250,29 @@ func TestBrokenRenderChangesNothing(t *testing.T) {
 	}
 }
 
+// Objects named by generateName (Argo CD's and Helm's hook Jobs) render, but a
+// pass cannot apply them or keep them in the inventory: it fails before writing,
+// naming each and its file.
+func TestGenerateNameRefusedBeforeWriting(t *testing.T) {
+	e := newEnv(t, reconcile.Options{Prune: true})
+	e.src.Commit("r1", map[string]string{"a.yaml": configMap("a", "1")})
+	e.pass()
+	calls := len(e.cluster.Calls())
+
+	hook := "apiVersion: batch/v1\nkind: Job\nmetadata:\n  generateName: migrate-\n  namespace: app\n"
+	e.src.Commit("r2", map[string]string{"a.yaml": configMap("a", "2"), "hooks.yaml": hook + "---\n" + hook})
+	res, err := e.fail()
+	for _, want := range []string{"batch/Job/app/migrate-* (hooks.yaml:1)", "batch/Job/app/migrate-* (hooks.yaml:7)", "need metadata.name"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not contain %q", err, want)
+		}
+	}
+	if got := e.cluster.Calls()[calls:]; len(got) != 0 || res.Wrote {
+		t.Fatalf("calls %v, wrote %v", got, res.Wrote)
+	}
+	e.wantValue("a", "1")
+}
+
 func TestFailedApplyNeverPrunes(t *testing.T) {
 	e := newEnv(t, reconcile.Options{Prune: true})
 	e.src.Commit("r1", map[string]string{"a.yaml": configMap("a", "1"), "b.yaml": configMap("b", "1")})

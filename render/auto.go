@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"slices"
 )
 
 // Kind is the kind of input a directory holds.
@@ -24,7 +25,10 @@ var KustomizationFiles = []string{"kustomization.yaml", "kustomization.yml", "Ku
 
 // Detect tells what dir of fsys holds: a kustomization (one of
 // [KustomizationFiles]), a Helm chart (Chart.yaml), or plain YAML and JSON. A
-// kustomization wins over a chart. It fails only when dir cannot be read.
+// kustomization wins over a chart. A directory with neither, but with a
+// kustomization in a directory below it (Flux's clusters/<name>, whose
+// flux-system/ holds one), is a kustomization too: the kustomize renderer builds
+// it as Flux's kustomize-controller does. It fails only when dir cannot be read.
 func Detect(fsys fs.FS, dir string) (Kind, error) {
 	in := Input{FS: fsys, Dir: dir}
 	d, err := in.dir()
@@ -43,7 +47,32 @@ func Detect(fsys fs.FS, dir string) (Kind, error) {
 	} else if ok {
 		return KindHelm, nil
 	}
+	if ok, err := kustomizationBelow(fsys, d); err != nil {
+		return "", err
+	} else if ok {
+		return KindKustomize, nil
+	}
 	return KindPlain, nil
+}
+
+// kustomizationBelow reports whether a directory below dir holds a kustomization
+// file. Symlinked directories are not followed, as Plain does not follow them.
+func kustomizationBelow(fsys fs.FS, dir string) (bool, error) {
+	found := false
+	err := fs.WalkDir(fsys, dir, func(name string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		if d.IsDir() || path.Dir(name) == dir || !slices.Contains(KustomizationFiles, d.Name()) {
+			return nil
+		}
+		if ok, err := isFile(fsys, name); err != nil || !ok {
+			return err
+		}
+		found = true
+		return fs.SkipAll
+	})
+	return found, err
 }
 
 func isFile(fsys fs.FS, name string) (bool, error) {

@@ -9,13 +9,16 @@
 // Helm renderers live in render/kustomize and render/helm so that a program pays
 // for those dependencies only when it imports them. [Auto] picks the renderer from
 // the directory's content ([Detect]): a kustomization file means kustomize, a
-// Chart.yaml means Helm, anything else is plain YAML. [Cache] remembers results by
+// Chart.yaml means Helm, a kustomization in a directory below (Flux's
+// clusters/<name>) means kustomize too, anything else is plain YAML. [Cache] remembers results by
 // artifact digest and options.
 //
 // Renderers are safe by default: files are read only through the Input's fs.FS,
 // whose root the caller chooses ((*os.Root).FS refuses paths and symlinks leaving
 // it); nothing reaches the network or runs a program unless the caller opts in;
 // [Limits] bound the number and size of the objects. Errors name the file.
+// Renderers print nothing: what kustomize and Helm would print goes to
+// [Result].Warnings.
 //
 // [Transform] is a separate step on a Result, so cached results stay independent of
 // the cluster a RESTMapper describes:

@@ -17,7 +17,8 @@ var defaultInclude = []string{"*.yaml", "*.yml", "*.json"}
 // each decoded with object.Decode. Symlinked directories are not followed (they
 // are reported as warnings); symlinked files are read through Input.FS, which
 // refuses those leaving the root. Two files declaring the same object are an error
-// wrapping object.ErrDuplicate. The zero value is ready to use and safe for
+// wrapping object.ErrDuplicate (objects named by generateName, such as hook Jobs,
+// are each a new object). The zero value is ready to use and safe for
 // concurrent use.
 type Plain struct{}
 
@@ -134,6 +135,9 @@ func (p *plainRun) file(name string, d fs.DirEntry) error {
 	p.bytes += cr.n
 	for _, m := range ms {
 		id := object.IDOf(m.Object)
+		if id.Name == "" {
+			continue // named by the server (generateName): each is a new object
+		}
 		if prev, ok := p.seen[id]; ok {
 			return fmt.Errorf("%s: %w: %s, declared first at %s", m.Origin, object.ErrDuplicate, id, prev)
 		}

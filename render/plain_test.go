@@ -123,8 +123,16 @@ func TestDetectAndAuto(t *testing.T) {
 		"k2/Kustomization":    {Data: []byte("resources: []\n")},
 		"h/Chart.yaml":        {Data: []byte("name: h\n")},
 		"p/a.yaml":            {Data: []byte(cm("a"))},
+		"p/sub/b.yaml":        {Data: []byte(cm("b"))},
+		// Flux's clusters/<name>: no kustomization of its own, one below.
+		"f/apps.yaml":                      {Data: []byte(cm("a"))},
+		"f/flux-system/kustomization.yaml": {Data: []byte("resources: []\n")},
+		"f2/a/b/Kustomization":             {Data: []byte("resources: []\n")},
+		// A directory named like a kustomization file does not count.
+		"d/kustomization.yaml/a.yaml": {Data: []byte(cm("a"))},
 	}
-	for dir, want := range map[string]render.Kind{"k": render.KindKustomize, "k2": render.KindKustomize, "h": render.KindHelm, "p": render.KindPlain} {
+	for dir, want := range map[string]render.Kind{"k": render.KindKustomize, "k2": render.KindKustomize, "h": render.KindHelm, "p": render.KindPlain,
+		"f": render.KindKustomize, "f2": render.KindKustomize, "d": render.KindPlain} {
 		if got, err := render.Detect(fsys, dir); err != nil || got != want {
 			t.Errorf("Detect(%s) = %v, %v; want %v", dir, got, err, want)
 		}
@@ -136,7 +144,7 @@ func TestDetectAndAuto(t *testing.T) {
 		}
 	}
 	res, err := a.Render(context.Background(), render.Input{FS: fsys, Dir: "p"}, render.Options{})
-	if err != nil || len(res.Manifests) != 1 || res.Renderer != "plain" {
+	if err != nil || len(res.Manifests) != 2 || res.Renderer != "plain" {
 		t.Errorf("Auto on plain: %v, %v", res, err)
 	}
 }

@@ -155,7 +155,9 @@ type HelmOptions struct {
 	Set []string `json:"set,omitempty"`
 	// SetString are --set-string style overrides, whose values stay strings.
 	SetString []string `json:"setString,omitempty"`
-	// KubeVersion is .Capabilities.KubeVersion ("v1.37.2"; default: Helm's).
+	// KubeVersion is .Capabilities.KubeVersion ("v1.37.2"). The default is the
+	// cluster's when the Helm renderer has one, else the version of the Kubernetes
+	// libraries the program is built with (see package render/helm).
 	KubeVersion string `json:"kubeVersion,omitempty"`
 	// APIVersions are added to .Capabilities.APIVersions ("monitoring.coreos.com/v1"
 	// or "monitoring.coreos.com/v1/ServiceMonitor").
@@ -202,7 +204,8 @@ type Result struct {
 	// from: the YAML file, the kustomize resource, or the Helm template
 	// ("mychart/templates/deploy.yaml").
 	Manifests []object.Manifest
-	// Warnings are notes for a human that did not stop the render.
+	// Warnings are notes for a human that did not stop the render, such as the
+	// deprecations kustomize and Helm would print.
 	Warnings []string
 	// Renderer names the renderer that produced the result: "plain", "kustomize"
 	// or "helm".

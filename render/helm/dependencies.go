@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -28,9 +29,11 @@ type dependency struct {
 // local tells whether the dependency is a chart in the artifact (file://).
 func (d dependency) local() bool { return strings.HasPrefix(d.Repository, "file://") }
 
-// missingDependencies returns the dependencies Chart.yaml lists that c's charts/
-// directory does not hold, after checking that Chart.lock (when there is one) was
-// made from this Chart.yaml, as `helm dependency build` does.
+// missingDependencies returns the dependencies Chart.yaml (or a v1 chart's
+// requirements.yaml) lists that c's charts/ directory does not hold, after
+// checking that the chart's metadata is valid and that its lock (when there is
+// one) was made from this list, as `helm dependency build` does. Errors about
+// several dependencies name them all.
 func missingDependencies(c Chart, maxBytes int64) ([]dependency, error) {
 	md, err := chartMetadata(c)
 	if err != nil || len(md.Dependencies) == 0 {
@@ -49,29 +52,36 @@ func missingDependencies(c Chart, maxBytes int64) ([]dependency, error) {
 	if len(missing) == 0 {
 		return nil, nil
 	}
-	lockFile := path.Join(c.Dir, "Chart.lock")
-	lock, err := chartLock(c)
+	lock, lockFile, err := chartLock(c, md)
 	if err != nil {
 		return nil, err
 	}
-	var out []dependency
+	var (
+		out  []dependency
+		errs []error
+	)
 	for _, d := range missing {
-		dep := dependency{HelmChart: render.HelmChart{Repository: d.Repository, Name: d.Name, Version: d.Version}, from: path.Join(c.Dir, "Chart.yaml")}
+		dep := dependency{HelmChart: render.HelmChart{Repository: d.Repository, Name: d.Name, Version: d.Version}, from: path.Join(c.Dir, md.from)}
 		if lock != nil {
 			locked := lockedDependency(lock, d.Name)
 			if locked == nil {
-				return nil, fmt.Errorf("%s: dependency %s is not locked", lockFile, d.Name)
+				errs = append(errs, fmt.Errorf("%s: dependency %s is not locked", lockFile, d.Name))
+				continue
 			}
 			dep.HelmChart = render.HelmChart{Repository: locked.Repository, Name: locked.Name, Version: locked.Version}
 			dep.from = lockFile
 		}
 		switch r := dep.Repository; {
 		case r == "":
-			return nil, fmt.Errorf("%s: dependency %s is not in charts/ and names no repository", dep.from, d.Name)
+			errs = append(errs, fmt.Errorf("%s: dependency %s is not in charts/ and names no repository", dep.from, d.Name))
 		case strings.HasPrefix(r, "@"), strings.HasPrefix(r, "alias:"):
-			return nil, fmt.Errorf("%s: dependency %s: repository %s is an alias of Helm's repositories.yaml, which is not read: use its URL", dep.from, d.Name, r)
+			errs = append(errs, fmt.Errorf("%s: dependency %s: repository %s is an alias of Helm's repositories.yaml, which is not read: use its URL", dep.from, d.Name, r))
+		default:
+			out = append(out, dep)
 		}
-		out = append(out, dep)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	if lock != nil {
 		if err := checkLockDigest(md.Dependencies, lock); err != nil {
@@ -83,11 +93,28 @@ func missingDependencies(c Chart, maxBytes int64) ([]dependency, error) {
 
 // addDependencies adds the missing dependencies of c under charts/<name>/: charts
 // of the artifact (file://) through fsys, others from their repositories when
-// remote charts are allowed.
+// remote charts are allowed. Without, the error names every remote dependency.
 func (r *Renderer) addDependencies(ctx context.Context, fsys fs.FS, c Chart, maxBytes int64) (Chart, error) {
 	deps, err := missingDependencies(c, maxBytes)
 	if err != nil || len(deps) == 0 {
 		return c, err
+	}
+	if r.remote == nil {
+		var remote []string
+		for _, d := range deps {
+			if !d.local() {
+				remote = append(remote, fmt.Sprintf("%s (%s)", d.Name, redact(d.Repository)))
+			}
+		}
+		switch len(remote) {
+		case 0:
+		case 1:
+			return Chart{}, fmt.Errorf("%s: dependency %s is not in charts/: %w: set helm.Options.Remote to fetch it",
+				deps[0].from, remote[0], render.ErrRemote)
+		default:
+			return Chart{}, fmt.Errorf("%s: dependencies %s are not in charts/: %w: set helm.Options.Remote to fetch them",
+				deps[0].from, strings.Join(remote, ", "), render.ErrRemote)
+		}
 	}
 	used := chartBytes(c)
 	files := append([]File(nil), c.Files...)
@@ -97,14 +124,8 @@ func (r *Renderer) addDependencies(ctx context.Context, fsys fs.FS, c Chart, max
 			if sub, err = localDependency(fsys, c.Dir, d, maxBytes-used); err != nil {
 				return Chart{}, err
 			}
-		} else {
-			if r.remote == nil {
-				return Chart{}, fmt.Errorf("%s: dependency %s (%s) is not in charts/: %w: set helm.Options.Remote to fetch it",
-					d.from, d.Name, redact(d.Repository), render.ErrRemote)
-			}
-			if sub, _, err = r.remote.chart(ctx, d.HelmChart, maxBytes-used, r.log); err != nil {
-				return Chart{}, fmt.Errorf("%s: dependency %s: %w", d.from, d.Name, err)
-			}
+		} else if sub, _, err = r.remote.chart(ctx, d.HelmChart, maxBytes-used, r.log); err != nil {
+			return Chart{}, fmt.Errorf("%s: dependency %s: %w", d.from, d.Name, err)
 		}
 		if name, err := chartName(sub); err != nil {
 			return Chart{}, fmt.Errorf("%s: dependency %s: %w", d.from, d.Name, err)
@@ -185,31 +206,64 @@ func subchartNames(c Chart, maxBytes int64) (map[string]bool, error) {
 	return names, nil
 }
 
-func chartMetadata(c Chart) (*chart.Metadata, error) {
-	for _, f := range c.Files {
-		if f.Name == "Chart.yaml" {
-			md := &chart.Metadata{}
-			if err := yaml.Unmarshal(f.Data, md); err != nil {
-				return nil, fmt.Errorf("%s: %w", path.Join(c.Dir, f.Name), err)
-			}
-			return md, nil
-		}
-	}
-	return nil, fmt.Errorf("%s: no Chart.yaml", c.Dir)
+// metadata is a chart's Chart.yaml, with the dependencies Helm reads.
+type metadata struct {
+	*chart.Metadata
+	from string // the file the dependencies come from: Chart.yaml or requirements.yaml
 }
 
-// chartLock returns c's Chart.lock, or nil when it has none.
-func chartLock(c Chart) (*chart.Lock, error) {
+// chartMetadata reads c's Chart.yaml, and its requirements.yaml when it has one
+// (where apiVersion v1 charts list their dependencies; Helm reads it in any
+// chart), and checks the result as Helm's loader does, so that an invalid chart
+// is reported before anything is done about its dependencies.
+func chartMetadata(c Chart) (metadata, error) {
+	chartYAML, ok := chartFile(c, "Chart.yaml")
+	if !ok {
+		return metadata{}, fmt.Errorf("%s: no Chart.yaml", c.Dir)
+	}
+	md := metadata{Metadata: &chart.Metadata{}, from: "Chart.yaml"}
+	if err := yaml.Unmarshal(chartYAML, md.Metadata); err != nil {
+		return metadata{}, fmt.Errorf("%s: %w", path.Join(c.Dir, "Chart.yaml"), err)
+	}
+	if data, ok := chartFile(c, "requirements.yaml"); ok {
+		if err := yaml.Unmarshal(data, md.Metadata); err != nil {
+			return metadata{}, fmt.Errorf("%s: %w", path.Join(c.Dir, "requirements.yaml"), err)
+		}
+		md.from = "requirements.yaml"
+	}
+	if err := md.Validate(); err != nil {
+		return metadata{}, fmt.Errorf("%s: %w", path.Join(c.Dir, md.from), err)
+	}
+	return md, nil
+}
+
+// chartFile returns the data of c's file name.
+func chartFile(c Chart, name string) ([]byte, bool) {
 	for _, f := range c.Files {
-		if f.Name == "Chart.lock" {
-			lock := &chart.Lock{}
-			if err := yaml.Unmarshal(f.Data, lock); err != nil {
-				return nil, fmt.Errorf("%s: %w", path.Join(c.Dir, f.Name), err)
-			}
-			return lock, nil
+		if f.Name == name {
+			return f.Data, true
 		}
 	}
-	return nil, nil
+	return nil, false
+}
+
+// chartLock returns the lock of md's dependencies (requirements.lock for those of
+// requirements.yaml, else Chart.lock) and its path, or nil when there is none.
+func chartLock(c Chart, md metadata) (*chart.Lock, string, error) {
+	name := "Chart.lock"
+	if md.from == "requirements.yaml" {
+		name = "requirements.lock"
+	}
+	file := path.Join(c.Dir, name)
+	data, ok := chartFile(c, name)
+	if !ok {
+		return nil, file, nil
+	}
+	lock := &chart.Lock{}
+	if err := yaml.Unmarshal(data, lock); err != nil {
+		return nil, file, fmt.Errorf("%s: %w", file, err)
+	}
+	return lock, file, nil
 }
 
 func lockedDependency(lock *chart.Lock, name string) *chart.Dependency {
@@ -244,9 +298,9 @@ func chartBytes(c Chart) int64 {
 	return n
 }
 
-// mayNeedRemote tells from Chart.yaml alone whether a chart has dependencies
-// that may come from a repository.
-func mayNeedRemote(md *chart.Metadata) bool {
+// mayNeedRemote tells from the chart's metadata alone whether it has
+// dependencies that may come from a repository.
+func mayNeedRemote(md metadata) bool {
 	for _, d := range md.Dependencies {
 		if d != nil && d.Repository != "" && !strings.HasPrefix(d.Repository, "file://") {
 			return true

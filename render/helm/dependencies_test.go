@@ -20,8 +20,7 @@ import (
 // artifact (file://../common).
 func appArtifact(t *testing.T, repository, webVersion string) string {
 	t.Helper()
-	dir := t.TempDir()
-	for name, data := range map[string]string{
+	return writeTree(t, map[string]string{
 		"app/Chart.yaml": `apiVersion: v2
 name: app
 version: 0.1.0
@@ -39,7 +38,15 @@ dependencies:
 		"common/templates/role.yaml":  "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: {{ .Release.Name }}-common\n",
 		"common/templates/_name.tpl":  "{{- define \"common.name\" -}}common{{- end -}}\n",
 		"common/templates/notes.yaml": "# {{ include \"common.name\" . }}\n",
-	} {
+	})
+}
+
+// writeTree writes files, by slash-separated path, into a new directory and
+// returns it.
+func writeTree(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, data := range files {
 		p := filepath.Join(dir, filepath.FromSlash(name))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			t.Fatal(err)
@@ -174,23 +181,65 @@ func TestDependencyErrors(t *testing.T) {
 			sentinel: render.ErrOutsideRoot, contains: "file://../../etc"},
 		{name: "file:// chart of another name", chartYAML: "dependencies:\n- name: sub\n  version: 1.0.0\n  repository: file://../other\n",
 			contains: `holds chart "other"`},
+		{name: "several remote dependencies: all named", chartYAML: "dependencies:\n- {name: a, version: 1.0.0, repository: https://charts.example.com}\n" +
+			"- {name: b, version: 1.0.0, repository: file://../other}\n- {name: c, version: 1.0.0, repository: oci://registry.example.com/charts}\n",
+			sentinel: render.ErrRemote, contains: "c/Chart.yaml: dependencies a (https://charts.example.com), c (oci://registry.example.com/charts) are not in charts/"},
+		{name: "several bad dependencies: all named", chartYAML: "dependencies:\n- {name: a, version: 1.0.0}\n- {name: b, version: 1.0.0, repository: '@stable'}\n",
+			contains: "c/Chart.yaml: dependency a is not in charts/ and names no repository\nc/Chart.yaml: dependency b: repository @stable"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := t.TempDir()
-			for name, data := range map[string]string{
+			dir := writeTree(t, map[string]string{
 				"c/Chart.yaml":     "apiVersion: v2\nname: c\nversion: 0.1.0\n" + tc.chartYAML,
 				"other/Chart.yaml": "apiVersion: v2\nname: other\nversion: 1.0.0\n",
-			} {
-				p := filepath.Join(dir, name)
-				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
+			})
 			_, err := renderChart(t, artifact(t, dir), "c", render.HelmOptions{})
 			rendertest.WantError(t, err, tc.sentinel, tc.contains)
 		})
 	}
+}
+
+// TestRequirementsYAML: an apiVersion v1 chart lists its dependencies in
+// requirements.yaml (and locks them in requirements.lock); a file:// one is taken
+// from the artifact, as from a v2 Chart.yaml, and the render equals `helm
+// template` after `helm dependency build`.
+func TestRequirementsYAML(t *testing.T) {
+	helmHome(t)
+	dir := writeTree(t, map[string]string{
+		"legacy/Chart.yaml":          "apiVersion: v1\nname: legacy\nversion: 0.1.0\n",
+		"legacy/requirements.yaml":   "dependencies:\n- name: common\n  version: 0.1.0\n  repository: file://../common\n",
+		"legacy/values.yaml":         "common:\n  role: reader\n",
+		"legacy/templates/svc.yaml":  "apiVersion: v1\nkind: Service\nmetadata:\n  name: {{ .Release.Name }}-legacy\n",
+		"common/Chart.yaml":          "apiVersion: v1\nname: common\nversion: 0.1.0\n",
+		"common/templates/role.yaml": "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: {{ .Release.Name }}-{{ .Values.role }}\n",
+	})
+	in := render.Input{FS: artifact(t, dir), Dir: "legacy"}
+	opts := render.Options{Helm: render.HelmOptions{ReleaseName: "shop"}}
+	res, err := helm.New(helm.Options{}).Render(context.Background(), in, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	cli := t.TempDir()
+	if err := os.CopyFS(cli, os.DirFS(dir)); err != nil {
+		t.Fatal(err)
+	}
+	helmRun(t, cli, "dependency", "build", "legacy")
+	want := rendertest.CLI(t, cli, "helm", "template", "shop", "legacy")
+	if len(want) != 2 {
+		t.Fatalf("helm printed %d objects, want 2", len(want))
+	}
+	rendertest.Equal(t, want, object.Objects(res.Manifests))
+
+	// With the lock `helm dependency build` wrote, which must match requirements.yaml.
+	lock, err := os.ReadFile(filepath.Join(cli, "legacy", "requirements.lock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "legacy", "requirements.lock"), lock, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if res, err = helm.New(helm.Options{}).Render(context.Background(), in, opts); err != nil {
+		t.Fatal(err)
+	}
+	rendertest.Equal(t, want, object.Objects(res.Manifests))
 }

@@ -5,8 +5,17 @@
 // directories or archives) and the values files only through the render.Input's
 // fs.FS, so nothing outside the artifact root is read. Values merge in Helm's order
 // (values files, inline values, --set, --set-string, see render.HelmOptions).
-// Rendering is client-only: no cluster is contacted, `lookup` finds nothing, and
-// .Capabilities come from the options (Kubernetes version, extra API versions).
+// Rendering is client-only: `lookup` finds nothing, and .Capabilities come from
+// the options (Kubernetes version, extra API versions). The Kubernetes version is
+// render.HelmOptions.KubeVersion, else that of Options.Cluster when set (the only
+// call to a cluster), else that of the Kubernetes libraries the program is built
+// with, as a release helm binary reports (v1.N.0 for k8s.io/client-go v0.N.x),
+// not the Helm library's v1.20.0. The output is read as Helm reads it
+// (object.Decoder.Lenient): a key written twice keeps its last value, unquoted
+// label values become strings, documents without apiVersion and kind are
+// skipped, and hooks named by generateName are objects like the others. What the
+// Helm SDK prints with the standard logger becomes the Result's warnings and
+// lines of the Logger.
 // CRDs from crds/ directories are included unless skipped; hooks are kept as
 // objects with their helm.sh/hook, helm.sh/hook-weight and
 // helm.sh/hook-delete-policy annotations so that an applier can order them; chart

@@ -36,7 +36,8 @@ type Release struct {
 	// Values are the user-supplied values, merged already; the engine adds the
 	// chart's own defaults and its dependencies' as Helm does.
 	Values map[string]any
-	// KubeVersion is .Capabilities.KubeVersion; empty means the engine's default.
+	// KubeVersion is .Capabilities.KubeVersion; empty means the engine's default
+	// ([V3]'s is the version of the Kubernetes libraries the program is built with).
 	KubeVersion string
 	// APIVersions are added to .Capabilities.APIVersions.
 	APIVersions []string

@@ -10,11 +10,15 @@ import (
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/release"
+
+	"github.com/gitopskit/gitopskit/render/internal/capture"
 )
 
 // V3 returns the Helm 3 engine (helm.sh/helm/v3), which renders like
-// `helm template`: client-only, with no cluster and no network. logger receives
-// Helm's debug messages; the zero value discards them.
+// `helm template` of a release helm binary: client-only, with no cluster and no
+// network, and, unless the release says otherwise, the Kubernetes version of the
+// client-go the program is built with. logger receives Helm's debug messages;
+// the zero value discards them.
 func V3(logger logr.Logger) Engine {
 	return v3{log: logger}
 }
@@ -27,6 +31,26 @@ type v3 struct {
 const sourcePrefix = "---\n# Source: "
 
 func (e v3) Template(ctx context.Context, c Chart, rel Release) (*Output, error) {
+	var (
+		out *Output
+		err error
+	)
+	// What Helm prints with the standard logger (values it cannot merge, a
+	// requirements.yaml in a v2 chart, …) is a warning of this render.
+	// Helm merges values more than once, and says so each time: capture.Log keeps a
+	// message once.
+	logged := capture.Log(func() { out, err = e.template(ctx, c, rel) })
+	for _, l := range logged {
+		e.log.V(1).Info("helm warning", "chart", c.Dir, "warning", l)
+	}
+	if err != nil {
+		return nil, err
+	}
+	out.Warnings = append(out.Warnings, logged...)
+	return out, nil
+}
+
+func (e v3) template(ctx context.Context, c Chart, rel Release) (*Output, error) {
 	files := make([]*loader.BufferedFile, len(c.Files))
 	for i, f := range c.Files {
 		files[i] = &loader.BufferedFile{Name: f.Name, Data: f.Data}
@@ -62,13 +86,15 @@ func (e v3) Template(ctx context.Context, c Chart, rel Release) (*Output, error)
 	inst.Namespace = rel.Namespace
 	inst.IncludeCRDs = rel.IncludeCRDs
 	inst.APIVersions = chartutil.VersionSet(rel.APIVersions)
-	if rel.KubeVersion != "" {
-		kv, err := chartutil.ParseKubeVersion(rel.KubeVersion)
-		if err != nil {
-			return nil, fmt.Errorf("kube version %q: %w", rel.KubeVersion, err)
-		}
-		inst.KubeVersion = kv
+	kubeVersion := rel.KubeVersion
+	if kubeVersion == "" {
+		kubeVersion = defaultKubeVersion()
 	}
+	kv, err := chartutil.ParseKubeVersion(kubeVersion)
+	if err != nil {
+		return nil, fmt.Errorf("kube version %q: %w", kubeVersion, err)
+	}
+	inst.KubeVersion = kv
 	r, err := inst.RunWithContext(ctx, ch, rel.Values)
 	if err != nil {
 		return nil, fmt.Errorf("render chart %s: %w", c.Dir, err)

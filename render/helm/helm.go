@@ -9,10 +9,12 @@ import (
 	"strings"
 
 	"github.com/go-logr/logr"
+	"k8s.io/client-go/discovery"
 	"sigs.k8s.io/yaml"
 
 	"github.com/gitopskit/gitopskit/object"
 	"github.com/gitopskit/gitopskit/render"
+	"github.com/gitopskit/gitopskit/render/internal/capture"
 )
 
 // Options configure a [Renderer].
@@ -21,6 +23,13 @@ type Options struct {
 	Engine Engine
 	// Logger receives debug messages. The zero value discards them.
 	Logger logr.Logger
+	// Cluster, when set, gives .Capabilities.KubeVersion the version of the
+	// cluster it reaches (ServerVersion, asked at each render and each Pin) unless
+	// render.HelmOptions.KubeVersion sets one, as `helm install` does. A
+	// *discovery.DiscoveryClient is one. Without it, charts see the version of the
+	// Kubernetes libraries the program is built with (v1.N.0 for k8s.io/client-go
+	// v0.N.x), as `helm template` of a release helm binary does.
+	Cluster discovery.ServerVersionInterface
 	// Remote lets the renderer fetch charts from HTTP chart repositories and OCI
 	// registries: a chart named by render.HelmOptions.Chart, and dependencies that
 	// a chart's charts/ directory lacks. Nil (the default) reaches no network:
@@ -33,8 +42,9 @@ type Options struct {
 type Renderer struct {
 	engine    Engine
 	log       logr.Logger
-	remote    *remote // nil without Options.Remote
-	remoteErr error   // invalid Options.Remote, returned by each render
+	cluster   discovery.ServerVersionInterface // nil without Options.Cluster
+	remote    *remote                          // nil without Options.Remote
+	remoteErr error                            // invalid Options.Remote, returned by each render
 }
 
 var (
@@ -49,7 +59,7 @@ func New(opts Options) *Renderer {
 	if e == nil {
 		e = V3(opts.Logger)
 	}
-	r := &Renderer{engine: e, log: opts.Logger}
+	r := &Renderer{engine: e, log: opts.Logger, cluster: opts.Cluster}
 	if opts.Remote != nil {
 		r.remote, r.remoteErr = newRemote(*opts.Remote)
 	}
@@ -70,7 +80,13 @@ func New(opts Options) *Renderer {
 // the file at fault.
 func (r *Renderer) Render(ctx context.Context, in render.Input, opts render.Options) (*render.Result, error) {
 	limits := opts.Limits.WithDefaults()
-	chart, err := r.chart(ctx, in, opts.Helm.Chart, limits.MaxBytes)
+	var chart Chart
+	var err error
+	// Helm's .helmignore rules print what they cannot compile.
+	logged := capture.Log(func() { chart, err = r.chart(ctx, in, opts.Helm.Chart, limits.MaxBytes) })
+	for _, l := range logged {
+		r.log.V(1).Info("helm warning", "chart", in.Dir, "warning", l)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -84,11 +100,15 @@ func (r *Renderer) Render(ctx context.Context, in render.Input, opts render.Opti
 	if err != nil {
 		return nil, fmt.Errorf("render chart %s: %w", dir, err)
 	}
+	kubeVersion, err := r.kubeVersion(h)
+	if err != nil {
+		return nil, fmt.Errorf("render chart %s: %w", dir, err)
+	}
 	rel := Release{
 		Name:         h.ReleaseName,
 		Namespace:    h.Namespace,
 		Values:       vals,
-		KubeVersion:  h.KubeVersion,
+		KubeVersion:  kubeVersion,
 		APIVersions:  h.APIVersions,
 		IncludeCRDs:  !h.SkipCRDs,
 		IncludeTests: h.IncludeTests,
@@ -104,14 +124,15 @@ func (r *Renderer) Render(ctx context.Context, in render.Input, opts render.Opti
 	if err != nil {
 		return nil, err
 	}
-	res := &render.Result{Warnings: out.Warnings, Renderer: string(render.KindHelm)}
+	res := &render.Result{Warnings: append(logged, out.Warnings...), Renderer: string(render.KindHelm)}
 	var size int64
 	for _, d := range out.Documents {
 		size += int64(len(d.Content))
 		if err := limits.Check(len(res.Manifests), size); err != nil {
 			return nil, fmt.Errorf("render chart %s: %s: %w", dir, d.Path, err)
 		}
-		dec := object.Decoder{MaxObjects: limits.MaxObjects - len(res.Manifests), MaxBytes: limits.MaxBytes}
+		// A chart's output is read as Helm reads it (see object.Decoder.Lenient).
+		dec := object.Decoder{MaxObjects: limits.MaxObjects - len(res.Manifests), MaxBytes: limits.MaxBytes, Lenient: true}
 		if dec.MaxObjects <= 0 {
 			return nil, fmt.Errorf("render chart %s: %s: %w", dir, d.Path, limits.Check(len(res.Manifests)+1, size))
 		}
@@ -124,6 +145,19 @@ func (r *Renderer) Render(ctx context.Context, in render.Input, opts render.Opti
 		res.Manifests = append(res.Manifests, ms...)
 	}
 	return res, nil
+}
+
+// kubeVersion returns the Kubernetes version h asks for, else the cluster's when
+// there is one, else "" (the engine's default).
+func (r *Renderer) kubeVersion(h render.HelmOptions) (string, error) {
+	if h.KubeVersion != "" || r.cluster == nil {
+		return h.KubeVersion, nil
+	}
+	v, err := r.cluster.ServerVersion()
+	if err != nil {
+		return "", fmt.Errorf("cluster version: %w", err)
+	}
+	return v.GitVersion, nil
 }
 
 // chart loads the chart to render: ref from its repository, or the chart in
@@ -152,11 +186,25 @@ func (r *Renderer) chart(ctx context.Context, in render.Input, ref *render.HelmC
 
 // Pin resolves the remote charts a render of in with opts would use (the chart
 // of opts.Helm.Chart, or the dependencies the chart in in.Dir lacks) to their
-// versions and digests, without downloading them, for render.Cache's key. It
-// returns "" when the render uses no remote chart or remote charts are not
-// allowed. With RemoteOptions.IndexTTL, an answer younger than the TTL is reused
+// versions and digests, without downloading them, and asks Options.Cluster for
+// its version when the render would, for render.Cache's key. It returns "" when
+// the render uses no remote chart (or remote charts are not allowed) and no
+// cluster's version. With RemoteOptions.IndexTTL, an answer younger than the TTL is reused
 // without asking the server.
 func (r *Renderer) Pin(ctx context.Context, in render.Input, opts render.Options) (string, error) {
+	var pin string
+	if opts.Helm.KubeVersion == "" && r.cluster != nil {
+		v, err := r.kubeVersion(opts.Helm)
+		if err != nil {
+			return "", err
+		}
+		pin = "kubeVersion " + v + "\n"
+	}
+	remote, err := r.pinRemote(ctx, in, opts)
+	return pin + remote, err
+}
+
+func (r *Renderer) pinRemote(ctx context.Context, in render.Input, opts render.Options) (string, error) {
 	if r.remote == nil {
 		return "", r.remoteErr
 	}
@@ -171,11 +219,17 @@ func (r *Renderer) Pin(ctx context.Context, in render.Input, opts render.Options
 	if !fs.ValidPath(dir) {
 		return "", fmt.Errorf("chart %q: %w", in.Dir, render.ErrOutsideRoot)
 	}
-	data, err := fs.ReadFile(in.FS, path.Join(dir, "Chart.yaml"))
-	if err != nil {
+	// Chart.yaml (and requirements.yaml) alone tell whether there is anything to pin.
+	meta := Chart{Dir: dir}
+	for _, name := range []string{"Chart.yaml", "requirements.yaml"} {
+		if data, err := fs.ReadFile(in.FS, path.Join(dir, name)); err == nil {
+			meta.Files = append(meta.Files, File{Name: name, Data: data})
+		}
+	}
+	if len(meta.Files) == 0 || meta.Files[0].Name != "Chart.yaml" {
 		return "", nil // the render reports it
 	}
-	md, err := chartMetadata(Chart{Dir: dir, Files: []File{{Name: "Chart.yaml", Data: data}}})
+	md, err := chartMetadata(meta)
 	if err != nil || !mayNeedRemote(md) {
 		return "", err
 	}

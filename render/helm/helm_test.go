@@ -141,6 +141,13 @@ func TestBadInput(t *testing.T) {
 			contains: "c/Chart.yaml"},
 		{name: "missing dependency", fsys: chart(map[string]string{"c/Chart.yaml": "apiVersion: v2\nname: c\nversion: 0.1.0\ndependencies:\n- name: sub\n  version: 1.0.0\n"}),
 			contains: "sub"},
+		// The chart is invalid whatever its dependencies: Helm says so first.
+		{name: "invalid Chart.yaml with a remote dependency", fsys: chart(map[string]string{"c/Chart.yaml": "apiVersion: v2\nname: c\nversion: one\n" +
+			"dependencies:\n- name: web\n  version: 1.0.0\n  repository: https://charts.example.com\n"}),
+			contains: `c/Chart.yaml: validation: chart.metadata.version "one" is invalid`},
+		{name: "Chart.yaml without apiVersion, with a remote dependency", fsys: chart(map[string]string{"c/Chart.yaml": "name: c\nversion: 0.1.0\n" +
+			"dependencies:\n- name: web\n  version: 1.0.0\n  repository: https://charts.example.com\n"}),
+			contains: "c/Chart.yaml: validation: chart.metadata.apiVersion is required"},
 		{name: "bad set", fsys: chart(nil), opts: render.HelmOptions{Set: []string{"a[=b"}}, contains: "a[=b"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

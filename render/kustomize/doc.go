@@ -8,6 +8,20 @@
 // Options.LoadRestrictions says otherwise; bases and components elsewhere in the
 // artifact stay allowed, as in kustomize.
 //
+// A path a kustomization names that leaves the artifact root ("../app" at the
+// root, an absolute path) fails with render.ErrOutsideRoot, naming the
+// kustomization. A directory without a kustomization is built as Flux's
+// kustomize-controller builds it, from the kustomization it would generate: its
+// subdirectories holding one as bases, its other .yaml and .yml files as
+// resources.
+//
+// kustomize keeps process-wide state that the Renderer keeps to each build:
+// kyaml's OpenAPI schema, which a kustomization's openapi field changes, is put
+// back to the default around every build (builds run one at a time), so a build
+// sees what `kustomize build` sees in a fresh process; the deprecation warnings
+// kustomize prints to os.Stderr, and what it logs, become the Result's warnings,
+// naming the kustomization, and lines of the Logger.
+//
 // Safe by default: exec, container and Starlark function plugins are always off
 // (builtin generators and transformers only); helmCharts inflation, which runs the
 // helm program, is off unless Options.EnableHelm; remote bases, remote files and

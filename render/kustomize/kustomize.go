@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"path"
+	"strings"
 	"sync"
 
 	"github.com/go-logr/logr"
@@ -13,11 +15,13 @@ import (
 	"sigs.k8s.io/kustomize/api/resmap"
 	"sigs.k8s.io/kustomize/api/resource"
 	"sigs.k8s.io/kustomize/api/types"
+	"sigs.k8s.io/kustomize/kyaml/openapi"
 	"sigs.k8s.io/yaml"
 
 	"github.com/gitopskit/gitopskit/internal/parallel"
 	"github.com/gitopskit/gitopskit/object"
 	"github.com/gitopskit/gitopskit/render"
+	"github.com/gitopskit/gitopskit/render/internal/capture"
 )
 
 // LoadRestrictions says which files a kustomization may read.
@@ -55,7 +59,7 @@ type Options struct {
 
 // Renderer renders kustomizations with the kustomize API (krusty), like
 // `kustomize build`. Exec, container and Starlark function plugins are always off.
-// It is safe for concurrent use, but renders one kustomization at a time (see
+// It is safe for concurrent use, but builds one kustomization at a time (see
 // buildMu).
 type Renderer struct {
 	opts Options
@@ -71,36 +75,65 @@ func New(opts Options) *Renderer {
 	return &Renderer{opts: opts}
 }
 
-// buildMu serialises kustomize builds: krusty sets kyaml's OpenAPI schema, a
-// process-wide variable, at the start of every build (from the kustomization's
-// openapi field), so two concurrent builds could use each other's schema. It can
-// go when kustomize keeps the schema per build.
+// buildMu serialises kustomize builds. kyaml keeps the OpenAPI schema that
+// strategic merge follows in process-wide variables, which krusty sets from the
+// kustomization's openapi field and never puts back: each build runs alone and
+// starts and ends with the default schema (resetSchema), so that it sees what
+// `kustomize build` sees in a fresh process, whatever ran before. The lock can go
+// when kustomize keeps the schema per build (kubernetes-sigs/kustomize#4824).
 var buildMu sync.Mutex
 
+// defaultSchema is what kyaml reports as its schema in a process that set none.
+var defaultSchema = openapi.GetSchemaVersion()
+
+// resetSchema puts kyaml's OpenAPI schema back to the default when something set
+// another. Parsing the default schema again costs a few milliseconds, so it is
+// dropped only when it is not the default.
+func resetSchema() {
+	if openapi.GetSchemaVersion() != defaultSchema {
+		openapi.ResetOpenAPI()
+	}
+}
+
 // Render builds the kustomization in in.Dir, as `kustomize build` does, and returns
-// its objects in kustomize's output order. Each object's origin is the file it
-// was declared in (or, for generated objects, the kustomization that generated
+// its objects in kustomize's output order. A directory without a kustomization is
+// built as Flux's kustomize-controller builds it, from the kustomization it would
+// generate: its subdirectories holding a kustomization as bases, and its other
+// .yaml and .yml files, recursively, as resources. Each object's origin is the file
+// it was declared in (or, for generated objects, the kustomization that generated
 // it), relative to the artifact root. Options.Include, Exclude and Helm do not
 // apply. Errors name the kustomization or file at fault, with paths starting at
-// the artifact root ("/").
+// the artifact root ("/"); a path that leaves the artifact root is an error
+// wrapping render.ErrOutsideRoot.
 func (r *Renderer) Render(ctx context.Context, in render.Input, opts render.Options) (*render.Result, error) {
 	dir := in.Dir
 	if dir == "" {
 		dir = "."
 	}
+	if !fs.ValidPath(dir) {
+		return nil, fmt.Errorf("kustomize build %q: %w", in.Dir, render.ErrOutsideRoot)
+	}
 	top := path.Clean("/" + dir)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	fsys := in.FS
+	gen, err := generate(fsys, dir)
+	if err != nil {
+		return nil, fmt.Errorf("kustomize build %s: %w", top, err)
+	}
+	if gen != nil {
+		fsys = newWithFile(fsys, path.Join(dir, "kustomization.yaml"), gen)
+	}
 	limits := opts.Limits.WithDefaults()
-	rd := &reader{opts: r.opts, top: top, maxBytes: limits.MaxBytes}
-	afs := artifactFS{fsys: in.FS, readHook: rd.read}
+	rd := &reader{opts: r.opts, top: top, maxBytes: limits.MaxBytes, stderr: capture.NewStderr(isDeprecation)}
+	afs := artifactFS{fsys: fsys, readHook: rd.read}
 
-	k := krusty.MakeKustomizer(r.krustyOptions())
-	r.opts.Logger.V(1).Info("kustomize build", "dir", top)
-	buildMu.Lock()
-	m, err := k.Run(afs, top)
-	buildMu.Unlock()
+	r.opts.Logger.V(1).Info("kustomize build", "dir", top, "generated", gen != nil)
+	m, err := r.build(afs, top, rd)
+	for _, w := range rd.warnings {
+		r.opts.Logger.V(1).Info("kustomize warning", "dir", top, "warning", w)
+	}
 	if err != nil {
 		if rd.err != nil {
 			return nil, fmt.Errorf("kustomize build %s: %w", top, rd.err)
@@ -114,7 +147,38 @@ func (r *Renderer) Render(ctx context.Context, in render.Input, opts render.Opti
 	if err != nil {
 		return nil, fmt.Errorf("kustomize build %s: %w", top, err)
 	}
-	return &render.Result{Manifests: ms, Renderer: string(render.KindKustomize)}, nil
+	return &render.Result{Manifests: ms, Warnings: rd.warnings, Renderer: string(render.KindKustomize)}, nil
+}
+
+// isDeprecation reports whether kustomize printed line as a deprecation warning,
+// which the reader has already taken, with the kustomization's name.
+func isDeprecation(line string) bool {
+	return strings.HasPrefix(line, "# Warning: '") && strings.Contains(line, "deprecated")
+}
+
+// build runs krusty on top, alone (see buildMu). What kustomize prints goes to
+// rd.warnings, not to the process's output (see package capture). A panic in
+// kustomize, such as kyaml's on a custom OpenAPI schema it cannot parse, is
+// returned as an error.
+func (r *Renderer) build(afs artifactFS, top string, rd *reader) (m resmap.ResMap, err error) {
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	resetSchema()
+	defer resetSchema()
+	defer rd.stderr.Stop()
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("kustomize failed: %v", p)
+			if msg := fmt.Sprint(p); len(rd.schemas) > 0 && strings.Contains(msg, "schema") {
+				err = fmt.Errorf("openapi schema %s: %s", strings.Join(rd.schemas, ", "), msg)
+			}
+		}
+	}()
+	logged := capture.Log(func() { m, err = krusty.MakeKustomizer(r.krustyOptions()).Run(afs, top) })
+	for _, l := range logged {
+		rd.warnings = append(rd.warnings, "kustomize: "+l)
+	}
+	return m, err
 }
 
 func (r *Renderer) krustyOptions() *krusty.Options {

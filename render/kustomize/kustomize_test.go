@@ -89,12 +89,30 @@ func TestRefusals(t *testing.T) {
 		{dir: "escape/app", contains: "secret.yaml"},
 		{dir: "remote", sentinel: render.ErrRemote, contains: "github.com/kubernetes-sigs"},
 		{dir: "remote-file", sentinel: render.ErrRemote, contains: "https://raw.githubusercontent.com"},
-		{dir: "absolute", contains: "/etc/passwd"},
+		{dir: "absolute", sentinel: render.ErrOutsideRoot, contains: "/absolute/kustomization.yaml: path outside the artifact root: /etc/passwd"},
 	} {
 		t.Run(tc.dir, func(t *testing.T) {
 			_, err := build(t, r, "testdata/security", tc.dir)
 			rendertest.WantError(t, err, tc.sentinel, tc.contains)
 		})
+	}
+}
+
+// TestOutsideRoot: a path that leaves the artifact root fails, naming the
+// kustomization, where the artifact's file system alone would resolve it inside
+// the root ("/../app" is "/app"); kustomize in the artifact's directory reads
+// outside it.
+func TestOutsideRoot(t *testing.T) {
+	for _, r := range []*kustomize.Renderer{kustomize.New(kustomize.Options{}), kustomize.New(kustomize.Options{LoadRestrictions: kustomize.AnyInArtifact})} {
+		for _, tc := range []struct{ dir, contains string }{
+			{dir: ".", contains: "/kustomization.yaml: path outside the artifact root: ../app"},
+			{dir: "overlay", contains: "/overlay/kustomization.yaml: path outside the artifact root: ../../app/cm.yaml"},
+			{dir: "generator", contains: "/generator/kustomization.yaml: path outside the artifact root: ../../settings.env"},
+			{dir: "../up", contains: `"../up"`},
+		} {
+			_, err := build(t, r, "testdata/security/up", tc.dir)
+			rendertest.WantError(t, err, render.ErrOutsideRoot, tc.contains)
+		}
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/gitopskit/gitopskit/render"
+	"github.com/gitopskit/gitopskit/render/internal/capture"
 )
 
 const (
@@ -49,6 +50,9 @@ type reader struct {
 	keepOrigin bool            // the top kustomization asked for origin annotations itself
 	resources  map[string]bool // files listed as resources by the kustomizations read so far
 	others     map[string]bool // files referred to in any other way (patches, generator sources, …)
+	schemas    []string        // the custom OpenAPI schemas of the kustomizations read so far
+	warnings   []string        // kustomize's deprecation warnings, each naming its kustomization
+	stderr     *capture.Stderr // where kustomize prints those warnings
 	err        error           // the first refusal, which kustomize may wrap beyond errors.Is
 }
 
@@ -75,7 +79,22 @@ func (rd *reader) read(name string, data []byte) ([]byte, error) {
 			return nil, rd.fail(fmt.Errorf("%s: %w: %s", name, render.ErrRemote, ref))
 		}
 	}
+	if msgs := k.CheckDeprecatedFields(); msgs != nil && len(*msgs) > 0 {
+		// kustomize prints them to os.Stderr once it has read the file.
+		rd.stderr.Start()
+		for _, msg := range *msgs {
+			if w := trimRoot(name) + ": " + strings.TrimPrefix(msg, "# Warning: "); !slices.Contains(rd.warnings, w) {
+				rd.warnings = append(rd.warnings, w)
+			}
+		}
+	}
 	dir := path.Dir(name)
+	if p := k.OpenAPI["path"]; p != "" {
+		rd.schemas = append(rd.schemas, trimRoot(path.Join(dir, p)))
+	}
+	if ref := firstOutside(dir, resources, others); ref != "" {
+		return nil, rd.fail(fmt.Errorf("%s: %w: %s", name, render.ErrOutsideRoot, ref))
+	}
 	rd.resources = addPaths(rd.resources, dir, resources)
 	rd.others = addPaths(rd.others, dir, others)
 	if dir == rd.top && slices.Contains(k.BuildMetadata, types.OriginAnnotations) {
@@ -363,8 +382,14 @@ func references(k *types.Kustomization) (resources, others []string) {
 		others = append(others, g.EnvSources...)
 		others = append(others, g.EnvSource) // deprecated, still read by kustomize
 	}
-	for _, h := range k.HelmCharts {
-		others = append(others, h.Repo)
+	charts, globals := types.SplitHelmParameters(k.HelmChartInflationGenerator)
+	for _, h := range append(slices.Clone(k.HelmCharts), charts...) {
+		others = append(others, h.Repo, h.ValuesFile)
+		others = append(others, h.AdditionalValuesFiles...)
+	}
+	others = append(others, globals.ChartHome)
+	if k.HelmGlobals != nil {
+		others = append(others, k.HelmGlobals.ChartHome)
 	}
 	return resources, others
 }
@@ -375,6 +400,26 @@ func firstRemote(lists ...[]string) string {
 	for _, refs := range lists {
 		for _, r := range refs {
 			if isRemote(r) {
+				return r
+			}
+		}
+	}
+	return ""
+}
+
+// firstOutside returns the first of the local references of the kustomization in
+// dir (absolute, "/" being the artifact root) that leaves the artifact: an
+// absolute path, or one with more ".." than dir is deep. kustomize would resolve
+// them in the file system around the artifact; the artifact's file system would
+// resolve them inside it ("/../app" is "/app"), so they are refused before either
+// can.
+func firstOutside(dir string, lists ...[]string) string {
+	for _, refs := range lists {
+		for _, r := range refs {
+			if r == "" || isRemote(r) || strings.Contains(r, "\n") {
+				continue
+			}
+			if p := path.Join(dir[1:], r); path.IsAbs(r) || p == ".." || strings.HasPrefix(p, "../") {
 				return r
 			}
 		}

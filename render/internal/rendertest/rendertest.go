@@ -6,6 +6,9 @@ package rendertest
 import (
 	"bytes"
 	"errors"
+	"io"
+	"log"
+	"os"
 	"os/exec"
 	"reflect"
 	"strings"
@@ -31,7 +34,9 @@ func CLI(t testing.TB, dir, name string, args ...string) []*unstructured.Unstruc
 	if err != nil {
 		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, stderr.String())
 	}
-	ms, err := object.Decode(bytes.NewReader(out), name+" output")
+	// Program output, read as Helm and kubectl read it (duplicate keys, unquoted
+	// label values).
+	ms, err := object.Decoder{Lenient: true}.Decode(bytes.NewReader(out), name+" output")
 	if err != nil {
 		t.Fatalf("decode %s output: %v", name, err)
 	}
@@ -76,4 +81,37 @@ func WantError(t testing.TB, err, sentinel error, contains string) {
 	if !strings.Contains(err.Error(), contains) {
 		t.Errorf("error %q does not contain %q", err, contains)
 	}
+}
+
+// Printed runs fn and returns what was written meanwhile to os.Stderr and with the
+// standard logger, which a library must not write to.
+func Printed(t testing.TB, fn func()) string {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		stderr bytes.Buffer
+		done   = make(chan struct{})
+	)
+	go func() {
+		defer close(done)
+		_, _ = io.Copy(&stderr, r)
+	}()
+	prevStderr, prevLog := os.Stderr, log.Writer()
+	var logged bytes.Buffer
+	os.Stderr = w
+	log.SetOutput(&logged)
+	func() {
+		defer func() {
+			os.Stderr = prevStderr
+			log.SetOutput(prevLog)
+			w.Close()
+			<-done
+			r.Close()
+		}()
+		fn()
+	}()
+	return stderr.String() + logged.String()
 }

@@ -1,0 +1,89 @@
+package object
+
+import (
+	"strconv"
+
+	yamlv3 "go.yaml.in/yaml/v3"
+)
+
+// stringifyMetadata makes the label and annotation values of the object m that are
+// not strings into strings, for Decoder.Lenient: a scalar becomes its text as
+// written in yamlDoc, the YAML document m was decoded from (at the List item path
+// items), and null becomes "", which is what the API server stores for it. Values
+// that are maps or lists are left for validate to refuse.
+func stringifyMetadata(m map[string]any, yamlDoc []byte, items []int) {
+	meta, _ := m["metadata"].(map[string]any)
+	var node *yamlv3.Node // parsed when first needed
+	for _, field := range []string{"labels", "annotations"} {
+		kv, _ := meta[field].(map[string]any)
+		for k, v := range kv {
+			switch v := v.(type) {
+			case string, map[string]any, []any:
+				continue
+			case nil:
+				kv[k] = ""
+				continue
+			case bool:
+				kv[k] = strconv.FormatBool(v)
+			case int64:
+				kv[k] = strconv.FormatInt(v, 10)
+			case float64:
+				kv[k] = strconv.FormatFloat(v, 'g', -1, 64)
+			}
+			if node == nil {
+				node = parseNode(yamlDoc)
+			}
+			if text, ok := scalarAt(node, items, field, k); ok {
+				kv[k] = text
+			}
+		}
+	}
+}
+
+// parseNode parses a YAML document, or returns nil.
+func parseNode(doc []byte) *yamlv3.Node {
+	var n yamlv3.Node
+	if len(doc) == 0 || yamlv3.Unmarshal(doc, &n) != nil || len(n.Content) != 1 {
+		return nil
+	}
+	return n.Content[0]
+}
+
+// scalarAt returns the text of the scalar at metadata.<field>.<key> of the object
+// at the List item path items of the document root.
+func scalarAt(root *yamlv3.Node, items []int, field, key string) (string, bool) {
+	n := root
+	for _, i := range items {
+		list := mappingValue(n, "items")
+		if list == nil || list.Kind != yamlv3.SequenceNode || i >= len(list.Content) {
+			return "", false
+		}
+		n = list.Content[i]
+	}
+	n = mappingValue(mappingValue(mappingValue(n, "metadata"), field), key)
+	if n == nil || n.Kind != yamlv3.ScalarNode {
+		return "", false
+	}
+	return n.Value, true
+}
+
+// mappingValue returns the value of the last key key of the mapping n (the last
+// wins, as in the decoded object), or nil.
+func mappingValue(n *yamlv3.Node, key string) *yamlv3.Node {
+	for n != nil && n.Kind == yamlv3.AliasNode {
+		n = n.Alias
+	}
+	if n == nil || n.Kind != yamlv3.MappingNode {
+		return nil
+	}
+	var v *yamlv3.Node
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			v = n.Content[i+1]
+		}
+	}
+	for v != nil && v.Kind == yamlv3.AliasNode {
+		v = v.Alias
+	}
+	return v
+}

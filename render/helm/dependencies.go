@@ -59,6 +59,7 @@ func missingDependencies(c Chart, maxBytes int64) ([]dependency, error) {
 	var (
 		out  []dependency
 		errs []error
+		seen = map[render.HelmChart]bool{} // one chart under two aliases is one dependency
 	)
 	for _, d := range missing {
 		dep := dependency{HelmChart: render.HelmChart{Repository: d.Repository, Name: d.Name, Version: d.Version}, from: path.Join(c.Dir, md.from)}
@@ -71,6 +72,10 @@ func missingDependencies(c Chart, maxBytes int64) ([]dependency, error) {
 			dep.HelmChart = render.HelmChart{Repository: locked.Repository, Name: locked.Name, Version: locked.Version}
 			dep.from = lockFile
 		}
+		if seen[dep.HelmChart] {
+			continue
+		}
+		seen[dep.HelmChart] = true
 		switch r := dep.Repository; {
 		case r == "":
 			errs = append(errs, fmt.Errorf("%s: dependency %s is not in charts/ and names no repository", dep.from, d.Name))
@@ -91,7 +96,8 @@ func missingDependencies(c Chart, maxBytes int64) ([]dependency, error) {
 	return out, nil
 }
 
-// addDependencies adds the missing dependencies of c under charts/<name>/: charts
+// addDependencies adds the missing dependencies of c under charts/<name>/ (or
+// charts/<name>-<version>/ for a second version of a chart): charts
 // of the artifact (file://) through fsys, others from their repositories when
 // remote charts are allowed. Without, the error names every remote dependency.
 func (r *Renderer) addDependencies(ctx context.Context, fsys fs.FS, c Chart, maxBytes int64) (Chart, error) {
@@ -118,6 +124,7 @@ func (r *Renderer) addDependencies(ctx context.Context, fsys fs.FS, c Chart, max
 	}
 	used := chartBytes(c)
 	files := append([]File(nil), c.Files...)
+	dirs := map[string]bool{}
 	for _, d := range deps {
 		var sub Chart
 		if d.local() {
@@ -133,8 +140,13 @@ func (r *Renderer) addDependencies(ctx context.Context, fsys fs.FS, c Chart, max
 			return Chart{}, fmt.Errorf("%s: dependency %s: %s holds chart %q", d.from, d.Name, sub.Dir, name)
 		}
 		used += chartBytes(sub)
+		dir := "charts/" + d.Name
+		if dirs[dir] { // another version of the same chart, for another alias
+			dir += "-" + d.Version
+		}
+		dirs[dir] = true
 		for _, f := range sub.Files {
-			files = append(files, File{Name: "charts/" + d.Name + "/" + f.Name, Data: f.Data})
+			files = append(files, File{Name: dir + "/" + f.Name, Data: f.Data})
 		}
 	}
 	return Chart{Dir: c.Dir, Files: files}, nil

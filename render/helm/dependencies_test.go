@@ -243,3 +243,67 @@ func TestRequirementsYAML(t *testing.T) {
 	}
 	rendertest.Equal(t, want, object.Objects(res.Manifests))
 }
+
+// TestAliasedDependency: one chart listed twice under two aliases (as
+// enterprise-metrics lists memcached) is one chart to fetch, and one to name in
+// errors; each alias renders, as after `helm dependency build`.
+func TestAliasedDependency(t *testing.T) {
+	helmHome(t)
+	dir := writeTree(t, map[string]string{
+		"app/Chart.yaml": "apiVersion: v2\nname: app\nversion: 0.1.0\ndependencies:\n" +
+			"- {name: cache, alias: sessions, version: 0.1.0, repository: file://../cache}\n" +
+			"- {name: cache, alias: pages, version: 0.1.0, repository: file://../cache}\n" +
+			"- {name: web, alias: web-a, version: 1.0.0, repository: https://charts.example.com}\n" +
+			"- {name: web, alias: web-b, version: 1.0.0, repository: https://charts.example.com}\n",
+		"cache/Chart.yaml":               "apiVersion: v2\nname: cache\nversion: 0.1.0\n",
+		"cache/templates/configmap.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-{{ .Chart.Name }}\n",
+	})
+	in := render.Input{FS: artifact(t, dir), Dir: "app"}
+	_, err := helm.New(helm.Options{}).Render(context.Background(), in, render.Options{})
+	rendertest.WantError(t, err, render.ErrRemote, "app/Chart.yaml: dependency web (https://charts.example.com) is not in charts/")
+
+	chartYAML := filepath.Join(dir, "app", "Chart.yaml")
+	data, err := os.ReadFile(chartYAML)
+	if err != nil {
+		t.Fatal(err)
+	}
+	local := strings.Join(strings.SplitAfter(string(data), "\n")[:6], "")
+	if err := os.WriteFile(chartYAML, []byte(local), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := helm.New(helm.Options{}).Render(context.Background(), in, render.Options{Helm: render.HelmOptions{ReleaseName: "shop"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli := t.TempDir()
+	if err := os.CopyFS(cli, os.DirFS(dir)); err != nil {
+		t.Fatal(err)
+	}
+	helmRun(t, cli, "dependency", "build", "app")
+	want := rendertest.CLI(t, cli, "helm", "template", "shop", "app")
+	if len(want) != 2 {
+		t.Fatalf("helm printed %d objects, want 2", len(want))
+	}
+	rendertest.Equal(t, want, object.Objects(res.Manifests))
+
+	// Two versions of one chart, under two aliases: both render.
+	dir = writeTree(t, map[string]string{
+		"app/Chart.yaml": "apiVersion: v2\nname: app\nversion: 0.1.0\ndependencies:\n" +
+			"- {name: cache, alias: old, version: 0.1.0, repository: file://../cache-1}\n" +
+			"- {name: cache, alias: new, version: 0.2.0, repository: file://../cache-2}\n",
+		"cache-1/Chart.yaml":               "apiVersion: v2\nname: cache\nversion: 0.1.0\n",
+		"cache-1/templates/configmap.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-{{ .Chart.Name }}-{{ .Chart.Version }}\n",
+		"cache-2/Chart.yaml":               "apiVersion: v2\nname: cache\nversion: 0.2.0\n",
+		"cache-2/templates/configmap.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-{{ .Chart.Name }}-{{ .Chart.Version }}\n",
+	})
+	res, err = helm.New(helm.Options{}).Render(context.Background(), render.Input{FS: artifact(t, dir), Dir: "app"}, render.Options{Helm: render.HelmOptions{ReleaseName: "shop"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	helmRun(t, dir, "dependency", "build", "app")
+	want = rendertest.CLI(t, dir, "helm", "template", "shop", "app")
+	if len(want) != 2 {
+		t.Fatalf("helm printed %d objects, want 2", len(want))
+	}
+	rendertest.Equal(t, want, object.Objects(res.Manifests))
+}

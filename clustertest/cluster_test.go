@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gitopskit/gitopskit/clustertest/internal/controlplane"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
@@ -143,7 +144,17 @@ func TestMissingBinaries(t *testing.T) {
 	_, err := Start(context.Background(), Options{BinDir: t.TempDir()})
 	require.Error(t, err)
 	assert.True(t, errors.Is(err, ErrBinariesMissing))
-	assert.Contains(t, err.Error(), "make controlplane")
+	// The command a user runs from their own module, which clustertest/setup's tests
+	// run from a module outside this repository.
+	assert.Contains(t, err.Error(), "`go run github.com/gitopskit/gitopskit/clustertest/setup`")
+	assert.Contains(t, err.Error(), controlplane.SetupCommand)
+}
+
+// TestKubernetesVersion keeps the constant equal to what clustertest/setup builds.
+func TestKubernetesVersion(t *testing.T) {
+	v, err := controlplane.ModuleVersions()
+	require.NoError(t, err)
+	assert.Equal(t, KubernetesVersion, v.Kubernetes)
 }
 
 func TestNamespaceName(t *testing.T) {

@@ -22,8 +22,7 @@ import (
 const modulePath = "github.com/gitopskit/gitopskit"
 
 // TestModuleZip builds gitopskit's module zip as the go command and the module proxy
-// do (from Git's HEAD when the repository is a plain clone, else from the directory),
-// and checks that a user who downloads it gets the setup command and everything it
+// do, and checks that a user who downloads it gets the setup command and everything it
 // needs: its packages, the embedded builder module, and only standard-library
 // imports besides, so `go run` of it needs nothing in the user's go.sum but gitopskit.
 func TestModuleZip(t *testing.T) {
@@ -35,17 +34,7 @@ func TestModuleZip(t *testing.T) {
 	assert.Empty(t, mf.Replace, "`go run %s@version` refuses a module with replace directives", modulePath)
 	assert.Empty(t, mf.Exclude, "`go run %s@version` refuses a module with exclude directives", modulePath)
 
-	mv := module.Version{Path: modulePath, Version: "v0.0.1"}
-	zipFile := filepath.Join(t.TempDir(), "module.zip")
-	var buf bytes.Buffer
-	err = modzip.CreateFromVCS(&buf, mv, root, "HEAD", "")
-	if vcsErr := (*modzip.UnrecognizedVCSError)(nil); errors.As(err, &vcsErr) {
-		t.Logf("%s is not a plain Git clone (a worktree, an export): zipping the directory", root)
-		buf.Reset()
-		err = modzip.CreateFromDir(&buf, mv, root)
-	}
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(zipFile, buf.Bytes(), 0o600))
+	mv, zipFile := moduleZip(t, root)
 	unzipped := filepath.Join(t.TempDir(), "gitopskit")
 	require.NoError(t, modzip.Unzip(unzipped, mv, zipFile))
 
@@ -82,6 +71,52 @@ func TestModuleZip(t *testing.T) {
 	}
 	assert.Contains(t, embedded, "_module/go.mod.txt")
 	assert.Contains(t, embedded, "_module/cmd/kubectl/main.go")
+}
+
+// TestRunAtVersion serves the module zip from a module proxy on disk and runs the
+// setup command the way a user does outside any module,
+// `go run github.com/gitopskit/gitopskit/clustertest/setup@version`, which the go
+// command refuses for a module with replace directives. With -module it builds
+// nothing but itself. The other modules come from the module cache, offline.
+func TestRunAtVersion(t *testing.T) {
+	root := repoRoot(t)
+	mv, zipFile := moduleZip(t, root)
+	proxy := t.TempDir()
+	at := filepath.Join(proxy, modulePath, "@v")
+	require.NoError(t, os.MkdirAll(at, 0o755))
+	require.NoError(t, copyFile(zipFile, filepath.Join(at, mv.Version+".zip")))
+	require.NoError(t, copyFile(filepath.Join(root, "go.mod"), filepath.Join(at, mv.Version+".mod")))
+	require.NoError(t, os.WriteFile(filepath.Join(at, mv.Version+".info"), []byte(`{"Version":"`+mv.Version+`"}`), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(at, "list"), []byte(mv.Version+"\n"), 0o644))
+	modcache := strings.TrimSpace(goCmd(t, root, os.Environ(), "env", "GOMODCACHE"))
+
+	// A module cache of its own, so the made-up version stays out of the real one.
+	env := append(offlineEnv("GOFLAGS=-modcacherw", "GOSUMDB=off", "GOMODCACHE="+t.TempDir()),
+		"GOPROXY=file://"+filepath.ToSlash(proxy)+",file://"+filepath.ToSlash(filepath.Join(modcache, "cache", "download")))
+	out := filepath.Join(t.TempDir(), "builder")
+	setup := strings.Fields(controlplane.SetupCommand)
+	goCmd(t, t.TempDir(), env, append(setup[1:len(setup)-1], setup[len(setup)-1]+"@"+mv.Version, "-module", out)...)
+	assert.FileExists(t, filepath.Join(out, "go.mod"))
+	assert.FileExists(t, filepath.Join(out, "cmd", "kube-apiserver", "main.go"))
+}
+
+// moduleZip builds gitopskit's module zip as the go command and the module proxy do:
+// from Git's HEAD when root is a plain clone, else (a worktree, an export) from the
+// directory.
+func moduleZip(t *testing.T, root string) (module.Version, string) {
+	t.Helper()
+	mv := module.Version{Path: modulePath, Version: "v0.0.1"}
+	var buf bytes.Buffer
+	err := modzip.CreateFromVCS(&buf, mv, root, "HEAD", "")
+	if vcsErr := (*modzip.UnrecognizedVCSError)(nil); errors.As(err, &vcsErr) {
+		t.Logf("%s is not a plain Git clone: zipping the directory", root)
+		buf.Reset()
+		err = modzip.CreateFromDir(&buf, mv, root)
+	}
+	require.NoError(t, err)
+	zipFile := filepath.Join(t.TempDir(), "module.zip")
+	require.NoError(t, os.WriteFile(zipFile, buf.Bytes(), 0o600))
+	return mv, zipFile
 }
 
 // TestScratchModule is a user's module outside the repository that requires

@@ -2,6 +2,7 @@ package clustertest
 
 import (
 	"context"
+	"debug/buildinfo"
 	"errors"
 	"os"
 	"os/exec"
@@ -155,6 +156,30 @@ func TestKubernetesVersion(t *testing.T) {
 	v, err := controlplane.ModuleVersions()
 	require.NoError(t, err)
 	assert.Equal(t, KubernetesVersion, v.Kubernetes)
+}
+
+// TestBinariesShareKubernetes: kwok is built in the control plane's module, so every
+// binary links the same client-go, compiled once (kwok's own go.mod asks for an
+// older one).
+func TestBinariesShareKubernetes(t *testing.T) {
+	dir, err := binDir("", []string{"kube-apiserver", "kwok"})
+	if err != nil {
+		cluster.Config(t) // skips or fails the same way as for the shared cluster
+	}
+	for _, name := range []string{"kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl", "kwok"} {
+		info, err := buildinfo.ReadFile(filepath.Join(dir, name))
+		require.NoError(t, err)
+		version := ""
+		for _, dep := range info.Deps {
+			if dep.Path == "k8s.io/client-go" {
+				if dep.Replace != nil {
+					dep = dep.Replace
+				}
+				version = dep.Version
+			}
+		}
+		assert.Equal(t, "v0"+strings.TrimPrefix(KubernetesVersion, "v1"), version, name)
+	}
 }
 
 func TestNamespaceName(t *testing.T) {

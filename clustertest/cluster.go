@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"testing"
 	"time"
 
 	"k8s.io/client-go/rest"
@@ -21,7 +22,8 @@ import (
 
 // Options configure a cluster. The zero value runs etcd and the API server only,
 // which starts in about two seconds and serves everything but scheduling and
-// controllers.
+// controllers; with GITOPSKIT_USE_EXISTING_CLUSTER=true it uses the cluster of the
+// current kubeconfig instead.
 type Options struct {
 	// Nodes is the number of fake nodes. When it is above zero the cluster also runs
 	// kube-controller-manager, kube-scheduler and kwok, so workloads roll out: pods
@@ -38,9 +40,27 @@ type Options struct {
 	KwokStages []string
 	// APIServerFlags are added to kube-apiserver's command line, after the defaults.
 	APIServerFlags []string
+	// CRDDirs are directories of CustomResourceDefinition manifests (.yaml, .yml and
+	// .json files; subdirectories are not read) to apply when the cluster starts. The
+	// start waits until each is Established and served. Documents of other kinds are skipped, as
+	// envtest does; a directory that is missing or holds no CRD, or a file that does
+	// not decode, fails the start before anything runs.
+	CRDDirs []string
+
+	// UseExistingCluster runs against an existing cluster instead of starting one:
+	// nothing is started or stopped, and BinDir, Nodes, KwokStages and APIServerFlags
+	// are ignored; CRDDirs are still applied. Nil means the environment variable
+	// GITOPSKIT_USE_EXISTING_CLUSTER decides ("true"), as USE_EXISTING_CLUSTER does
+	// for controller-runtime's envtest, so one test suite runs on either.
+	UseExistingCluster *bool
+	// Kubeconfig is the kubeconfig file of the existing cluster; its current context
+	// is used. Empty means client-go's default rules: the files $KUBECONFIG lists,
+	// else ~/.kube/config.
+	Kubeconfig string
 }
 
-// Cluster is a local control plane. Its methods are safe for concurrent use.
+// Cluster is a local control plane, or an existing cluster (see
+// [Options.UseExistingCluster]). Its methods are safe for concurrent use.
 type Cluster struct {
 	opts Options
 
@@ -52,6 +72,7 @@ type Cluster struct {
 	procs      []*process // in start order
 	cfg        *rest.Config
 	kubeconfig string
+	logged     map[testing.TB]bool // tests whose failure attaches the logs
 }
 
 // New returns a cluster that starts on first use ([Cluster.Start], [Cluster.Config],
@@ -82,9 +103,10 @@ func (c *Cluster) Start(ctx context.Context) error {
 	return c.startErr
 }
 
-// RESTConfig returns a copy of the admin client configuration, with client-side rate
-// limits raised (QPS 1000, burst 2000) so tests measure the server, not the client.
-// It is nil before a successful start.
+// RESTConfig returns a copy of the admin client configuration (for an existing
+// cluster, that of the kubeconfig's current context), with client-side rate limits
+// raised (QPS 1000, burst 2000) so tests measure the server, not the client. It is
+// nil before a successful start.
 func (c *Cluster) RESTConfig() *rest.Config {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -95,15 +117,17 @@ func (c *Cluster) RESTConfig() *rest.Config {
 }
 
 // Kubeconfig returns the path of a kubeconfig file for the cluster, for kubectl and
-// other programs. It is empty before a successful start.
+// other programs; for an existing cluster, a copy of the current context with the
+// files it names inlined. It is empty before a successful start.
 func (c *Cluster) Kubeconfig() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.kubeconfig
 }
 
-// Stop stops every component, newest first, and removes the cluster's files. It is
-// safe to call more than once.
+// Stop stops every component, newest first, and removes the cluster's files. An
+// existing cluster is left running, with the CRDs it was given. Stop is safe to call
+// more than once.
 func (c *Cluster) Stop() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -118,6 +142,36 @@ func (c *Cluster) Stop() {
 }
 
 func (c *Cluster) start(ctx context.Context) error {
+	crds, err := readCRDs(c.opts.CRDDirs)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.timeout())
+	defer cancel()
+	if c.existing() {
+		err = c.connect(ctx)
+	} else {
+		err = c.startLocal(ctx)
+	}
+	if err != nil {
+		return err
+	}
+	return installCRDs(ctx, c.RESTConfig(), crds)
+}
+
+func (c *Cluster) timeout() time.Duration {
+	switch {
+	case c.opts.StartTimeout > 0:
+		return c.opts.StartTimeout
+	case c.opts.Nodes > 0 && !c.existing():
+		return 2 * time.Minute
+	default:
+		return time.Minute
+	}
+}
+
+// startLocal starts the control plane's processes.
+func (c *Cluster) startLocal(ctx context.Context) error {
 	need := []string{"etcd", "kube-apiserver"}
 	if c.opts.Nodes > 0 {
 		need = append(need, "kube-controller-manager", "kube-scheduler", "kwok", "kwok-stages.yaml")
@@ -126,27 +180,10 @@ func (c *Cluster) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	timeout := c.opts.StartTimeout
-	if timeout == 0 {
-		timeout = time.Minute
-		if c.opts.Nodes > 0 {
-			timeout = 2 * time.Minute
-		}
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-
-	sweepOrphans()
-	dir, err := os.MkdirTemp("", dirPattern)
+	dir, err := c.makeDir()
 	if err != nil {
 		return err
 	}
-	if err := markOwner(dir); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	c.dir = dir
-	c.mu.Unlock()
 	creds, err := newCredentials(dir)
 	if err != nil {
 		return fmt.Errorf("credentials: %w", err)
@@ -227,6 +264,19 @@ func (c *Cluster) start(ctx context.Context) error {
 		return c.startNodes(ctx, dir, bin, creds, kubeconfig, ports[3])
 	}
 	return nil
+}
+
+// makeDir creates the cluster's directory, which Stop removes.
+func (c *Cluster) makeDir() (string, error) {
+	sweepOrphans()
+	dir, err := os.MkdirTemp("", dirPattern)
+	if err != nil {
+		return "", err
+	}
+	c.mu.Lock()
+	c.dir = dir
+	c.mu.Unlock()
+	return dir, markOwner(dir)
 }
 
 // run starts a component and records it for Stop.

@@ -2,6 +2,7 @@ package clustertest
 
 import (
 	"context"
+	"debug/buildinfo"
 	"errors"
 	"os"
 	"os/exec"
@@ -11,11 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gitopskit/gitopskit/clustertest/internal/controlplane"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -26,7 +27,7 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-var cluster = New(Options{})
+var cluster = New(Options{CRDDirs: []string{"testdata/crds"}})
 
 func TestMain(m *testing.M) { cluster.Run(m) }
 
@@ -106,65 +107,29 @@ func containerImage(t *testing.T, d *unstructured.Unstructured) string {
 	return dep.Spec.Template.Spec.Containers[0].Image
 }
 
+// TestCustomResources uses the CRDs the shared cluster installed from testdata/crds
+// at its start: they are served at once, without a wait in the test.
 func TestCustomResources(t *testing.T) {
 	cfg := cluster.Config(t)
 	ns := cluster.NewNamespace(t)
 	dyn := dynamic.NewForConfigOrDie(cfg)
 	ctx := context.Background()
 
-	crdGVR := apiextensionsv1.SchemeGroupVersion.WithResource("customresourcedefinitions")
-	apply(t, dyn, crdGVR, "", `apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata: {name: widgets.example.gitopskit.io}
-spec:
-  group: example.gitopskit.io
-  scope: Namespaced
-  names: {plural: widgets, singular: widget, kind: Widget, listKind: WidgetList}
-  versions:
-  - name: v1
-    served: true
-    storage: true
-    schema:
-      openAPIV3Schema:
-        type: object
-        properties:
-          spec:
-            type: object
-            properties:
-              size: {type: integer, default: 1}
-              color: {type: string}
-`, metav1.ApplyOptions{})
-	t.Cleanup(func() {
-		_ = dyn.Resource(crdGVR).Delete(context.Background(), "widgets.example.gitopskit.io", metav1.DeleteOptions{})
-	})
-	require.NoError(t, wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
-		crd, err := dyn.Resource(crdGVR).Get(ctx, "widgets.example.gitopskit.io", metav1.GetOptions{})
-		if err != nil {
-			return false, err
-		}
-		conds, _, _ := unstructured.NestedSlice(crd.Object, "status", "conditions")
-		for _, c := range conds {
-			m := c.(map[string]any)
-			if m["type"] == "Established" && m["status"] == "True" {
-				return true, nil
-			}
-		}
-		return false, nil
-	}))
-
 	widgets := schema.GroupVersionResource{Group: "example.gitopskit.io", Version: "v1", Resource: "widgets"}
-	var w *unstructured.Unstructured
-	// The CRD's REST endpoint can lag Established by a moment.
-	require.NoError(t, wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
-		u := &unstructured.Unstructured{}
-		require.NoError(t, yaml.Unmarshal([]byte("apiVersion: example.gitopskit.io/v1\nkind: Widget\nmetadata: {name: w}\nspec: {color: red}\n"), &u.Object))
-		var err error
-		w, err = dyn.Resource(widgets).Namespace(ns).Apply(ctx, "w", u, metav1.ApplyOptions{FieldManager: manager})
-		return err == nil, nil
-	}))
+	w := apply(t, dyn, widgets, ns, "apiVersion: example.gitopskit.io/v1\nkind: Widget\nmetadata: {name: w}\nspec: {color: red}\n", metav1.ApplyOptions{})
 	size, _, _ := unstructured.NestedInt64(w.Object, "spec", "size")
 	assert.Equal(t, int64(1), size, "the structural schema's default was applied")
 	assert.Equal(t, manager, w.GetManagedFields()[0].Manager)
+
+	// Every served version of the JSON file's CRD is served.
+	for _, v := range []string{"v1alpha1", "v1"} {
+		gadgets := schema.GroupVersionResource{Group: "example.gitopskit.io", Version: v, Resource: "gadgets"}
+		_, err := dyn.Resource(gadgets).List(ctx, metav1.ListOptions{})
+		assert.NoError(t, err, v)
+	}
+	// The ConfigMap beside the CRD in widgets.yaml was skipped.
+	_, err := kubernetes.NewForConfigOrDie(cfg).CoreV1().ConfigMaps("default").Get(ctx, "not-a-crd", metav1.GetOptions{})
+	assert.True(t, apierrors.IsNotFound(err), "got %v", err)
 }
 
 func TestKubeconfigWorksWithKubectl(t *testing.T) {
@@ -180,7 +145,41 @@ func TestMissingBinaries(t *testing.T) {
 	_, err := Start(context.Background(), Options{BinDir: t.TempDir()})
 	require.Error(t, err)
 	assert.True(t, errors.Is(err, ErrBinariesMissing))
-	assert.Contains(t, err.Error(), "make controlplane")
+	// The command a user runs from their own module, which clustertest/setup's tests
+	// run from a module outside this repository.
+	assert.Contains(t, err.Error(), "`go run github.com/gitopskit/gitopskit/clustertest/setup`")
+	assert.Contains(t, err.Error(), controlplane.SetupCommand)
+}
+
+// TestKubernetesVersion keeps the constant equal to what clustertest/setup builds.
+func TestKubernetesVersion(t *testing.T) {
+	v, err := controlplane.ModuleVersions()
+	require.NoError(t, err)
+	assert.Equal(t, KubernetesVersion, v.Kubernetes)
+}
+
+// TestBinariesShareKubernetes: kwok is built in the control plane's module, so every
+// binary links the same client-go, compiled once (kwok's own go.mod asks for an
+// older one).
+func TestBinariesShareKubernetes(t *testing.T) {
+	dir, err := binDir("", []string{"kube-apiserver", "kwok"})
+	if err != nil {
+		cluster.Config(t) // skips or fails the same way as for the shared cluster
+	}
+	for _, name := range []string{"kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl", "kwok"} {
+		info, err := buildinfo.ReadFile(filepath.Join(dir, name))
+		require.NoError(t, err)
+		version := ""
+		for _, dep := range info.Deps {
+			if dep.Path == "k8s.io/client-go" {
+				if dep.Replace != nil {
+					dep = dep.Replace
+				}
+				version = dep.Version
+			}
+		}
+		assert.Equal(t, "v0"+strings.TrimPrefix(KubernetesVersion, "v1"), version, name)
+	}
 }
 
 func TestNamespaceName(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -73,12 +74,44 @@ func (p *process) stop(grace time.Duration) {
 }
 
 func (p *process) tail(n int) string {
-	data, _ := os.ReadFile(p.log)
-	lines := bytes.Split(bytes.TrimRight(data, "\n"), []byte("\n"))
+	out, _ := tailFrom(p.log, 0, n)
+	return out
+}
+
+// tailBytes bounds how much of a log tailFrom reads.
+const tailBytes = 256 << 10
+
+// tailFrom returns the last n lines of the file written after offset, reading at
+// most its last tailBytes.
+func tailFrom(path string, offset int64, n int) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return "", err
+	}
+	start := max(offset, fi.Size()-tailBytes)
+	data, err := io.ReadAll(io.NewSectionReader(f, start, fi.Size()-start))
+	if err != nil {
+		return "", err
+	}
+	if start > offset { // the first line is cut
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			data = data[i+1:]
+		}
+	}
+	data = bytes.TrimRight(data, "\n")
+	if len(data) == 0 {
+		return "", nil
+	}
+	lines := bytes.Split(data, []byte("\n"))
 	if len(lines) > n {
 		lines = lines[len(lines)-n:]
 	}
-	return string(bytes.Join(lines, []byte("\n")))
+	return string(bytes.Join(lines, []byte("\n"))), nil
 }
 
 // waitFor polls check until it succeeds, ctx ends or a process exits.

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -28,6 +29,9 @@ func (c *Cluster) Run(m *testing.M) int {
 // Config starts the cluster if needed and returns its admin configuration (see
 // [Cluster.RESTConfig]). When the binaries are missing it skips the test, or fails it
 // when the environment variable CI is "true"; any other start error fails the test.
+//
+// When the test fails, the last lines each component of a local cluster logged
+// while the test ran are attached to it (t.Log), at most 40 per component.
 func (c *Cluster) Config(t testing.TB) *rest.Config {
 	t.Helper()
 	if err := c.Start(context.Background()); err != nil {
@@ -36,7 +40,52 @@ func (c *Cluster) Config(t testing.TB) *rest.Config {
 		}
 		t.Fatalf("start cluster: %v", err)
 	}
+	c.attachLogs(t)
 	return c.RESTConfig()
+}
+
+// logLines is how many lines of each component's log a failing test gets.
+const logLines = 40
+
+// attachLogs makes a failing test log what the components logged from now until its
+// end, once per test however often it takes the cluster.
+func (c *Cluster) attachLogs(t testing.TB) {
+	c.mu.Lock()
+	if c.logged[t] || len(c.procs) == 0 {
+		c.mu.Unlock()
+		return
+	}
+	if c.logged == nil {
+		c.logged = map[testing.TB]bool{}
+	}
+	c.logged[t] = true
+	procs := append([]*process(nil), c.procs...)
+	c.mu.Unlock()
+
+	offsets := make([]int64, len(procs))
+	for i, p := range procs {
+		if fi, err := os.Stat(p.log); err == nil {
+			offsets[i] = fi.Size()
+		}
+	}
+	t.Cleanup(func() {
+		c.mu.Lock()
+		delete(c.logged, t)
+		c.mu.Unlock()
+		if !t.Failed() {
+			return
+		}
+		for i, p := range procs {
+			switch out, err := tailFrom(p.log, offsets[i], logLines); {
+			case err != nil:
+				t.Logf("clustertest: %s log: %v", p.name, err)
+			case out == "":
+				t.Logf("clustertest: %s logged nothing during the test", p.name)
+			default:
+				t.Logf("clustertest: %s logged during the test (last %d lines at most):\n%s", p.name, logLines, out)
+			}
+		}
+	})
 }
 
 // KubeconfigPath starts the cluster if needed, like [Cluster.Config], and returns the

@@ -18,11 +18,11 @@
 // /readyz. In a pod it uses the pod's service account.
 //
 // Run without --repo and without --kubeconfig, outside a pod, it shows the whole
-// loop on this machine: it starts a local cluster (clustertest, built by
-// `make controlplane`), serves a bundled example repository over smart HTTP on
-// loopback, and walks through a sync, a commit, a manual edit that gets
-// self-healed (the demo asks for --mode self-heal --force), and a removed file
-// that gets pruned:
+// loop on this machine: it starts a local cluster (clustertest, whose binaries
+// `go run ./clustertest/setup` builds), serves a bundled example repository over
+// smart HTTP on loopback, and walks through a sync, a commit, a manual edit that
+// gets self-healed (the demo asks for --mode self-heal --force), and a removed
+// file that gets pruned:
 //
 //	go run ./examples/gitsync
 package main
@@ -120,7 +120,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		if err := runDemo(ctx, out, demoOptions{}); err != nil {
 			if errors.Is(err, clustertest.ErrBinariesMissing) {
-				fmt.Fprintln(stderr, "gitsync: the demo needs a local control plane: run `make controlplane` in the gitopskit repository first\n ", err)
+				fmt.Fprintln(stderr, "gitsync: the demo needs a local control plane:", err)
 			} else {
 				fmt.Fprintln(stderr, "gitsync demo:", err)
 			}

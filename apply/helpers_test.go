@@ -107,7 +107,7 @@ func kubectl(t *testing.T) string {
 			return p
 		}
 	}
-	testtool.Missing(t, "kubectl is not in the control plane directory; build it with `make controlplane`")
+	testtool.Missing(t, "kubectl is not in the control plane directory; build it with `go run ./clustertest/setup`")
 	return ""
 }
 

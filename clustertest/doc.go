@@ -24,10 +24,21 @@
 // stops when the package's tests end, also when a test fails or panics (its processes
 // are tied to the test process and die with it).
 //
-// The binaries are built from the Go module proxy by hack/controlplane/build.sh in
-// this repository (`make controlplane`) into a cache directory keyed by version.
-// [Options.BinDir] or the environment variable GITOPSKIT_CONTROLPLANE_DIR names the
-// directory; otherwise the newest complete build in the cache is used. When no
-// binaries are found, [Start] returns an error wrapping [ErrBinariesMissing] that says
-// how to build them, and [Cluster.Config] skips the test, or fails it when CI=true.
+// The binaries are built from the Go module proxy, once per machine, by a command
+// run from any module that requires gitopskit:
+//
+//	go run github.com/gitopskit/gitopskit/clustertest/setup
+//
+// It builds them for the gitopskit version the module requires into a cache shared
+// by every module (~/.cache/gitopskit, or GITOPSKIT_CACHE_DIR), and clustertest finds
+// them there. [Options.BinDir] or the environment variable GITOPSKIT_CONTROLPLANE_DIR
+// names another directory. When no binaries are found, [Start] returns an error
+// wrapping [ErrBinariesMissing] that names the command, and [Cluster.Config] skips the
+// test, or fails it when CI=true.
+//
+// With GITOPSKIT_USE_EXISTING_CLUSTER=true (or [Options.UseExistingCluster]) the
+// same tests run against the cluster of the current kubeconfig instead, as with
+// envtest's USE_EXISTING_CLUSTER. [Options.CRDDirs] installs a project's CRDs when the
+// cluster starts, and a failing test gets the end of what the control plane logged
+// while it ran.
 package clustertest

@@ -171,8 +171,7 @@ func TestPruneSkipsCopiedMembershipLabel(t *testing.T) {
 	e := newEnv(t, apply.Options{})
 	inv := e.applySet("inv", apply.ApplySetOptions{})
 	e.apply(e.objects(configMapSet("cm", 0, 2, "")), apply.ApplyOptions{Inventory: inv, Prune: true})
-	e.create(configMaps, fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: copied, namespace: NS, labels: {%s: %s}}\n",
-		apply.ApplySetPartOfLabel, inv.ID()))
+	e.createCopied(inv)
 
 	res := e.apply(e.objects(configMapSet("cm", 0, 1, "")), apply.ApplyOptions{Inventory: inv, Prune: true})
 	assert.Equal(t, map[string]apply.Action{"cm-0": apply.Unchanged, "cm-1": apply.Pruned, "copied": apply.Skipped}, actions(res))
@@ -193,8 +192,7 @@ func TestPruneDryRunReportsTheRealDecisions(t *testing.T) {
 	keep := "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: keep, namespace: " + used + "}\n"
 	e.apply(e.objects(e.namespace(used)+e.namespace(emptied)+crd+widget(widgets.Group, "gear")+other+keep+
 		"---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: "+emptied+"}\n"), apply.ApplyOptions{Inventory: inv, Prune: true})
-	e.create(configMaps, fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: copied, namespace: NS, labels: {%s: %s}}\n",
-		apply.ApplySetPartOfLabel, inv.ID()))
+	e.createCopied(inv)
 
 	decisions := func(res *apply.Result) []string {
 		var out []string
@@ -238,4 +236,15 @@ func TestPruneWithoutDiscoveryKeepsNamespaces(t *testing.T) {
 	assert.Equal(t, apply.Skipped, ev.Action)
 	assert.Contains(t, ev.Reason, "cannot tell what it still holds: no discovery client")
 	assert.False(t, e.deleted(namespaces, empty))
+}
+
+// createCopied creates a ConfigMap named copied that carries the set's part-of
+// label without ever being applied by our field manager. The label goes on
+// after decoding: an ApplySet ID may contain the NS placeholder.
+func (e *env) createCopied(inv *apply.ApplySet) {
+	e.t.Helper()
+	u := e.objects("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: copied, namespace: NS}\n")[0]
+	u.SetLabels(map[string]string{apply.ApplySetPartOfLabel: inv.ID()})
+	_, err := e.dyn.Resource(configMaps).Namespace(e.ns).Create(context.Background(), u, metav1.CreateOptions{FieldManager: "someone-else"})
+	require.NoError(e.t, err)
 }

@@ -25,6 +25,15 @@ func IDOf(obj *unstructured.Unstructured) ID {
 	return ID{Group: gvk.Group, Kind: gvk.Kind, Namespace: obj.GetNamespace(), Name: obj.GetName()}
 }
 
+// IDs returns the identity of each of objs, in order.
+func IDs(objs []*unstructured.Unstructured) []ID {
+	ids := make([]ID, len(objs))
+	for i, u := range objs {
+		ids[i] = IDOf(u)
+	}
+	return ids
+}
+
 // GroupKind returns the group and kind of id.
 func (id ID) GroupKind() schema.GroupKind {
 	return schema.GroupKind{Group: id.Group, Kind: id.Kind}

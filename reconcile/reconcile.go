@@ -352,10 +352,7 @@ func (p *pass) health(ctx context.Context, desired []*unstructured.Unstructured)
 	if h == nil {
 		return nil
 	}
-	ids := make([]object.ID, len(desired))
-	for i, u := range desired {
-		ids[i] = object.IDOf(u)
-	}
+	ids := object.IDs(desired)
 	wait := p.r.opts.Wait && p.res.Wrote
 	return p.stage(ctx, StageHealth, func() error {
 		hctx := ctx

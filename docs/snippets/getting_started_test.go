@@ -3,8 +3,8 @@ package snippets
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
-	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -13,15 +13,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/discovery"
-	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/restmapper"
 
-	"github.com/gitopskit/gitopskit/apply"
-	"github.com/gitopskit/gitopskit/diff"
-	"github.com/gitopskit/gitopskit/health"
 	"github.com/gitopskit/gitopskit/object"
 	"github.com/gitopskit/gitopskit/reconcile"
 	"github.com/gitopskit/gitopskit/render"
@@ -36,8 +30,9 @@ import (
 // once: fetch, render, diff, apply (recording the set in an ApplySet in namespace
 // ns, pruning what left it), and wait until everything is healthy.
 func Sync(ctx context.Context, cfg *rest.Config, url, path, ns, cacheDir string, out io.Writer) error {
-	// Fetch: a shallow clone the first time, an incremental fetch after.
-	repo, err := git.New(git.Options{URL: url, Ref: git.Ref{Branch: "main"}, CacheDir: cacheDir})
+	// Fetch the remote's default branch: a shallow clone the first time, an
+	// incremental fetch after. Ref picks a branch, tag, semver range or commit.
+	repo, err := git.New(git.Options{URL: url, CacheDir: cacheDir})
 	if err != nil {
 		return err
 	}
@@ -46,7 +41,7 @@ func Sync(ctx context.Context, cfg *rest.Config, url, path, ns, cacheDir string,
 		return err
 	}
 
-	// Render: plain YAML, a kustomization or a Helm chart, read only inside the artifact.
+	// Render plain YAML, a kustomization or a Helm chart, reading only inside the artifact.
 	renderer := render.Auto{Kustomize: kustomize.New(kustomize.Options{}), Helm: helm.New(helm.Options{})}
 	res, err := renderer.Render(ctx, render.Input{FS: art.FS, Dir: path, Digest: art.Digest}, render.Options{})
 	if err != nil {
@@ -54,76 +49,37 @@ func Sync(ctx context.Context, cfg *rest.Config, url, path, ns, cacheDir string,
 	}
 	objs := object.Objects(res.Manifests)
 
-	// The clients every stage shares, and the inventory whose labels the apply adds.
-	dyn, err := dynamic.NewForConfig(cfg)
+	// The cluster's stages share one set of clients and the ApplySet inventory.
+	cluster, err := reconcile.NewCluster(cfg, reconcile.ClusterOptions{
+		FieldManager: "my-tool",
+		Inventory:    object.ID{Kind: "Secret", Namespace: ns, Name: "my-tool"},
+	})
 	if err != nil {
 		return err
-	}
-	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
-	if err != nil {
-		return err
-	}
-	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
-	manager, err := apply.NewForClients(dyn, mapper, apply.Options{FieldManager: "my-tool"})
-	if err != nil {
-		return err
-	}
-	inventory, err := manager.ApplySet(object.ID{Kind: "Secret", Namespace: ns, Name: "my-tool"}, apply.ApplySetOptions{})
-	if err != nil {
-		return err
-	}
-	members, err := inventory.Load(ctx)
-	if err != nil {
-		return err
-	}
-	var live []*unstructured.Unstructured
-	for _, u := range objs {
-		labels := u.GetLabels()
-		if labels == nil {
-			labels = map[string]string{}
-		}
-		maps.Copy(labels, inventory.Labels())
-		u.SetLabels(labels)
-		m, err := mapper.RESTMapping(u.GroupVersionKind().GroupKind())
-		if err != nil {
-			return err
-		}
-		l, err := dyn.Resource(m.Resource).Namespace(u.GetNamespace()).Get(ctx, u.GetName(), metav1.GetOptions{})
-		if err == nil {
-			live = append(live, l)
-		} else if !apierrors.IsNotFound(err) {
-			return err
-		}
 	}
 
-	// Diff: what the apply will change, three-way, as the API server sees it.
-	differ, err := diff.New(diff.NewServer(dyn, mapper), diff.Options{FieldManager: "my-tool"})
-	if err != nil {
-		return err
+	// Diff against the live objects and the inventory's members: which fields an
+	// apply changes and what a prune deletes. Objects that could not be compared
+	// are in plan.Failed; the plan of the others is still printed.
+	plan, err := cluster.Diff(ctx, objs)
+	if plan != nil {
+		for _, c := range plan.Changed() {
+			fmt.Fprintln(out, c.Action, c.ID, strings.Join(c.Paths, " "))
+		}
 	}
-	plan, err := differ.Plan(ctx, diff.Input{Desired: objs, Live: live, Inventory: members})
-	if err != nil {
+	if err != nil || plan.Empty() {
 		return err
-	}
-	if err := plan.WriteText(out, diff.TextOptions{}); err != nil {
-		return err
-	}
-	if !plan.Counts.Changed() {
-		return nil
 	}
 
 	// Apply in order (namespaces, CRDs, config, workloads), record the set, prune.
-	if _, err := manager.Apply(ctx, objs, apply.ApplyOptions{Inventory: inventory, Prune: true}); err != nil {
+	if _, err := cluster.Prune(ctx, objs, reconcile.ApplyOptions{}); err != nil {
 		return err
 	}
 
-	// Wait: one watch per resource type until every object is Healthy.
-	ids := make([]object.ID, len(objs))
-	for i, u := range objs {
-		ids[i] = object.IDOf(u)
-	}
-	_, err = health.NewWaiter(dyn, mapper, health.WaiterOptions{}).
-		Wait(ctx, ids, health.WaitOptions{Timeout: 2 * time.Minute, FailFast: true})
+	// Wait, with one watch per resource type, until every object is healthy.
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	_, err = cluster.Health(ctx, object.IDs(objs), true, nil)
 	return err
 }
 
@@ -133,7 +89,10 @@ func TestGettingStarted(t *testing.T) {
 	cfg := cluster.Config(t)
 	ns := cluster.NewNamespace(t)
 	ctx := context.Background()
+	// The repository's default branch is master, as in many public repositories.
 	r := gittest.NewRepo(t, "", "apps.git")
+	r.Git("checkout", "-q", "-b", "master")
+	gittest.Git(t, r.Bare(), "symbolic-ref", "HEAD", "refs/heads/master")
 	r.Commit("first", map[string]string{
 		"deploy/settings.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: " + ns + "\ndata:\n  color: blue\n",
 		"deploy/old.yaml":      "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: old\n  namespace: " + ns + "\n",
@@ -142,30 +101,35 @@ func TestGettingStarted(t *testing.T) {
 	srv := gittest.NewHTTPServer(t, r.Root, gittest.HTTPOptions{})
 	url, cache := srv.URL+"/"+r.Name, t.TempDir()
 
-	sync := func(want ...string) {
+	sync := func(want ...string) error {
 		t.Helper()
 		var out bytes.Buffer
-		if err := Sync(ctx, cfg, url, "deploy", ns, cache, &out); err != nil {
-			t.Fatal(err)
-		}
+		err := Sync(ctx, cfg, url, "deploy", ns, cache, &out)
 		for _, w := range want {
 			if !strings.Contains(out.String(), w) {
-				t.Errorf("diff lacks %q:\n%s", w, out.String())
+				t.Errorf("plan lacks %q:\n%s", w, out.String())
 			}
 		}
 		if len(want) == 0 && out.Len() > 0 {
-			t.Errorf("an unchanged repository shows a diff:\n%s", out.String())
+			t.Errorf("an unchanged repository shows a plan:\n%s", out.String())
 		}
+		return err
 	}
-	sync("+++ predicted//ConfigMap/"+ns+"/settings", "+  color: blue")
-	sync()
+	if err := sync("Create /ConfigMap/"+ns+"/settings", "Create /ConfigMap/"+ns+"/old"); err != nil {
+		t.Fatal(err)
+	}
+	if err := sync(); err != nil {
+		t.Fatal(err)
+	}
 
 	r.Commit("second", map[string]string{
 		"deploy/settings.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: " + ns + "\ndata:\n  color: green\n",
 		"deploy/old.yaml":      gittest.Delete,
 	})
 	r.Publish()
-	sync("-  color: blue", "+  color: green", "--- live//ConfigMap/"+ns+"/old")
+	if err := sync("Update /ConfigMap/"+ns+"/settings .data.color", "Delete /ConfigMap/"+ns+"/old"); err != nil {
+		t.Fatal(err)
+	}
 	dyn := dynamic.NewForConfigOrDie(cfg)
 	cms := dyn.Resource(configMaps).Namespace(ns)
 	if _, err := cms.Get(ctx, "old", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
@@ -178,7 +142,26 @@ func TestGettingStarted(t *testing.T) {
 	if c, _, _ := unstructured.NestedString(got.Object, "data", "color"); c != "green" {
 		t.Errorf("color = %q, want green", c)
 	}
-	sync()
+	if err := sync(); err != nil {
+		t.Fatal(err)
+	}
+
+	// An object that cannot be diffed fails the sync before anything is applied,
+	// and the plan of the others is still printed.
+	r.Commit("third", map[string]string{
+		"deploy/settings.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: " + ns + "\ndata:\n  color: red\n",
+		"deploy/bad.yaml":      "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bad\n  namespace: " + ns + "\ndata:\n  list: [1, 2]\n",
+	})
+	r.Publish()
+	if err := sync("Update /ConfigMap/"+ns+"/settings .data.color"); err == nil || !strings.Contains(err.Error(), "bad") {
+		t.Errorf("a ConfigMap with a list in data: got %v, want an error naming it", err)
+	}
+	if got, err = cms.Get(ctx, "settings", metav1.GetOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if c, _, _ := unstructured.NestedString(got.Object, "data", "color"); c != "green" {
+		t.Errorf("color = %q after a failed plan, want green unchanged", c)
+	}
 }
 
 var configMaps = schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}

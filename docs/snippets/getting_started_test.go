@@ -153,7 +153,7 @@ func TestGettingStarted(t *testing.T) {
 		"deploy/bad.yaml":      "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bad\n  namespace: " + ns + "\ndata:\n  list: [1, 2]\n",
 	})
 	r.Publish()
-	if err := sync("Update /ConfigMap/"+ns+"/settings .data.color"); err == nil || !strings.Contains(err.Error(), "bad") {
+	if err := sync("Update /ConfigMap/" + ns + "/settings .data.color"); err == nil || !strings.Contains(err.Error(), "bad") {
 		t.Errorf("a ConfigMap with a list in data: got %v, want an error naming it", err)
 	}
 	if got, err = cms.Get(ctx, "settings", metav1.GetOptions{}); err != nil {

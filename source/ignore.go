@@ -15,7 +15,12 @@ const IgnoreFile = ".sourceignore"
 // re-include, a trailing "/" for directories only, a leading or middle "/" to anchor
 // a pattern to its file's directory, "*", "?", "[a-z]" and "**". Later patterns win
 // over earlier ones, and, as in Git, nothing inside an ignored directory can be
-// re-included. The zero value ignores nothing. An Ignore is not safe for concurrent
+// re-included. The zero value ignores nothing.
+//
+// It is not go-git's gitignore matcher, already in the dependency graph, because
+// that one re-includes a file inside an excluded directory ("/vendor/" then
+// "!/vendor/keep.yaml"), which Git does not, and drops a malformed pattern
+// silently where Add names its file and line (TestIgnoreAgainstGoGit). An Ignore is not safe for concurrent
 // Add; Match may be called concurrently once patterns are added.
 type Ignore struct {
 	patterns []ignorePattern

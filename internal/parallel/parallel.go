@@ -6,25 +6,30 @@ import (
 	"context"
 	"runtime"
 	"sync"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // Do calls f(i) for every i in [0, n), each in its own goroutine and at most limit
 // at a time, and returns when every call has returned. Once ctx is done it starts
 // no more calls: a caller learns it from ctx.
+//
+// It is errgroup with SetLimit for loops whose every iteration records its own
+// result: the callers report an error per object, not the first one, so f returns
+// nothing and no call is cancelled by another's failure.
 func Do(ctx context.Context, limit, n int, f func(i int)) {
-	sem := make(chan struct{}, max(limit, 1))
-	var wg sync.WaitGroup
-	for i := 0; i < n; i++ {
+	var g errgroup.Group
+	g.SetLimit(max(limit, 1))
+	for i := range n {
 		if ctx.Err() != nil {
 			break
 		}
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
+		g.Go(func() error {
 			f(i)
+			return nil
 		})
 	}
-	wg.Wait()
+	_ = g.Wait() // every call returns nil
 }
 
 // Split calls f(i) for every i in [0, n), cutting the range into contiguous parts

@@ -1,8 +1,11 @@
 package apply_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/gitopskit/gitopskit/apply"
 	"github.com/gitopskit/gitopskit/object"
@@ -62,4 +65,50 @@ metadata: {name: shop}
 	// 3 workloads         wave -1  batch/Job/shop/migrate
 	// 4 workloads         wave  0  apps/Deployment/shop/web
 	// 5 workloads         wave  0  example.com/Widget/shop/gear
+}
+
+// Apply a set with an ApplySet inventory, then apply it again without one of its
+// objects: the second apply prunes it.
+func ExampleManager_Apply() {
+	ctx := context.Background()
+	if err := cluster.Start(ctx); err != nil {
+		fmt.Println(err)
+		return
+	}
+	m, err := apply.New(cluster.RESTConfig(), apply.Options{FieldManager: "example"})
+	if err != nil {
+		panic(err)
+	}
+	inv, err := m.ApplySet(object.ID{Kind: "Secret", Namespace: "example-apply", Name: "inventory"}, apply.ApplySetOptions{})
+	if err != nil {
+		panic(err)
+	}
+	set := func(manifests string) []*unstructured.Unstructured {
+		ms, err := object.Decode(strings.NewReader(manifests), "app.yaml")
+		if err != nil {
+			panic(err)
+		}
+		return object.Objects(ms)
+	}
+	ns := "apiVersion: v1\nkind: Namespace\nmetadata: {name: example-apply}\n"
+	cm := func(name string) string {
+		return "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: " + name + ", namespace: example-apply}\n"
+	}
+	opts := apply.ApplyOptions{Inventory: inv, Prune: true, CreateNamespace: true}
+	for _, manifests := range []string{ns + cm("a") + cm("b"), ns + cm("a")} {
+		res, err := m.Apply(ctx, set(manifests), opts)
+		if err != nil {
+			panic(err)
+		}
+		for _, ev := range res.Events {
+			fmt.Println(ev.Action, ev.ID)
+		}
+	}
+	// Output:
+	// created /Namespace//example-apply
+	// created /ConfigMap/example-apply/a
+	// created /ConfigMap/example-apply/b
+	// unchanged /Namespace//example-apply
+	// unchanged /ConfigMap/example-apply/a
+	// pruned /ConfigMap/example-apply/b
 }

@@ -33,7 +33,7 @@ func mustObject(s string) *unstructured.Unstructured {
 // An offline diff of one object: the desired ConfigMap changes "color" and stops
 // declaring "size", which our manager owned at its last apply, so the apply would
 // remove it. "owner", set by another manager, stays.
-func Example() {
+func ExampleDiffer_Plan() {
 	live := mustObject(`
 apiVersion: v1
 kind: ConfigMap

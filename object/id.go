@@ -45,6 +45,23 @@ func (id ID) String() string {
 	return id.Group + "/" + id.Kind + "/" + id.Namespace + "/" + id.Name
 }
 
+// KubectlString prints id for people as kubectl names objects: the kind in lower
+// case, dotted with its group, a slash, the name, and " -n <namespace>" for a
+// namespaced object ("deployment.apps/web -n shop", "namespace/guestbook"), the
+// first part being what `kubectl get -o name` prints. It cannot be parsed back;
+// [ID.String] can.
+func (id ID) KubectlString() string {
+	s := strings.ToLower(id.Kind)
+	if id.Group != "" {
+		s += "." + id.Group
+	}
+	s += "/" + id.Name
+	if id.Namespace != "" {
+		s += " -n " + id.Namespace
+	}
+	return s
+}
+
 // ParseID parses the "group/Kind/namespace/name" form that [ID.String] prints. Group
 // and namespace may be empty; kind and name may not.
 func ParseID(s string) (ID, error) {

@@ -61,3 +61,16 @@ func obj(apiVersion, kind, ns, name string) *unstructured.Unstructured {
 	u.SetName(name)
 	return u
 }
+
+func TestIDKubectlString(t *testing.T) {
+	for id, want := range map[ID]string{
+		{Group: "apps", Kind: "Deployment", Namespace: "shop", Name: "web"}:                      "deployment.apps/web -n shop",
+		{Kind: "Namespace", Name: "guestbook"}:                                                   "namespace/guestbook",
+		{Kind: "ConfigMap", Namespace: "x", Name: "a"}:                                           "configmap/a -n x",
+		{Group: "apiextensions.k8s.io", Kind: "CustomResourceDefinition", Name: "a.example.com"}: "customresourcedefinition.apiextensions.k8s.io/a.example.com",
+	} {
+		if got := id.KubectlString(); got != want {
+			t.Errorf("%s.KubectlString() = %q, want %q", id, got, want)
+		}
+	}
+}

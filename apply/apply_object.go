@@ -58,7 +58,7 @@ func (r *run) applyObject(ctx context.Context, t *task) Event {
 	if live != nil {
 		migrated, err := r.migrateCSA(ctx, t, live)
 		if err != nil {
-			return fail(fmt.Errorf("apply %s: migrate client-side apply fields: %w", t.id, err))
+			return fail(fmt.Errorf("apply %s: migrate client-side apply fields: %w", t.id.KubectlString(), err))
 		}
 		if !migrated && unchanged(t.desired, live, r.m.opts.FieldManager) {
 			ev.Action = Unchanged
@@ -148,7 +148,7 @@ func (r *run) patch(ctx context.Context, t *task) (*unstructured.Unstructured, e
 func classify(t *task, err error) error {
 	var status apierrors.APIStatus
 	if !errors.As(err, &status) || status.Status().Details == nil {
-		return fmt.Errorf("apply %s: %w", t.id, err)
+		return fmt.Errorf("apply %s: %w", t.id.KubectlString(), err)
 	}
 	causes := status.Status().Details.Causes
 	switch {
@@ -173,7 +173,7 @@ func classify(t *task, err error) error {
 			return &ImmutableError{ID: t.id, Fields: fields, Err: err}
 		}
 	}
-	return fmt.Errorf("apply %s: %w", t.id, err)
+	return fmt.Errorf("apply %s: %w", t.id.KubectlString(), err)
 }
 
 // recreate deletes the object, waits until it is gone and applies it again.
@@ -190,10 +190,10 @@ func (r *run) recreate(ctx context.Context, t *task, live *unstructured.Unstruct
 		return live, res.Delete(ctx, t.id.Name, opts)
 	}
 	if err := res.Delete(ctx, t.id.Name, opts); err != nil && !apierrors.IsNotFound(err) {
-		return nil, fmt.Errorf("recreate %s: delete: %w", t.id, err)
+		return nil, fmt.Errorf("recreate %s: delete: %w", t.id.KubectlString(), err)
 	}
 	if err := waitGone(ctx, res, t.id.Name, time.Minute); err != nil {
-		return nil, fmt.Errorf("recreate %s: %w", t.id, err)
+		return nil, fmt.Errorf("recreate %s: %w", t.id.KubectlString(), err)
 	}
 	return r.patch(ctx, t)
 }

@@ -46,7 +46,7 @@ func (r *run) settleCRDs(ctx context.Context, batch []item) error {
 			return established(crd), nil
 		})
 		if err != nil {
-			return fmt.Errorf("wait for %s to be established: %w", it.id, err)
+			return fmt.Errorf("wait for %s to be established: %w", it.id.KubectlString(), err)
 		}
 	}
 	if found {

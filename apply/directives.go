@@ -58,7 +58,7 @@ func ParseDirectives(obj *unstructured.Unstructured) (Directives, error) {
 	if wave != "" {
 		w, err := strconv.Atoi(strings.TrimSpace(wave))
 		if err != nil {
-			return d, fmt.Errorf("%s: annotation %s=%q: want an integer", id, key, wave)
+			return d, fmt.Errorf("%s: annotation %s=%q: want an integer", id.KubectlString(), key, wave)
 		}
 		d.Wave = w
 	}
@@ -69,19 +69,19 @@ func ParseDirectives(obj *unstructured.Unstructured) (Directives, error) {
 			}
 			dep, err := parseRef(ref)
 			if err != nil {
-				return d, fmt.Errorf("%s: annotation %s: %w", id, key, err)
+				return d, fmt.Errorf("%s: annotation %s: %w", id.KubectlString(), key, err)
 			}
 			d.DependsOn = append(d.DependsOn, dep)
 		}
 	}
 	var err error
 	if d.Recreate, err = ssa.Recreates(obj); err != nil {
-		return d, fmt.Errorf("%s: %w", id, err)
+		return d, fmt.Errorf("%s: %w", id.KubectlString(), err)
 	}
 	for _, key := range []string{PruneAnnotation, FluxPruneAnnotation} {
 		disabled, err := ssa.Enabled(ann, key, "disabled")
 		if err != nil {
-			return d, fmt.Errorf("%s: %w", id, err)
+			return d, fmt.Errorf("%s: %w", id.KubectlString(), err)
 		}
 		d.KeepOnPrune = d.KeepOnPrune || disabled
 	}

@@ -36,7 +36,7 @@ type ConflictError struct {
 
 // Error implements error.
 func (e *ConflictError) Error() string {
-	return fmt.Sprintf("apply %s: conflict with field manager(s) %s on %s", e.ID,
+	return fmt.Sprintf("apply %s: conflict with field manager(s) %s on %s", e.ID.KubectlString(),
 		strings.Join(e.Managers, ", "), strings.Join(e.Fields, ", "))
 }
 
@@ -57,7 +57,7 @@ type ImmutableError struct {
 
 // Error implements error.
 func (e *ImmutableError) Error() string {
-	return fmt.Sprintf("apply %s: immutable field(s) %s changed; recreate the object to apply it", e.ID,
+	return fmt.Sprintf("apply %s: immutable field(s) %s changed; recreate the object to apply it", e.ID.KubectlString(),
 		strings.Join(e.Fields, ", "))
 }
 
@@ -74,7 +74,7 @@ type CycleError struct {
 func (e *CycleError) Error() string {
 	parts := make([]string, len(e.Cycle))
 	for i, id := range e.Cycle {
-		parts[i] = id.String()
+		parts[i] = id.KubectlString()
 	}
 	return "dependency cycle: " + strings.Join(parts, " -> ")
 }
@@ -87,7 +87,7 @@ type DependencyError struct {
 
 // Error implements error.
 func (e *DependencyError) Error() string {
-	return fmt.Sprintf("%s depends on %s, which is not in the set", e.ID, e.DependsOn)
+	return fmt.Sprintf("%s depends on %s, which is not in the set", e.ID.KubectlString(), e.DependsOn.KubectlString())
 }
 
 // OwnershipError reports an object of the set that is already a member of another
@@ -101,5 +101,5 @@ type OwnershipError struct {
 
 // Error implements error.
 func (e *OwnershipError) Error() string {
-	return fmt.Sprintf("apply %s: it belongs to another inventory (%s=%s)", e.ID, e.Label, e.Owner)
+	return fmt.Sprintf("apply %s: it belongs to another inventory (%s=%s)", e.ID.KubectlString(), e.Label, e.Owner)
 }

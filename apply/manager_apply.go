@@ -245,7 +245,7 @@ func (r *run) newTask(it item) (*task, error) {
 	gvk := it.obj.GroupVersionKind()
 	mapping, err := r.m.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
 	if err != nil {
-		return nil, fmt.Errorf("apply %s: %w", it.id, err)
+		return nil, fmt.Errorf("apply %s: %w", it.id.KubectlString(), err)
 	}
 	desired := it.obj.DeepCopy()
 	if mapping.Scope.Name() != meta.RESTScopeNameNamespace {
@@ -253,7 +253,7 @@ func (r *run) newTask(it item) (*task, error) {
 	}
 	res, err := ssa.Resource(r.m.client, mapping, desired)
 	if err != nil {
-		return nil, fmt.Errorf("apply %s: %w", it.id, err)
+		return nil, fmt.Errorf("apply %s: %w", it.id.KubectlString(), err)
 	}
 	if r.opts.Inventory != nil {
 		labels := desired.GetLabels()

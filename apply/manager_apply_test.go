@@ -178,7 +178,7 @@ metadata: {name: b, namespace: NS, annotations: {config.kubernetes.io/depends-on
 	var cycle *apply.CycleError
 	require.ErrorAs(t, err, &cycle)
 	assert.Equal(t, []string{"a", "b", "a"}, []string{cycle.Cycle[0].Name, cycle.Cycle[1].Name, cycle.Cycle[2].Name})
-	assert.Contains(t, err.Error(), "/ConfigMap/"+e.ns+"/a -> /ConfigMap/"+e.ns+"/b -> /ConfigMap/"+e.ns+"/a")
+	assert.Contains(t, err.Error(), "configmap/a -n "+e.ns+" -> configmap/b -n "+e.ns+" -> configmap/a -n "+e.ns)
 	_, err = e.get(configMaps, "a")
 	assert.True(t, apierrors.IsNotFound(err), "nothing is applied: %v", err)
 }

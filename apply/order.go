@@ -163,17 +163,17 @@ func newItems(objs []*unstructured.Unstructured, scoped func(object.ID) (object.
 		id := object.IDOf(obj)
 		if id.Name == "" && obj.GetGenerateName() != "" {
 			id.Name = obj.GetGenerateName() + "*"
-			return nil, fmt.Errorf("object %d (%s): named by metadata.generateName only: server-side apply and the inventory need metadata.name", i, id)
+			return nil, fmt.Errorf("object %d (%s): named by metadata.generateName only: server-side apply and the inventory need metadata.name", i, id.KubectlString())
 		}
 		if id.Kind == "" || id.Name == "" || obj.GetAPIVersion() == "" {
-			return nil, fmt.Errorf("object %d (%s): apiVersion, kind and name must be set", i, id)
+			return nil, fmt.Errorf("object %d (%s): apiVersion, kind and name must be set", i, id.KubectlString())
 		}
 		id, err := scoped(id)
 		if err != nil {
 			return nil, err
 		}
 		if seen.Has(id) {
-			return nil, fmt.Errorf("%s: %w", id, object.ErrDuplicate)
+			return nil, fmt.Errorf("%s: %w", id.KubectlString(), object.ErrDuplicate)
 		}
 		seen.Add(id)
 		dir, err := ParseDirectives(obj)
@@ -182,7 +182,7 @@ func newItems(objs []*unstructured.Unstructured, scoped func(object.ID) (object.
 		}
 		for j, dep := range dir.DependsOn {
 			if dir.DependsOn[j], err = scoped(dep); err != nil {
-				return nil, fmt.Errorf("%s: dependency: %w", id, err)
+				return nil, fmt.Errorf("%s: dependency: %w", id.KubectlString(), err)
 			}
 		}
 		items = append(items, item{obj: obj, id: id, dir: dir, stage: StageOf(id)})

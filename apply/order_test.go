@@ -62,22 +62,22 @@ func TestOrderErrors(t *testing.T) {
 				obj("v1", "ConfigMap", "ns", "b", map[string]string{DependsOnAnnotation: "/ConfigMap/ns/c"}),
 				obj("v1", "ConfigMap", "ns", "c", map[string]string{CLIUtilsDependsOnAnnotation: "/namespaces/ns/ConfigMap/a"}),
 			},
-			want: "dependency cycle: /ConfigMap/ns/a -> /ConfigMap/ns/b -> /ConfigMap/ns/c -> /ConfigMap/ns/a",
+			want: "dependency cycle: configmap/a -n ns -> configmap/b -n ns -> configmap/c -n ns -> configmap/a -n ns",
 			is:   new(*CycleError),
 		},
 		"self": {
 			objs: []*unstructured.Unstructured{obj("v1", "ConfigMap", "ns", "a", map[string]string{DependsOnAnnotation: "/ConfigMap/ns/a"})},
-			want: "dependency cycle: /ConfigMap/ns/a -> /ConfigMap/ns/a",
+			want: "dependency cycle: configmap/a -n ns -> configmap/a -n ns",
 			is:   new(*CycleError),
 		},
 		"missing dependency": {
 			objs: []*unstructured.Unstructured{obj("v1", "ConfigMap", "ns", "a", map[string]string{DependsOnAnnotation: "/ConfigMap/ns/nope"})},
-			want: "/ConfigMap/ns/a depends on /ConfigMap/ns/nope, which is not in the set",
+			want: "configmap/a -n ns depends on configmap/nope -n ns, which is not in the set",
 			is:   new(*DependencyError),
 		},
 		"bad wave": {
 			objs: []*unstructured.Unstructured{obj("v1", "ConfigMap", "ns", "a", map[string]string{ArgoWaveAnnotation: "first"})},
-			want: `/ConfigMap/ns/a: annotation argocd.argoproj.io/sync-wave="first": want an integer`,
+			want: `configmap/a -n ns: annotation argocd.argoproj.io/sync-wave="first": want an integer`,
 		},
 		"bad reference": {
 			objs: []*unstructured.Unstructured{obj("v1", "ConfigMap", "ns", "a", map[string]string{DependsOnAnnotation: "ConfigMap/b"})},
@@ -89,7 +89,7 @@ func TestOrderErrors(t *testing.T) {
 		},
 		"duplicate": {
 			objs: []*unstructured.Unstructured{obj("v1", "ConfigMap", "ns", "a", nil), obj("v2", "ConfigMap", "ns", "a", nil)},
-			want: "/ConfigMap/ns/a",
+			want: "configmap/a -n ns",
 			is:   &object.ErrDuplicate,
 		},
 		"no name": {
@@ -102,7 +102,7 @@ func TestOrderErrors(t *testing.T) {
 				u.SetGenerateName("migrate-")
 				return u
 			}()},
-			want: "object 0 (batch/Job/ns/migrate-*): named by metadata.generateName only: server-side apply and the inventory need metadata.name",
+			want: "object 0 (job.batch/migrate-* -n ns): named by metadata.generateName only: server-side apply and the inventory need metadata.name",
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -152,7 +152,7 @@ func FuzzParseDirectives(f *testing.F) {
 		})
 		d, err := ParseDirectives(o)
 		if err != nil {
-			if !strings.HasPrefix(err.Error(), "/ConfigMap/ns/a: ") {
+			if !strings.HasPrefix(err.Error(), "configmap/a -n ns: ") {
 				t.Fatalf("error does not name the object: %v", err)
 			}
 			return

@@ -85,7 +85,7 @@ func (r *run) prune(ctx context.Context, previous []object.ID, desired object.Se
 func (r *run) pruneObject(ctx context.Context, id object.ID) (Event, bool) {
 	ev := Event{ID: id, Stage: StageOf(id), DryRun: r.opts.DryRun}
 	fail := func(err error) (Event, bool) {
-		ev.Action, ev.Err, ev.Reason = Failed, fmt.Errorf("prune %s: %w", id, err), err.Error()
+		ev.Action, ev.Err, ev.Reason = Failed, fmt.Errorf("prune %s: %w", id.KubectlString(), err), err.Error()
 		return ev, false
 	}
 	skip := func(reason string) (Event, bool) {
@@ -120,7 +120,7 @@ func (r *run) pruneObject(ctx context.Context, id object.ID) (Event, bool) {
 	}
 	if !r.opts.AllowPruneInUse {
 		if reason := r.inUse(ctx, id, live); reason != "" {
-			r.warn(fmt.Sprintf("%s left the set but was kept: %s", id, reason))
+			r.warn(fmt.Sprintf("%s left the set but was kept: %s", id.KubectlString(), reason))
 			ev.Action, ev.Reason = Skipped, "not pruned: "+reason
 			return ev, true
 		}

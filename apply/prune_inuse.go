@@ -339,7 +339,7 @@ func list(ids []object.ID, n int) string {
 			parts = append(parts, fmt.Sprintf("and %d more", len(ids)-n))
 			break
 		}
-		parts = append(parts, id.String())
+		parts = append(parts, id.KubectlString())
 	}
 	return strings.Join(parts, ", ")
 }

@@ -2,7 +2,6 @@ package diff
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/gitopskit/gitopskit/object"
@@ -23,7 +22,7 @@ type ConflictError struct {
 
 // Error lists the conflicts.
 func (e *ConflictError) Error() string {
-	return fmt.Sprintf("%s: apply conflicts: %s", e.ID, strings.Join(e.Conflicts, "; "))
+	return "apply conflicts: " + strings.Join(e.Conflicts, "; ")
 }
 
 // ObjectError is a failure to diff one object.
@@ -38,7 +37,7 @@ type ObjectError struct {
 
 // Error names the object and, when known, its file and line, then the cause.
 func (e *ObjectError) Error() string {
-	where := e.ID.String()
+	where := e.ID.KubectlString()
 	if e.Origin.File != "" {
 		where += " (" + e.Origin.String() + ")"
 	}

@@ -116,7 +116,7 @@ func (d *Differ) Plan(ctx context.Context, in Input) (*Plan, error) {
 		}
 		id := object.IDOf(u)
 		if declared.Has(id) {
-			return nil, fmt.Errorf("diff: %s: %w", id, ErrDuplicate)
+			return nil, fmt.Errorf("diff: %s: %w", id.KubectlString(), ErrDuplicate)
 		}
 		declared.Add(id)
 	}

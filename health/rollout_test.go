@@ -63,7 +63,7 @@ func TestDeploymentProgressDeadline(t *testing.T) {
 	start := time.Now()
 	res, events, err := e.wait(health.WaitOptions{FailFast: true}, id)
 	require.ErrorIs(t, err, health.ErrDegraded)
-	assert.Contains(t, err.Error(), "apps/Deployment/"+e.ns+"/stuck")
+	assert.Contains(t, err.Error(), "deployment.apps/stuck -n "+e.ns)
 	assert.Contains(t, err.Error(), "progress deadline")
 	assert.Equal(t, health.Degraded, res.Status.Code)
 	assert.True(t, saw(events, health.Progressing, "0 of 3 updated replicas available"), "%v", events)

@@ -161,7 +161,7 @@ func (w *Waiter) Wait(ctx context.Context, ids []object.ID, opts WaitOptions) (R
 		case u := <-updates:
 			apply(u)
 			if opts.FailFast && u.status.Code == Degraded {
-				return result(), fmt.Errorf("%w: %s: %s", ErrDegraded, u.id, u.status)
+				return result(), fmt.Errorf("%w: %s: %s", ErrDegraded, u.id.KubectlString(), u.status)
 			}
 		case <-ctx.Done():
 			r := result()

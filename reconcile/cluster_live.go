@@ -38,7 +38,7 @@ func wantedLists(mapper meta.RESTMapper, ids []object.ID) (map[listKey]map[strin
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: resource type: %w", id, err)
+			return nil, fmt.Errorf("%s: resource type: %w", id.KubectlString(), err)
 		}
 		k := listKey{gvr: m.Resource}
 		if m.Scope.Name() == meta.RESTScopeNameNamespace {

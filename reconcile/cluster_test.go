@@ -395,7 +395,7 @@ func TestPruneNamespaceInUse(t *testing.T) {
 		t.Fatalf("skipped %v, want %s", got, id)
 	}
 	for _, o := range res.Objects {
-		if o.ID == id && !strings.Contains(o.Reason, "ConfigMap") {
+		if o.ID == id && !strings.Contains(o.Reason, "configmap/foreign") {
 			t.Errorf("reason %q does not name what holds the namespace", o.Reason)
 		}
 	}

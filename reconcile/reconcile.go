@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -203,7 +204,7 @@ func (p *pass) desired(rendered *render.Result) ([]*unstructured.Unstructured, e
 	for _, m := range rendered.Manifests {
 		if id := object.IDOf(m.Object); id.Name == "" {
 			id.Name = m.Object.GetGenerateName() + "*"
-			errs = append(errs, fmt.Errorf("%s (%s): named by metadata.generateName only: server-side apply and the inventory need metadata.name", id, m.Origin))
+			errs = append(errs, fmt.Errorf("%s (%s): named by metadata.generateName only: server-side apply and the inventory need metadata.name", id.KubectlString(), m.Origin))
 		}
 	}
 	p.res.Desired = len(rendered.Manifests)
@@ -333,15 +334,15 @@ func (p *pass) record(out []ObjectResult, err error) error {
 	return err
 }
 
-// objectErrors joins the errors of failed objects, naming each with the file it
-// came from.
+// objectErrors joins the errors of failed objects, each after the file and line
+// it came from, as a compiler's errors read ("app.yaml:3: apply
+// deployment.apps/web -n shop: …"), naming the object once.
 func (p *pass) objectErrors(failed []ObjectError) error {
 	errs := make([]error, len(failed))
 	for i, f := range failed {
-		if o, ok := p.origins[f.ID]; ok && o.File != "" {
-			errs[i] = fmt.Errorf("%s (%s): %w", f.ID, o, f.Err)
-		} else {
-			errs[i] = f
+		errs[i] = f
+		if o, ok := p.origins[f.ID]; ok && o.File != "" && !strings.Contains(f.Error(), o.String()) {
+			errs[i] = fmt.Errorf("%s: %w", o, f)
 		}
 	}
 	return errors.Join(errs...)

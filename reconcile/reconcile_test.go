@@ -262,7 +262,7 @@ func TestGenerateNameRefusedBeforeWriting(t *testing.T) {
 	hook := "apiVersion: batch/v1\nkind: Job\nmetadata:\n  generateName: migrate-\n  namespace: app\n"
 	e.src.Commit("r2", map[string]string{"a.yaml": configMap("a", "2"), "hooks.yaml": hook + "---\n" + hook})
 	res, err := e.fail()
-	for _, want := range []string{"batch/Job/app/migrate-* (hooks.yaml:1)", "batch/Job/app/migrate-* (hooks.yaml:7)", "need metadata.name"} {
+	for _, want := range []string{"job.batch/migrate-* -n app (hooks.yaml:1)", "job.batch/migrate-* -n app (hooks.yaml:7)", "need metadata.name"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not contain %q", err, want)
 		}
@@ -281,7 +281,7 @@ func TestFailedApplyNeverPrunes(t *testing.T) {
 	e.cluster.FailApply(cmID("a"), errors.New("admission webhook denied the request"))
 	e.src.Commit("r2", map[string]string{"a.yaml": configMap("a", "2")})
 	res, err := e.fail()
-	if reconcile.StageOf(err) != reconcile.StageApply || !strings.Contains(err.Error(), "ConfigMap/app/a (a.yaml:1)") || !strings.Contains(err.Error(), "denied") {
+	if reconcile.StageOf(err) != reconcile.StageApply || !strings.Contains(err.Error(), "a.yaml:1: configmap/a -n app: ") || !strings.Contains(err.Error(), "denied") {
 		t.Fatalf("error = %v, want an apply error naming the object and its file", err)
 	}
 	if slices.Contains(e.cluster.Calls(), "prune") || len(res.Pruned()) != 0 || !slices.Equal(res.Failed(), []object.ID{cmID("a")}) {

@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/gitopskit/gitopskit/apply"
 	"github.com/gitopskit/gitopskit/object"
@@ -83,8 +84,16 @@ type ObjectError struct {
 	Err error
 }
 
-// Error returns "<object>: <cause>".
-func (e ObjectError) Error() string { return e.ID.String() + ": " + e.Err.Error() }
+// Error returns the cause, prefixed with the object as kubectl names it
+// ("deployment.apps/web -n shop: …") unless the cause names it already, as the
+// errors of packages diff and apply do.
+func (e ObjectError) Error() string {
+	msg, name := e.Err.Error(), e.ID.KubectlString()
+	if strings.Contains(msg, name) {
+		return msg
+	}
+	return name + ": " + msg
+}
 
 // Unwrap returns the cause.
 func (e ObjectError) Unwrap() error { return e.Err }

@@ -96,7 +96,7 @@ func (r *Renderer) Render(ctx context.Context, in render.Input, opts render.Opti
 		return nil, err
 	}
 	h := opts.Helm
-	vals, err := mergeValues(in.FS, h)
+	vals, err := mergeValues(in.FS, h, limits.MaxBytes)
 	if err != nil {
 		return nil, fmt.Errorf("render chart %s: %w", dir, err)
 	}

@@ -189,3 +189,20 @@ func TestLimits(t *testing.T) {
 		}
 	}
 }
+
+// TestGiantValuesFile: a values file over the byte limit is refused, naming the
+// file and the limit, after reading at most one byte more than the limit.
+func TestGiantValuesFile(t *testing.T) {
+	const limit = 4096
+	fsys := rendertest.CountReads(fstest.MapFS{
+		"chart/Chart.yaml":        {Data: []byte("apiVersion: v2\nname: small\nversion: 1.0.0\n")},
+		"chart/templates/cm.yaml": {Data: []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n")},
+		"big.yaml":                {Data: []byte("big: " + strings.Repeat("x", 10*limit) + "\n")},
+	})
+	opts := render.Options{Helm: render.HelmOptions{ValuesFiles: []string{"big.yaml"}}, Limits: render.Limits{MaxBytes: limit}}
+	_, err := helm.New(helm.Options{}).Render(context.Background(), render.Input{FS: fsys, Dir: "chart"}, opts)
+	rendertest.WantError(t, err, render.ErrLimit, "values file big.yaml: render limit exceeded: values files larger than 4096 bytes")
+	if n := fsys.Read("big.yaml"); n > limit+1 {
+		t.Errorf("read %d bytes of big.yaml, want at most %d", n, limit+1)
+	}
+}

@@ -17,50 +17,72 @@ import (
 //     closing brace, is left as it is.
 //
 // A name starts with a letter or underscore and goes on with letters, digits and
-// underscores.
-func substitute(s string, vars map[string]string, strict bool) (string, error) {
+// underscores. Text without '$' is returned as it is; other text is written anew
+// and counted against out, which fails with an error wrapping ErrLimit as soon as
+// a write would exceed it.
+func substitute(s string, vars map[string]string, strict bool, out *budget) (string, error) {
 	i := strings.IndexByte(s, '$')
 	if i < 0 {
 		return s, nil
 	}
 	var b strings.Builder
-	b.Grow(len(s))
-	b.WriteString(s[:i])
+	b.Grow(int(min(int64(len(s)), out.left)))
+	write := func(t string) error {
+		if err := out.spend(len(t)); err != nil {
+			return err
+		}
+		b.WriteString(t)
+		return nil
+	}
+	if err := write(s[:i]); err != nil {
+		return "", err
+	}
 	for i < len(s) {
-		c := s[i]
-		if c != '$' {
+		var t string
+		switch ref, n, ok := parseRef(s[i:]); {
+		case s[i] != '$':
 			j := strings.IndexByte(s[i:], '$')
 			if j < 0 {
-				b.WriteString(s[i:])
-				break
+				j = len(s) - i
 			}
-			b.WriteString(s[i : i+j])
-			i += j
-			continue
+			t, i = s[i:i+j], i+j
+		case strings.HasPrefix(s[i:], "$${"):
+			// An escaped reference, written without its first '$'.
+			t, i = "${", i+3
+		case !ok:
+			t, i = "$", i+1
+		default:
+			v, set := vars[ref.name]
+			switch {
+			case ref.hasDefault && v == "":
+				v = ref.def
+			case !set && strict:
+				return "", fmt.Errorf("%w: %s", ErrUnset, ref.name)
+			}
+			t, i = v, i+n
 		}
-		// "$${": an escaped reference, written without its first '$'.
-		if strings.HasPrefix(s[i:], "$${") {
-			b.WriteString("${")
-			i += 3
-			continue
+		if err := write(t); err != nil {
+			return "", err
 		}
-		ref, n, ok := parseRef(s[i:])
-		if !ok {
-			b.WriteByte('$')
-			i++
-			continue
-		}
-		v, set := vars[ref.name]
-		switch {
-		case ref.hasDefault && v == "":
-			v = ref.def
-		case !set && strict:
-			return "", fmt.Errorf("%w: %s", ErrUnset, ref.name)
-		}
-		b.WriteString(v)
-		i += n
 	}
 	return b.String(), nil
+}
+
+// budget counts the bytes substitution writes against a limit.
+type budget struct {
+	left, max int64
+}
+
+func newBudget(max int64) *budget { return &budget{left: max, max: max} }
+
+// spend takes n bytes from the budget, or fails with an error wrapping ErrLimit.
+func (b *budget) spend(n int) error {
+	if int64(n) > b.left {
+		b.left = 0
+		return fmt.Errorf("%w: substitution writes more than %d bytes", ErrLimit, b.max)
+	}
+	b.left -= int64(n)
+	return nil
 }
 
 // varRef is a parsed ${NAME} or ${NAME:=default}.

@@ -112,6 +112,7 @@ func (r *Renderer) Render(ctx context.Context, in render.Input, opts render.Opti
 		APIVersions:  h.APIVersions,
 		IncludeCRDs:  !h.SkipCRDs,
 		IncludeTests: h.IncludeTests,
+		MaxBytes:     limits.MaxBytes,
 	}
 	if rel.Name == "" {
 		rel.Name = name

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/go-logr/logr"
+
 	"github.com/gitopskit/gitopskit/object"
 	"github.com/gitopskit/gitopskit/render"
 	"github.com/gitopskit/gitopskit/render/helm"
@@ -204,5 +206,34 @@ func TestGiantValuesFile(t *testing.T) {
 	rendertest.WantError(t, err, render.ErrLimit, "values file big.yaml: render limit exceeded: values files larger than 4096 bytes")
 	if n := fsys.Read("big.yaml"); n > limit+1 {
 		t.Errorf("read %d bytes of big.yaml, want at most %d", n, limit+1)
+	}
+}
+
+// TestOutputLimit: the engine checks the templates' output against the byte
+// limit as Helm returns it, each template and all together, and names the
+// template where the limit was passed.
+func TestOutputLimit(t *testing.T) {
+	const limit = 4096
+	cm := func(name string, size int) []byte {
+		return []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: " + name + "\ndata:\n  pad: " + strings.Repeat("x", size) + "\n")
+	}
+	for _, tc := range []struct {
+		name  string
+		files []helm.File
+		want  string
+	}{{
+		name:  "one template",
+		files: []helm.File{{Name: "templates/a.yaml", Data: cm("a", 2*limit)}},
+		want:  "big/templates/a.yaml: render limit exceeded: rendered templates larger than 4096 bytes",
+	}, {
+		name:  "all templates",
+		files: []helm.File{{Name: "templates/a.yaml", Data: cm("a", limit/2)}, {Name: "templates/b.yaml", Data: cm("b", limit/2)}},
+		want:  "big/templates/b.yaml: render limit exceeded: rendered templates larger than 4096 bytes",
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			chart := helm.Chart{Dir: "big", Files: append(tc.files, helm.File{Name: "Chart.yaml", Data: []byte("apiVersion: v2\nname: big\nversion: 1.0.0\n")})}
+			_, err := helm.V3(logr.Discard()).Template(context.Background(), chart, helm.Release{Name: "big", Namespace: "default", MaxBytes: limit})
+			rendertest.WantError(t, err, render.ErrLimit, tc.want)
+		})
 	}
 }

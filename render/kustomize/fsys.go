@@ -21,10 +21,12 @@ var errReadOnly = errors.New("artifact file system is read-only")
 // artifactFS presents an fs.FS to kustomize as a read-only file system whose root
 // "/" is the artifact root, so no path kustomize computes can leave the artifact.
 // rd, when set, bounds every file read to what the build may still read and sees
-// each file read, which it may refuse or change.
+// each file read, which it may refuse or change; guard, when set, refuses the
+// plugin configurations that name remote files.
 type artifactFS struct {
-	fsys fs.FS
-	rd   *reader
+	fsys  fs.FS
+	rd    *reader
+	guard *pluginGuard
 }
 
 var _ filesys.FileSystem = artifactFS{}
@@ -136,6 +138,11 @@ func (a artifactFS) ReadFile(name string) ([]byte, error) {
 	}
 	if err != nil {
 		return nil, err
+	}
+	if a.guard != nil {
+		if err := a.guard.check(abs(r), data); err != nil {
+			return nil, a.rd.fail(err)
+		}
 	}
 	return a.rd.read(abs(r), data)
 }

@@ -128,6 +128,9 @@ func (r *Renderer) Render(ctx context.Context, in render.Input, opts render.Opti
 	limits := opts.Limits.WithDefaults()
 	rd := &reader{opts: r.opts, top: top, maxBytes: limits.MaxBytes, stderr: capture.NewStderr(isDeprecation)}
 	afs := artifactFS{fsys: fsys, rd: rd}
+	if !r.opts.AllowRemote {
+		afs.guard = &pluginGuard{}
+	}
 
 	r.opts.Logger.V(1).Info("kustomize build", "dir", top, "generated", gen != nil)
 	m, err := r.build(afs, top, rd)

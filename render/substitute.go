@@ -17,55 +17,62 @@ import (
 //     closing brace, is left as it is.
 //
 // A name starts with a letter or underscore and goes on with letters, digits and
-// underscores. Text without '$' is returned as it is; other text is written anew
-// and counted against out, which fails with an error wrapping ErrLimit as soon as
-// a write would exceed it.
+// underscores. Text without '$' is returned as it is. Other text is measured
+// first and counted against out, which fails with an error wrapping ErrLimit
+// before anything is written when the text would exceed it; the text is then
+// written once, into a buffer of its exact size.
 func substitute(s string, vars map[string]string, strict bool, out *budget) (string, error) {
-	i := strings.IndexByte(s, '$')
-	if i < 0 {
+	if strings.IndexByte(s, '$') < 0 {
 		return s, nil
 	}
-	var b strings.Builder
-	b.Grow(int(min(int64(len(s)), out.left)))
-	write := func(t string) error {
-		if err := out.spend(len(t)); err != nil {
-			return err
-		}
-		b.WriteString(t)
-		return nil
-	}
-	if err := write(s[:i]); err != nil {
+	n := 0
+	if err := expand(s, vars, strict, func(t string) { n += len(t) }); err != nil {
 		return "", err
 	}
-	for i < len(s) {
-		var t string
-		switch ref, n, ok := parseRef(s[i:]); {
-		case s[i] != '$':
+	if err := out.spend(n); err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	b.Grow(n)
+	_ = expand(s, vars, strict, func(t string) { b.WriteString(t) }) // no error the first pass did not return
+	return b.String(), nil
+}
+
+// expand passes the pieces of s with its references replaced to emit, in order.
+func expand(s string, vars map[string]string, strict bool, emit func(string)) error {
+	for i := 0; i < len(s); {
+		if s[i] != '$' {
 			j := strings.IndexByte(s[i:], '$')
 			if j < 0 {
 				j = len(s) - i
 			}
-			t, i = s[i:i+j], i+j
-		case strings.HasPrefix(s[i:], "$${"):
-			// An escaped reference, written without its first '$'.
-			t, i = "${", i+3
-		case !ok:
-			t, i = "$", i+1
-		default:
-			v, set := vars[ref.name]
-			switch {
-			case ref.hasDefault && v == "":
-				v = ref.def
-			case !set && strict:
-				return "", fmt.Errorf("%w: %s", ErrUnset, ref.name)
-			}
-			t, i = v, i+n
+			emit(s[i : i+j])
+			i += j
+			continue
 		}
-		if err := write(t); err != nil {
-			return "", err
+		// "$${": an escaped reference, written without its first '$'.
+		if strings.HasPrefix(s[i:], "$${") {
+			emit("${")
+			i += 3
+			continue
 		}
+		ref, n, ok := parseRef(s[i:])
+		if !ok {
+			emit("$")
+			i++
+			continue
+		}
+		v, set := vars[ref.name]
+		switch {
+		case ref.hasDefault && v == "":
+			v = ref.def
+		case !set && strict:
+			return fmt.Errorf("%w: %s", ErrUnset, ref.name)
+		}
+		emit(v)
+		i += n
 	}
-	return b.String(), nil
+	return nil
 }
 
 // budget counts the bytes substitution writes against a limit.

@@ -51,7 +51,10 @@ type Options struct {
 	HelmCommand string
 	// AllowRemote lets kustomizations refer to remote bases and files (Git URLs,
 	// HTTP(S) files, Helm repositories), which kustomize fetches by running git and
-	// by HTTP. Off, any such reference fails the render with render.ErrRemote.
+	// by HTTP. Off, any such reference fails the render with render.ErrRemote,
+	// before anything is fetched: in a kustomization, and in the configuration of
+	// a builtin plugin (a PatchTransformer's path, a ConfigMapGenerator's files, …)
+	// that a kustomization's generators, transformers or validators list.
 	AllowRemote bool
 	// Logger receives debug messages. The zero value discards them.
 	Logger logr.Logger

@@ -53,60 +53,47 @@ const appConfigMap = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\nd
 func TestPluginConfigsFetchNothing(t *testing.T) {
 	srv, requests := patchServer(t)
 	u := strings.Replace(srv.URL, "http://", "http://user:s3cret@", 1)
-	target := "  target:\n    kind: ConfigMap\n    name: app\n"
+	// listed is a kustomization listing file under list, and file configuring a
+	// builtin plugin: kind, then fields.
+	listed := func(list, file, kind, fields string) map[string]string {
+		return map[string]string{
+			"kustomization.yaml": "resources:\n- cm.yaml\n" + list + ":\n- " + file + "\n",
+			file:                 "apiVersion: builtin\nkind: " + kind + "\nmetadata:\n  name: p\n" + fields,
+		}
+	}
+	const listedErr = "/kustomization.yaml: /plugin.yaml: remote reference not allowed"
 	for _, tc := range []struct {
 		name   string
 		files  map[string]string
 		errors string // what the error names before the URL
 	}{{
-		name: "PatchTransformer path",
-		files: map[string]string{
-			"kustomization.yaml": "resources:\n- cm.yaml\ntransformers:\n- patch.yaml\n",
-			"patch.yaml":         "apiVersion: builtin\nkind: PatchTransformer\nmetadata:\n  name: p\npath: " + u + "/patch.yaml\n",
-		},
-		errors: "/kustomization.yaml: /patch.yaml: remote reference not allowed",
+		name:   "PatchTransformer path",
+		files:  listed("transformers", "plugin.yaml", "PatchTransformer", "path: "+u+"/patch.yaml\n"),
+		errors: listedErr,
 	}, {
-		name: "ReplacementTransformer replacements path",
-		files: map[string]string{
-			"kustomization.yaml": "resources:\n- cm.yaml\ntransformers:\n- replace.yaml\n",
-			"replace.yaml":       "apiVersion: builtin\nkind: ReplacementTransformer\nmetadata:\n  name: r\nreplacements:\n- path: " + u + "/replacement.yaml\n",
-		},
-		errors: "/kustomization.yaml: /replace.yaml: remote reference not allowed",
+		name:   "ReplacementTransformer replacements path",
+		files:  listed("transformers", "plugin.yaml", "ReplacementTransformer", "replacements:\n- path: "+u+"/replacement.yaml\n"),
+		errors: listedErr,
 	}, {
-		name: "PatchStrategicMergeTransformer paths",
-		files: map[string]string{
-			"kustomization.yaml": "resources:\n- cm.yaml\ntransformers:\n- smp.yaml\n",
-			"smp.yaml":           "apiVersion: builtin\nkind: PatchStrategicMergeTransformer\nmetadata:\n  name: s\npaths:\n- " + u + "/patch.yaml\n",
-		},
-		errors: "/kustomization.yaml: /smp.yaml: remote reference not allowed",
+		name:   "PatchStrategicMergeTransformer paths",
+		files:  listed("transformers", "plugin.yaml", "PatchStrategicMergeTransformer", "paths:\n- "+u+"/patch.yaml\n"),
+		errors: listedErr,
 	}, {
-		name: "PatchJson6902Transformer path",
-		files: map[string]string{
-			"kustomization.yaml": "resources:\n- cm.yaml\ntransformers:\n- json.yaml\n",
-			"json.yaml":          "apiVersion: builtin\nkind: PatchJson6902Transformer\nmetadata:\n  name: j\npath: " + u + "/patch.json\n" + strings.ReplaceAll(target, "  target", "target"),
-		},
-		errors: "/kustomization.yaml: /json.yaml: remote reference not allowed",
+		name:   "PatchJson6902Transformer path",
+		files:  listed("transformers", "plugin.yaml", "PatchJson6902Transformer", "path: "+u+"/patch.json\ntarget:\n  kind: ConfigMap\n  name: app\n"),
+		errors: listedErr,
 	}, {
-		name: "ConfigMapGenerator files",
-		files: map[string]string{
-			"kustomization.yaml": "generators:\n- gen.yaml\n",
-			"gen.yaml":           "apiVersion: builtin\nkind: ConfigMapGenerator\nmetadata:\n  name: metadata\nfiles:\n- token=" + u + "/latest/token\n",
-		},
-		errors: "/kustomization.yaml: /gen.yaml: remote reference not allowed",
+		name:   "ConfigMapGenerator files",
+		files:  listed("generators", "plugin.yaml", "ConfigMapGenerator", "files:\n- token="+u+"/latest/token\n"),
+		errors: listedErr,
 	}, {
-		name: "ConfigMapGenerator envs",
-		files: map[string]string{
-			"kustomization.yaml": "generators:\n- gen.yaml\n",
-			"gen.yaml":           "apiVersion: builtin\nkind: ConfigMapGenerator\nmetadata:\n  name: metadata\nenvs:\n- " + u + "/env\n",
-		},
-		errors: "/kustomization.yaml: /gen.yaml: remote reference not allowed",
+		name:   "ConfigMapGenerator envs",
+		files:  listed("generators", "plugin.yaml", "ConfigMapGenerator", "envs:\n- "+u+"/env\n"),
+		errors: listedErr,
 	}, {
-		name: "SecretGenerator files",
-		files: map[string]string{
-			"kustomization.yaml": "generators:\n- gen.yaml\n",
-			"gen.yaml":           "apiVersion: builtin\nkind: SecretGenerator\nmetadata:\n  name: metadata\nfiles:\n- " + u + "/token\n",
-		},
-		errors: "/kustomization.yaml: /gen.yaml: remote reference not allowed",
+		name:   "SecretGenerator files",
+		files:  listed("generators", "plugin.yaml", "SecretGenerator", "files:\n- "+u+"/token\n"),
+		errors: listedErr,
 	}, {
 		name: "inline transformer",
 		files: map[string]string{

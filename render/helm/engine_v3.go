@@ -80,8 +80,11 @@ func (e v3) template(ctx context.Context, c Chart, rel Release) (*Output, error)
 	// template into one release manifest (and copying it several times) before
 	// its size can be checked: the templates' output is checked as the Helm
 	// engine returns it.
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	if err := chartutil.ValidateReleaseName(rel.Name); err != nil {
-		return nil, fmt.Errorf("release name %q: %w", rel.Name, err)
+		return nil, fmt.Errorf("render chart %s: release name %q: %w", c.Dir, rel.Name, err)
 	}
 	if err := chartutil.ProcessDependenciesWithMerge(ch, rel.Values); err != nil {
 		return nil, fmt.Errorf("render chart %s: %w", c.Dir, err)

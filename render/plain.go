@@ -124,6 +124,11 @@ func (p *plainRun) file(name string, d fs.DirEntry) error {
 	if left <= 0 || size <= 0 {
 		return fmt.Errorf("%s: %w", name, p.limits.Check(len(p.res.Manifests)+1, p.bytes+1))
 	}
+	// A file larger than what is left is refused before it is read; the decoder
+	// bounds the others as it reads (a file may grow after Stat).
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() > size {
+		return fmt.Errorf("%s: %w", name, p.limits.Check(len(p.res.Manifests), p.bytes+fi.Size()))
+	}
 	cr := &countingReader{r: f}
 	ms, err := object.Decoder{MaxObjects: left, MaxBytes: size}.Decode(cr, name)
 	if err != nil {

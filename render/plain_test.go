@@ -148,3 +148,14 @@ func TestDetectAndAuto(t *testing.T) {
 		t.Errorf("Auto on plain: %v, %v", res, err)
 	}
 }
+
+// TestPlainGiantFile: a file larger than the byte limit is refused, naming it,
+// before it is read.
+func TestPlainGiantFile(t *testing.T) {
+	fsys := rendertest.CountReads(fstest.MapFS{"big.yaml": {Data: []byte(cm("big") + "data:\n  x: " + strings.Repeat("x", 4096) + "\n")}})
+	_, err := render.Plain{}.Render(context.Background(), render.Input{FS: fsys}, render.Options{Limits: render.Limits{MaxBytes: 1024}})
+	rendertest.WantError(t, err, render.ErrLimit, "big.yaml: render limit exceeded: 4161 bytes, more than 1024")
+	if n := fsys.Read("big.yaml"); n != 0 {
+		t.Errorf("read %d bytes of big.yaml, want none", n)
+	}
+}

@@ -17,36 +17,48 @@ import (
 //     closing brace, is left as it is.
 //
 // A name starts with a letter or underscore and goes on with letters, digits and
-// underscores.
-func substitute(s string, vars map[string]string, strict bool) (string, error) {
-	i := strings.IndexByte(s, '$')
-	if i < 0 {
+// underscores. Text without '$' is returned as it is. Other text is measured
+// first and counted against out, which fails with an error wrapping ErrLimit
+// before anything is written when the text would exceed it; the text is then
+// written once, into a buffer of its exact size.
+func substitute(s string, vars map[string]string, strict bool, out *budget) (string, error) {
+	if strings.IndexByte(s, '$') < 0 {
 		return s, nil
 	}
+	n := 0
+	if err := expand(s, vars, strict, func(t string) { n += len(t) }); err != nil {
+		return "", err
+	}
+	if err := out.spend(n); err != nil {
+		return "", err
+	}
 	var b strings.Builder
-	b.Grow(len(s))
-	b.WriteString(s[:i])
-	for i < len(s) {
-		c := s[i]
-		if c != '$' {
+	b.Grow(n)
+	_ = expand(s, vars, strict, func(t string) { b.WriteString(t) }) // no error the first pass did not return
+	return b.String(), nil
+}
+
+// expand passes the pieces of s with its references replaced to emit, in order.
+func expand(s string, vars map[string]string, strict bool, emit func(string)) error {
+	for i := 0; i < len(s); {
+		if s[i] != '$' {
 			j := strings.IndexByte(s[i:], '$')
 			if j < 0 {
-				b.WriteString(s[i:])
-				break
+				j = len(s) - i
 			}
-			b.WriteString(s[i : i+j])
+			emit(s[i : i+j])
 			i += j
 			continue
 		}
 		// "$${": an escaped reference, written without its first '$'.
 		if strings.HasPrefix(s[i:], "$${") {
-			b.WriteString("${")
+			emit("${")
 			i += 3
 			continue
 		}
 		ref, n, ok := parseRef(s[i:])
 		if !ok {
-			b.WriteByte('$')
+			emit("$")
 			i++
 			continue
 		}
@@ -55,12 +67,29 @@ func substitute(s string, vars map[string]string, strict bool) (string, error) {
 		case ref.hasDefault && v == "":
 			v = ref.def
 		case !set && strict:
-			return "", fmt.Errorf("%w: %s", ErrUnset, ref.name)
+			return fmt.Errorf("%w: %s", ErrUnset, ref.name)
 		}
-		b.WriteString(v)
+		emit(v)
 		i += n
 	}
-	return b.String(), nil
+	return nil
+}
+
+// budget counts the bytes substitution writes against a limit.
+type budget struct {
+	left, max int64
+}
+
+func newBudget(max int64) *budget { return &budget{left: max, max: max} }
+
+// spend takes n bytes from the budget, or fails with an error wrapping ErrLimit.
+func (b *budget) spend(n int) error {
+	if int64(n) > b.left {
+		b.left = 0
+		return fmt.Errorf("%w: substitution writes more than %d bytes", ErrLimit, b.max)
+	}
+	b.left -= int64(n)
+	return nil
 }
 
 // varRef is a parsed ${NAME} or ${NAME:=default}.

@@ -29,7 +29,7 @@ func TestSubstitute(t *testing.T) {
 		{in: "cost: $5", want: "cost: $5"},
 		{in: "${NAME}$", want: "shop$"},
 	} {
-		got, err := substitute(tc.in, vars, tc.strict)
+		got, err := substitute(tc.in, vars, tc.strict, newBudget(DefaultMaxBytes))
 		if !errors.Is(err, tc.err) || got != tc.want {
 			t.Errorf("substitute(%q, strict=%v) = %q, %v; want %q, %v", tc.in, tc.strict, got, err, tc.want, tc.err)
 		}
@@ -42,7 +42,7 @@ func FuzzSubstitute(f *testing.F) {
 	}
 	vars := map[string]string{"A": "alpha", "B": ""}
 	f.Fuzz(func(t *testing.T, s string, strict bool) {
-		got, err := substitute(s, vars, strict)
+		got, err := substitute(s, vars, strict, newBudget(DefaultMaxBytes))
 		if err != nil {
 			if !strict || !errors.Is(err, ErrUnset) {
 				t.Fatalf("substitute(%q, %v): unexpected error %v", s, strict, err)

@@ -43,6 +43,12 @@ type Transform struct {
 	// Strict fails the substitution on a reference to an unset variable without a
 	// default, instead of replacing it with "".
 	Strict bool
+	// MaxBytes bounds the text substitution writes in one Apply, all objects
+	// together (default [DefaultMaxBytes]): the string values holding a '$', with
+	// the variables' values in place. Apply fails with an error wrapping [ErrLimit]
+	// as soon as it would write more, so variables that repeat a large value
+	// cannot grow a result without bound.
+	MaxBytes int64
 	// Namespace is set on namespaced objects that have none. Cluster-scoped objects
 	// are left alone. Requires Mapper.
 	Namespace string
@@ -68,17 +74,18 @@ func (t Transform) Apply(res *Result) error {
 		}
 		kinds = scope.New(t.Mapper, object.Objects(res.Manifests))
 	}
+	out := newBudget(Limits{MaxBytes: t.MaxBytes}.WithDefaults().MaxBytes)
 	for _, m := range res.Manifests {
-		if err := t.apply(m.Object, kinds); err != nil {
+		if err := t.apply(m.Object, kinds, out); err != nil {
 			return fmt.Errorf("%s (%s): %w", object.IDOf(m.Object), m.Origin, err)
 		}
 	}
 	return nil
 }
 
-func (t Transform) apply(u *unstructured.Unstructured, kinds *scope.Kinds) error {
+func (t Transform) apply(u *unstructured.Unstructured, kinds *scope.Kinds, out *budget) error {
 	if t.Vars != nil && u.GetAnnotations()[SubstituteAnnotation] != "disabled" {
-		obj, err := substituteValue(u.Object, t.Vars, t.Strict)
+		obj, err := substituteValue(u.Object, t.Vars, t.Strict, out)
 		if err != nil {
 			return err
 		}
@@ -130,18 +137,19 @@ func (t Transform) namespaced(gvk schema.GroupVersionKind, kinds *scope.Kinds) (
 }
 
 // substituteValue substitutes variables in the string values of v, a JSON-like
-// tree, in place, returning the new v. Errors are a *fieldError.
-func substituteValue(v any, vars map[string]string, strict bool) (any, error) {
+// tree, in place, returning the new v. What it writes is counted against out.
+// Errors are a *fieldError.
+func substituteValue(v any, vars map[string]string, strict bool, out *budget) (any, error) {
 	switch v := v.(type) {
 	case string:
-		s, err := substitute(v, vars, strict)
+		s, err := substitute(v, vars, strict, out)
 		if err != nil {
 			return nil, &fieldError{err: err}
 		}
 		return s, nil
 	case map[string]any:
 		for _, k := range slices.Sorted(maps.Keys(v)) { // sorted: the first error is deterministic
-			n, err := substituteValue(v[k], vars, strict)
+			n, err := substituteValue(v[k], vars, strict, out)
 			if err != nil {
 				return nil, err.(*fieldError).in("." + k)
 			}
@@ -150,7 +158,7 @@ func substituteValue(v any, vars map[string]string, strict bool) (any, error) {
 		return v, nil
 	case []any:
 		for i, e := range v {
-			n, err := substituteValue(e, vars, strict)
+			n, err := substituteValue(e, vars, strict, out)
 			if err != nil {
 				return nil, err.(*fieldError).in("[" + strconv.Itoa(i) + "]")
 			}

@@ -2,6 +2,7 @@ package render_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -120,5 +121,32 @@ func TestTransformErrors(t *testing.T) {
 	}
 	if err := (render.Transform{Namespace: "shop"}).Apply(unknown); err == nil {
 		t.Error("namespace without a mapper: no error")
+	}
+}
+
+// TestSubstituteLimit: substitution stops at Transform.MaxBytes, counted over all
+// objects, with an error naming the object and the field where it stopped.
+func TestSubstituteLimit(t *testing.T) {
+	cm := func(name string, refs int) string {
+		return "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: " + name + "\ndata:\n  v: " + strings.Repeat("${V}", refs) + "\n---\n"
+	}
+	vars := map[string]string{"V": strings.Repeat("v", 100)}
+	for _, tc := range []struct {
+		name, yaml string
+		want       string // "" for no error
+	}{
+		{name: "within", yaml: cm("a", 5) + cm("b", 4)},
+		{name: "one object", yaml: cm("a", 11), want: "/ConfigMap//a (in.yaml:1): data.v: render limit exceeded: substitution writes more than 1000 bytes"},
+		{name: "all objects", yaml: cm("a", 6) + cm("b", 6), want: "/ConfigMap//b (in.yaml:8): data.v: render limit exceeded"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := render.Transform{Vars: vars, MaxBytes: 1000}.Apply(decode(t, tc.yaml))
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("error = %v, want none", err)
+			case tc.want != "" && (!errors.Is(err, render.ErrLimit) || !strings.Contains(fmt.Sprint(err), tc.want)):
+				t.Fatalf("error = %v, want ErrLimit containing %q", err, tc.want)
+			}
+		})
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"helm.sh/helm/v3/pkg/ignore"
 
 	"github.com/gitopskit/gitopskit/render"
+	"github.com/gitopskit/gitopskit/render/internal/bounded"
 )
 
 // maxLinkDepth bounds how many symlinked directories a chart walk goes through,
@@ -24,10 +25,12 @@ func loadChart(fsys fs.FS, dir string, maxBytes int64) (Chart, error) {
 		return Chart{}, fmt.Errorf("chart %q: %w", dir, render.ErrOutsideRoot)
 	}
 	rules := ignore.Empty()
-	if data, err := fs.ReadFile(fsys, path.Join(dir, ignore.HelmIgnore)); err == nil {
+	if data, err := bounded.ReadFile(fsys, path.Join(dir, ignore.HelmIgnore), maxBytes); err == nil {
 		if rules, err = ignore.Parse(bytes.NewReader(data)); err != nil {
 			return Chart{}, fmt.Errorf("%s: %w", path.Join(dir, ignore.HelmIgnore), err)
 		}
+	} else if errors.Is(err, bounded.ErrTooLarge) {
+		return Chart{}, fmt.Errorf("%s: %w: chart larger than %d bytes", path.Join(dir, ignore.HelmIgnore), render.ErrLimit, maxBytes)
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return Chart{}, fmt.Errorf("%s: %w", path.Join(dir, ignore.HelmIgnore), err)
 	}
@@ -83,13 +86,14 @@ func (l *chartLoader) walk(root string, links int) error {
 		if !fi.Mode().IsRegular() {
 			return fmt.Errorf("%s: not a regular file", name)
 		}
-		if l.bytes += fi.Size(); l.bytes > l.maxBytes {
+		data, err := bounded.ReadFile(l.fsys, name, l.maxBytes-l.bytes)
+		if errors.Is(err, bounded.ErrTooLarge) {
 			return fmt.Errorf("%s: %w: chart larger than %d bytes", name, render.ErrLimit, l.maxBytes)
 		}
-		data, err := fs.ReadFile(l.fsys, name)
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
+		l.bytes += int64(len(data))
 		l.files = append(l.files, File{Name: rel, Data: bytes.TrimPrefix(data, []byte("\xEF\xBB\xBF"))})
 		return nil
 	})

@@ -45,6 +45,10 @@ type Release struct {
 	IncludeCRDs bool
 	// IncludeTests keeps test hooks.
 	IncludeTests bool
+	// MaxBytes bounds the rendered templates, all together: past it, Template
+	// fails with an error wrapping render.ErrLimit that names the template, before
+	// the output is sorted or joined. Zero means no limit.
+	MaxBytes int64
 }
 
 // Output is a rendered chart.

@@ -3,14 +3,19 @@ package helm
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/go-logr/logr"
 	"helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
+	"helm.sh/helm/v3/pkg/engine"
 	"helm.sh/helm/v3/pkg/release"
+	"helm.sh/helm/v3/pkg/releaseutil"
 
+	"github.com/gitopskit/gitopskit/render"
 	"github.com/gitopskit/gitopskit/render/internal/capture"
 )
 
@@ -26,9 +31,6 @@ func V3(logger logr.Logger) Engine {
 type v3 struct {
 	log logr.Logger
 }
-
-// sourcePrefix starts each file of the manifest Helm 3 renders.
-const sourcePrefix = "---\n# Source: "
 
 func (e v3) Template(ctx context.Context, c Chart, rel Release) (*Output, error) {
 	var (
@@ -74,18 +76,19 @@ func (e v3) template(ctx context.Context, c Chart, rel Release) (*Output, error)
 		}
 	}
 
-	cfg := &action.Configuration{Log: func(format string, v ...any) {
-		e.log.V(1).Info(fmt.Sprintf(format, v...))
-	}}
-	inst := action.NewInstall(cfg)
-	inst.DryRun = true
-	inst.DryRunOption = "client"
-	inst.ClientOnly = true // no cluster: lookup finds nothing, Capabilities are ours
-	inst.Replace = true    // skip the name check against (absent) releases
-	inst.ReleaseName = rel.Name
-	inst.Namespace = rel.Namespace
-	inst.IncludeCRDs = rel.IncludeCRDs
-	inst.APIVersions = chartutil.VersionSet(rel.APIVersions)
+	// What `helm template` does through action.Install, without joining every
+	// template into one release manifest (and copying it several times) before
+	// its size can be checked: the templates' output is checked as the Helm
+	// engine returns it.
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := chartutil.ValidateReleaseName(rel.Name); err != nil {
+		return nil, fmt.Errorf("render chart %s: release name %q: %w", c.Dir, rel.Name, err)
+	}
+	if err := chartutil.ProcessDependenciesWithMerge(ch, rel.Values); err != nil {
+		return nil, fmt.Errorf("render chart %s: %w", c.Dir, err)
+	}
 	kubeVersion := rel.KubeVersion
 	if kubeVersion == "" {
 		kubeVersion = defaultKubeVersion()
@@ -94,19 +97,65 @@ func (e v3) template(ctx context.Context, c Chart, rel Release) (*Output, error)
 	if err != nil {
 		return nil, fmt.Errorf("kube version %q: %w", kubeVersion, err)
 	}
-	inst.KubeVersion = kv
-	r, err := inst.RunWithContext(ctx, ch, rel.Values)
+	caps := chartutil.DefaultCapabilities.Copy()
+	caps.KubeVersion = *kv
+	caps.APIVersions = append(caps.APIVersions, rel.APIVersions...)
+	if want := ch.Metadata.KubeVersion; want != "" && !chartutil.IsCompatibleRange(want, caps.KubeVersion.String()) {
+		return nil, fmt.Errorf("render chart %s: chart requires kubeVersion: %s which is incompatible with Kubernetes %s", c.Dir, want, caps.KubeVersion.String())
+	}
+	opts := chartutil.ReleaseOptions{Name: rel.Name, Namespace: rel.Namespace, Revision: 1, IsInstall: true}
+	vals, err := chartutil.ToRenderValuesWithSchemaValidation(ch, rel.Values, opts, caps, false)
 	if err != nil {
 		return nil, fmt.Errorf("render chart %s: %w", c.Dir, err)
 	}
-	out.Documents = splitManifest(r.Manifest)
-	for _, h := range r.Hooks {
+	// No cluster: lookup finds nothing; no DNS: getHostByName answers nothing.
+	rendered, err := engine.Engine{}.Render(ch, vals)
+	if err != nil {
+		return nil, fmt.Errorf("render chart %s: %w", c.Dir, err)
+	}
+	if err := checkSize(rendered, rel.MaxBytes); err != nil {
+		return nil, fmt.Errorf("render chart %s: %w", c.Dir, err)
+	}
+	for name := range rendered {
+		if strings.HasSuffix(name, "NOTES.txt") {
+			delete(rendered, name)
+		}
+	}
+	hooks, manifests, err := releaseutil.SortManifests(rendered, nil, releaseutil.InstallOrder)
+	if err != nil {
+		return nil, fmt.Errorf("render chart %s: %w", c.Dir, err)
+	}
+	if rel.IncludeCRDs {
+		for _, crd := range ch.CRDObjects() {
+			out.Documents = append(out.Documents, Document{Path: crd.Filename, Content: string(crd.File.Data) + "\n"})
+		}
+	}
+	for _, m := range manifests {
+		out.Documents = append(out.Documents, Document{Path: m.Name, Content: m.Content + "\n"})
+	}
+	for _, h := range hooks {
 		if !rel.IncludeTests && isTest(h) {
 			continue
 		}
 		out.Documents = append(out.Documents, Document{Path: h.Path, Content: h.Manifest})
 	}
 	return &out, nil
+}
+
+// checkSize fails with an error wrapping render.ErrLimit, naming the template,
+// when the rendered templates hold more than maxBytes (0: no limit). Templates
+// are counted in name order, so the one named is the same from run to run.
+func checkSize(files map[string]string, maxBytes int64) error {
+	if maxBytes <= 0 {
+		return nil
+	}
+	var total int64
+	for _, name := range slices.Sorted(maps.Keys(files)) {
+		if total += int64(len(files[name])); total > maxBytes {
+			return fmt.Errorf("%s: %w: rendered templates larger than %d bytes", name, render.ErrLimit, maxBytes)
+		}
+	}
+	return nil
 }
 
 func isTest(h *release.Hook) bool {
@@ -116,17 +165,4 @@ func isTest(h *release.Hook) bool {
 		}
 	}
 	return false
-}
-
-// splitManifest splits Helm 3's release manifest into its files.
-func splitManifest(m string) []Document {
-	var out []Document
-	for _, part := range strings.Split(m, sourcePrefix) {
-		path, content, ok := strings.Cut(part, "\n")
-		if !ok || path == "" {
-			continue
-		}
-		out = append(out, Document{Path: path, Content: content})
-	}
-	return out
 }

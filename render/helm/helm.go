@@ -14,6 +14,7 @@ import (
 
 	"github.com/gitopskit/gitopskit/object"
 	"github.com/gitopskit/gitopskit/render"
+	"github.com/gitopskit/gitopskit/render/internal/bounded"
 	"github.com/gitopskit/gitopskit/render/internal/capture"
 )
 
@@ -96,7 +97,7 @@ func (r *Renderer) Render(ctx context.Context, in render.Input, opts render.Opti
 		return nil, err
 	}
 	h := opts.Helm
-	vals, err := mergeValues(in.FS, h)
+	vals, err := mergeValues(in.FS, h, limits.MaxBytes)
 	if err != nil {
 		return nil, fmt.Errorf("render chart %s: %w", dir, err)
 	}
@@ -112,6 +113,7 @@ func (r *Renderer) Render(ctx context.Context, in render.Input, opts render.Opti
 		APIVersions:  h.APIVersions,
 		IncludeCRDs:  !h.SkipCRDs,
 		IncludeTests: h.IncludeTests,
+		MaxBytes:     limits.MaxBytes,
 	}
 	if rel.Name == "" {
 		rel.Name = name
@@ -220,9 +222,10 @@ func (r *Renderer) pinRemote(ctx context.Context, in render.Input, opts render.O
 		return "", fmt.Errorf("chart %q: %w", in.Dir, render.ErrOutsideRoot)
 	}
 	// Chart.yaml (and requirements.yaml) alone tell whether there is anything to pin.
+	limits := opts.Limits.WithDefaults()
 	meta := Chart{Dir: dir}
 	for _, name := range []string{"Chart.yaml", "requirements.yaml"} {
-		if data, err := fs.ReadFile(in.FS, path.Join(dir, name)); err == nil {
+		if data, err := bounded.ReadFile(in.FS, path.Join(dir, name), limits.MaxBytes); err == nil {
 			meta.Files = append(meta.Files, File{Name: name, Data: data})
 		}
 	}
@@ -233,7 +236,6 @@ func (r *Renderer) pinRemote(ctx context.Context, in render.Input, opts render.O
 	if err != nil || !mayNeedRemote(md) {
 		return "", err
 	}
-	limits := opts.Limits.WithDefaults()
 	c, err := loadChart(in.FS, dir, limits.MaxBytes)
 	if err != nil {
 		return "", err

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/go-logr/logr"
+
 	"github.com/gitopskit/gitopskit/object"
 	"github.com/gitopskit/gitopskit/render"
 	"github.com/gitopskit/gitopskit/render/helm"
@@ -187,5 +189,51 @@ func TestLimits(t *testing.T) {
 		if !errors.Is(err, render.ErrLimit) {
 			t.Errorf("limits %+v: error = %v, want ErrLimit", l, err)
 		}
+	}
+}
+
+// TestGiantValuesFile: a values file over the byte limit is refused, naming the
+// file and the limit, after reading at most one byte more than the limit.
+func TestGiantValuesFile(t *testing.T) {
+	const limit = 4096
+	fsys := rendertest.CountReads(fstest.MapFS{
+		"chart/Chart.yaml":        {Data: []byte("apiVersion: v2\nname: small\nversion: 1.0.0\n")},
+		"chart/templates/cm.yaml": {Data: []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n")},
+		"big.yaml":                {Data: []byte("big: " + strings.Repeat("x", 10*limit) + "\n")},
+	})
+	opts := render.Options{Helm: render.HelmOptions{ValuesFiles: []string{"big.yaml"}}, Limits: render.Limits{MaxBytes: limit}}
+	_, err := helm.New(helm.Options{}).Render(context.Background(), render.Input{FS: fsys, Dir: "chart"}, opts)
+	rendertest.WantError(t, err, render.ErrLimit, "values file big.yaml: render limit exceeded: values files larger than 4096 bytes")
+	if n := fsys.Read("big.yaml"); n > limit+1 {
+		t.Errorf("read %d bytes of big.yaml, want at most %d", n, limit+1)
+	}
+}
+
+// TestOutputLimit: the engine checks the templates' output against the byte
+// limit as Helm returns it, each template and all together, and names the
+// template where the limit was passed.
+func TestOutputLimit(t *testing.T) {
+	const limit = 4096
+	cm := func(name string, size int) []byte {
+		return []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: " + name + "\ndata:\n  pad: " + strings.Repeat("x", size) + "\n")
+	}
+	for _, tc := range []struct {
+		name  string
+		files []helm.File
+		want  string
+	}{{
+		name:  "one template",
+		files: []helm.File{{Name: "templates/a.yaml", Data: cm("a", 2*limit)}},
+		want:  "big/templates/a.yaml: render limit exceeded: rendered templates larger than 4096 bytes",
+	}, {
+		name:  "all templates",
+		files: []helm.File{{Name: "templates/a.yaml", Data: cm("a", limit/2)}, {Name: "templates/b.yaml", Data: cm("b", limit/2)}},
+		want:  "big/templates/b.yaml: render limit exceeded: rendered templates larger than 4096 bytes",
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			chart := helm.Chart{Dir: "big", Files: append(tc.files, helm.File{Name: "Chart.yaml", Data: []byte("apiVersion: v2\nname: big\nversion: 1.0.0\n")})}
+			_, err := helm.V3(logr.Discard()).Template(context.Background(), chart, helm.Release{Name: "big", Namespace: "default", MaxBytes: limit})
+			rendertest.WantError(t, err, render.ErrLimit, tc.want)
+		})
 	}
 }

@@ -2,6 +2,7 @@ package helm
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -10,17 +11,21 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/gitopskit/gitopskit/render"
+	"github.com/gitopskit/gitopskit/render/internal/bounded"
 )
 
 // mergeValues merges the user-supplied values of h in Helm's order: values files,
 // inline values, --set, --set-string. Later sources win; maps merge key by key.
-func mergeValues(fsys fs.FS, h render.HelmOptions) (map[string]any, error) {
+// The values files hold at most maxBytes in all.
+func mergeValues(fsys fs.FS, h render.HelmOptions, maxBytes int64) (map[string]any, error) {
 	base := map[string]any{}
+	left := maxBytes
 	for _, name := range h.ValuesFiles {
-		vals, err := readValues(fsys, name)
+		vals, n, err := readValues(fsys, name, left, maxBytes)
 		if err != nil {
 			return nil, err
 		}
+		left -= n
 		base = mergeMaps(base, vals)
 	}
 	if len(h.Values) > 0 {
@@ -45,24 +50,28 @@ func mergeValues(fsys fs.FS, h render.HelmOptions) (map[string]any, error) {
 	return base, nil
 }
 
-// readValues reads a values file of the artifact.
-func readValues(fsys fs.FS, name string) (map[string]any, error) {
+// readValues reads a values file of the artifact, of at most left bytes (what
+// the limit maxBytes leaves), and returns its values and its size.
+func readValues(fsys fs.FS, name string, left, maxBytes int64) (map[string]any, int64, error) {
 	clean := path.Clean(name)
 	if !fs.ValidPath(clean) {
-		return nil, fmt.Errorf("values file %q: %w", name, render.ErrOutsideRoot)
+		return nil, 0, fmt.Errorf("values file %q: %w", name, render.ErrOutsideRoot)
 	}
-	data, err := fs.ReadFile(fsys, clean)
+	data, err := bounded.ReadFile(fsys, clean, left)
+	if errors.Is(err, bounded.ErrTooLarge) {
+		return nil, 0, fmt.Errorf("values file %s: %w: values files larger than %d bytes", clean, render.ErrLimit, maxBytes)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("values file %s: %w", clean, err)
+		return nil, 0, fmt.Errorf("values file %s: %w", clean, err)
 	}
 	vals := map[string]any{}
 	if err := yaml.Unmarshal(data, &vals); err != nil {
-		return nil, fmt.Errorf("values file %s: %w", clean, err)
+		return nil, 0, fmt.Errorf("values file %s: %w", clean, err)
 	}
 	if vals == nil {
 		vals = map[string]any{}
 	}
-	return vals, nil
+	return vals, int64(len(data)), nil
 }
 
 // mergeMaps merges b into a, as Helm's CLI merges values sources: maps merge

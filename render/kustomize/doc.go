@@ -25,7 +25,8 @@
 // Safe by default: exec, container and Starlark function plugins are always off
 // (builtin generators and transformers only); helmCharts inflation, which runs the
 // helm program, is off unless Options.EnableHelm; remote bases, remote files and
-// Helm repositories are refused with render.ErrRemote unless Options.AllowRemote.
+// Helm repositories are refused with render.ErrRemote unless Options.AllowRemote,
+// and so are builtin plugin configurations naming an http(s) file.
 //
 // Each object's origin is the file it was declared in, relative to the artifact
 // root, or for a generated object the kustomization that generated it. The

@@ -10,6 +10,9 @@ import (
 	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/filesys"
+
+	"github.com/gitopskit/gitopskit/render"
+	"github.com/gitopskit/gitopskit/render/internal/bounded"
 )
 
 // errReadOnly is returned by the write methods of the artifact file system.
@@ -17,10 +20,13 @@ var errReadOnly = errors.New("artifact file system is read-only")
 
 // artifactFS presents an fs.FS to kustomize as a read-only file system whose root
 // "/" is the artifact root, so no path kustomize computes can leave the artifact.
-// readHook, when set, sees every file read and may refuse it.
+// rd, when set, bounds every file read to what the build may still read and sees
+// each file read, which it may refuse or change; guard, when set, refuses the
+// plugin configurations that name remote files.
 type artifactFS struct {
-	fsys     fs.FS
-	readHook func(name string, data []byte) ([]byte, error)
+	fsys  fs.FS
+	rd    *reader
+	guard *pluginGuard
 }
 
 var _ filesys.FileSystem = artifactFS{}
@@ -121,14 +127,24 @@ func (a artifactFS) Glob(pattern string) ([]string, error) {
 
 func (a artifactFS) ReadFile(name string) ([]byte, error) {
 	r := rel(name)
-	data, err := fs.ReadFile(a.fsys, r)
+	if a.rd == nil {
+		return fs.ReadFile(a.fsys, r)
+	}
+	// Read no more than the build may still read: a giant file is refused after
+	// reading at most the limit, not read whole first.
+	data, err := bounded.ReadFile(a.fsys, r, a.rd.maxBytes-a.rd.bytes)
+	if errors.Is(err, bounded.ErrTooLarge) {
+		return nil, a.rd.fail(fmt.Errorf("%s: %w: read more than %d bytes", abs(r), render.ErrLimit, a.rd.maxBytes))
+	}
 	if err != nil {
 		return nil, err
 	}
-	if a.readHook != nil {
-		return a.readHook(abs(r), data)
+	if a.guard != nil {
+		if err := a.guard.check(abs(r), data); err != nil {
+			return nil, a.rd.fail(err)
+		}
 	}
-	return data, nil
+	return a.rd.read(abs(r), data)
 }
 
 func (a artifactFS) Walk(root string, walkFn filepath.WalkFunc) error {

@@ -51,7 +51,10 @@ type Options struct {
 	HelmCommand string
 	// AllowRemote lets kustomizations refer to remote bases and files (Git URLs,
 	// HTTP(S) files, Helm repositories), which kustomize fetches by running git and
-	// by HTTP. Off, any such reference fails the render with render.ErrRemote.
+	// by HTTP. Off, any such reference fails the render with render.ErrRemote,
+	// before anything is fetched: in a kustomization, and in the configuration of
+	// a builtin plugin (a PatchTransformer's path, a ConfigMapGenerator's files, …)
+	// that a kustomization's generators, transformers or validators list.
 	AllowRemote bool
 	// Logger receives debug messages. The zero value discards them.
 	Logger logr.Logger
@@ -127,7 +130,10 @@ func (r *Renderer) Render(ctx context.Context, in render.Input, opts render.Opti
 	}
 	limits := opts.Limits.WithDefaults()
 	rd := &reader{opts: r.opts, top: top, maxBytes: limits.MaxBytes, stderr: capture.NewStderr(isDeprecation)}
-	afs := artifactFS{fsys: fsys, readHook: rd.read}
+	afs := artifactFS{fsys: fsys, rd: rd}
+	if !r.opts.AllowRemote {
+		afs.guard = &pluginGuard{}
+	}
 
 	r.opts.Logger.V(1).Info("kustomize build", "dir", top, "generated", gen != nil)
 	m, err := r.build(afs, top, rd)

@@ -224,3 +224,26 @@ func TestOriginMarks(t *testing.T) {
 		}
 	}
 }
+
+// TestGiantFile: a file over the byte limit, listed as a resource or read by a
+// generator, is refused after reading at most one byte more than the limit,
+// with an error naming the file and the limit.
+func TestGiantFile(t *testing.T) {
+	const limit = 4096
+	for name, tc := range map[string]struct{ kustomization, file string }{
+		"resource":  {kustomization: "resources:\n- big.yaml\n", file: "big.yaml"},
+		"generator": {kustomization: "configMapGenerator:\n- name: big\n  files:\n  - big.yaml\n", file: "big.yaml"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			write(t, filepath.Join(dir, "kustomization.yaml"), tc.kustomization)
+			write(t, filepath.Join(dir, tc.file), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\ndata:\n  big: "+strings.Repeat("x", 10*limit)+"\n")
+			fsys := rendertest.CountReads(openRoot(t, dir).FS())
+			_, err := kustomize.New(kustomize.Options{}).Render(context.Background(), render.Input{FS: fsys}, render.Options{Limits: render.Limits{MaxBytes: limit}})
+			rendertest.WantError(t, err, render.ErrLimit, "/"+tc.file+": render limit exceeded: read more than 4096 bytes")
+			if n := fsys.Read(tc.file); n > limit+1 {
+				t.Errorf("read %d bytes of %s, want at most %d", n, tc.file, limit+1)
+			}
+		})
+	}
+}

@@ -6,9 +6,23 @@
 //	kubectl apply -f examples/controller/config/
 //	kubectl apply -f examples/controller/config/samples/gitsync.yaml
 //
-// Each GitSync's objects are recorded in an ApplySet whose parent is the Secret
-// "gitsync-<name>" in the GitSync's namespace; namespaced objects without a
-// namespace go to the GitSync's namespace.
+// Each GitSync's objects are recorded in an ApplySet whose parent is the
+// ConfigMap "gitsync-<name>" in the GitSync's namespace; namespaced objects
+// without a namespace go to the GitSync's namespace. A pass does not wait for
+// health: while the objects are not healthy the GitSync is Ready=Unknown and
+// looked at again shortly, until spec.timeout. Deleting a GitSync with
+// spec.prune deletes what it applied; without, the objects stay.
+//
+// A GitSync naming spec.serviceAccountName is applied by impersonating that
+// ServiceAccount, so the API server's RBAC limits what its repository may
+// declare; config/rbac.yaml gives the controller itself only its GitSyncs,
+// events, its lease and impersonation. A GitSync without one is applied with the
+// controller's own rights: grant them with
+// config/optional/apply-with-controller-rights.yaml if you want that.
+//
+// Flags: --kubeconfig (default: $KUBECONFIG, in-cluster, ~/.kube/config),
+// --leader-elect (default: on in a pod, off outside), --concurrent, and others
+// (-h lists them).
 package main
 
 import (

@@ -229,6 +229,7 @@ func TestFinalizer(t *testing.T) {
 			!strings.HasSuffix(notes[0], ", /Namespace//"+app) {
 			t.Errorf("Pruned events = %q, want the ConfigMaps then the Namespace", notes)
 		}
+		t.Logf("event Pruned: %q", notes)
 	})
 
 	t.Run("orphan", func(t *testing.T) {
@@ -319,6 +320,8 @@ func TestRestartDoesNotApplyAgain(t *testing.T) {
 	stop()
 	if after := versions(); after != before {
 		t.Errorf("resourceVersions of the ConfigMap and the inventory %v, were %v: the restarted controller applied again", after, before)
+	} else {
+		t.Logf("after the restart's first pass: resourceVersions %v unchanged", after)
 	}
 	if n := len(eventNotes(t, c, ns, "apps", "Applied")); n != applied {
 		t.Errorf("%d Applied events after the restart, were %d", n, applied)
@@ -337,6 +340,8 @@ func TestRestartDoesNotApplyAgain(t *testing.T) {
 	if got.LastAppliedRevision != rev {
 		t.Errorf("lastAppliedRevision = %q after a failed first pass, want %q", got.LastAppliedRevision, rev)
 	}
+	t.Logf("after a restart onto a broken commit: lastAppliedRevision %s, Ready=False %s", got.LastAppliedRevision,
+		condition(got, v1alpha1.ConditionReady).Message)
 }
 
 // With one worker, a GitSync whose objects never become healthy does not hold
@@ -465,12 +470,18 @@ func TestServiceAccountImpersonation(t *testing.T) {
 		t.Fatal("ConfigMap a not applied")
 	}
 	tenantUser := serviceAccountUser(ns, "tenant")
-	waitStatus(t, c, deploy, "Deployment refused", readyIs(metav1.ConditionFalse, "DiffFailed",
-		"apps/Deployment/"+ns+"/web", "forbidden", tenantUser))
-	waitStatus(t, c, elsewhere, "other namespace refused", readyIs(metav1.ConditionFalse, "DiffFailed",
-		"/ConfigMap/"+other+"/c", "forbidden", tenantUser))
-	waitStatus(t, c, own, "the controller's own rights refused", readyIs(metav1.ConditionFalse, "DiffFailed",
-		"/ConfigMap/"+ns+"/a", "forbidden", serviceAccountUser("gitsync-system", "gitsync-controller")))
+	refused := func(key types.NamespacedName, what string, parts ...string) {
+		t.Helper()
+		var got v1alpha1.GitSyncStatus
+		waitStatus(t, c, key, what, func(s v1alpha1.GitSyncStatus) bool {
+			got = s
+			return readyIs(metav1.ConditionFalse, "DiffFailed", append(parts, "forbidden")...)(s)
+		})
+		t.Logf("%s: Ready=False %s", key.Name, condition(got, v1alpha1.ConditionReady).Message)
+	}
+	refused(deploy, "Deployment refused", "apps/Deployment/"+ns+"/web", tenantUser)
+	refused(elsewhere, "other namespace refused", "/ConfigMap/"+other+"/c", tenantUser)
+	refused(own, "the controller's own rights refused", "/ConfigMap/"+ns+"/a", serviceAccountUser("gitsync-system", "gitsync-controller"))
 	for _, key := range []types.NamespacedName{{Namespace: ns, Name: "b"}, {Namespace: other, Name: "c"}} {
 		if exists(t, c, key, &corev1.ConfigMap{}) {
 			t.Errorf("ConfigMap %s applied by a GitSync that failed", key)

@@ -130,7 +130,7 @@ func (r *GitSyncReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	res, passErr := p.rec.Reconcile(passCtx)
 	cancel()
 	next := ctrl.Result{RequeueAfter: interval}
-	timedOut := false
+	wasUnhealthy := condition(gs.Status, v1alpha1.ConditionReady).Reason == "HealthCheckFailed"
 	err = r.setStatus(ctx, &gs, func(s *v1alpha1.GitSyncStatus) {
 		s.ObservedGeneration = gs.Generation
 		if res != nil && res.Revision != "" {
@@ -159,7 +159,6 @@ func (r *GitSyncReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 		case code == health.Degraded:
 			setCondition(s, gs.Generation, v1alpha1.ConditionReady, metav1.ConditionFalse, "HealthCheckFailed", res.Health.String())
 		case now.Sub(p.waitingSince) >= timeout:
-			timedOut = true
 			setCondition(s, gs.Generation, v1alpha1.ConditionReady, metav1.ConditionFalse, "HealthCheckFailed",
 				fmt.Sprintf("not healthy %v after applying revision %s: %s", timeout, res.Revision, res.Health))
 		default:
@@ -178,8 +177,8 @@ func (r *GitSyncReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 		r.event(&gs, corev1.EventTypeNormal, "Applied", fmt.Sprintf("revision %s: %d applied, %d pruned",
 			res.Revision, len(res.Applied()), len(res.Pruned())))
 	}
-	if timedOut {
-		r.event(&gs, corev1.EventTypeWarning, "HealthCheckFailed", res.Health.String())
+	if ready := condition(gs.Status, v1alpha1.ConditionReady); ready.Reason == "HealthCheckFailed" && !wasUnhealthy {
+		r.event(&gs, corev1.EventTypeWarning, "HealthCheckFailed", ready.Message)
 	}
 	return next, err
 }
@@ -302,6 +301,14 @@ func inventory(res *reconcile.Result) []string {
 		}
 	}
 	return out
+}
+
+// condition returns the condition typ of s, or an empty one.
+func condition(s v1alpha1.GitSyncStatus, typ string) metav1.Condition {
+	if c := apimeta.FindStatusCondition(s.Conditions, typ); c != nil {
+		return *c
+	}
+	return metav1.Condition{Type: typ, Status: metav1.ConditionUnknown}
 }
 
 func setCondition(s *v1alpha1.GitSyncStatus, generation int64, typ string, status metav1.ConditionStatus, reason, msg string) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -10,7 +11,6 @@ import (
 	eventsv1 "k8s.io/api/events/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
@@ -106,13 +106,6 @@ func newGitSync(ns, name, url, path string, prune bool) *v1alpha1.GitSync {
 			Interval: metav1.Duration{Duration: time.Second}, Prune: prune,
 		},
 	}
-}
-
-func condition(s v1alpha1.GitSyncStatus, typ string) metav1.Condition {
-	if c := apimeta.FindStatusCondition(s.Conditions, typ); c != nil {
-		return *c
-	}
-	return metav1.Condition{Type: typ, Status: metav1.ConditionUnknown}
 }
 
 // readyIs returns a check that Ready has status and reason and its message holds
@@ -394,6 +387,31 @@ func TestHealthWaitDoesNotBlock(t *testing.T) {
 		return readyIs(metav1.ConditionFalse, "HealthCheckFailed", "not healthy 2s", "PersistentVolumeClaim")(s) &&
 			s.LastAppliedRevision == "" && condition(s, v1alpha1.ConditionReconciling).Status == metav1.ConditionFalse
 	})
+	// Passes after the timeout find it unhealthy still; one event says so, once.
+	if err := c.Get(ctx, slowKey, slow); err != nil {
+		t.Fatal(err)
+	}
+	since := condition(slow.Status, v1alpha1.ConditionReconciling).LastTransitionTime.Add(2 * time.Second)
+	waitStatus(t, c, slowKey, "two more passes", func(s v1alpha1.GitSyncStatus) bool {
+		return !condition(s, v1alpha1.ConditionReconciling).LastTransitionTime.Time.Before(since)
+	})
+	var events eventsv1.EventList
+	if err := c.List(ctx, &events, client.InNamespace(ns)); err != nil {
+		t.Fatal(err)
+	}
+	var failed []string
+	for _, e := range events.Items {
+		if e.Regarding.Name == "slow" && e.Reason == "HealthCheckFailed" {
+			n := 1
+			if e.Series != nil {
+				n = int(e.Series.Count)
+			}
+			failed = append(failed, fmt.Sprintf("%dx %s", n, e.Note))
+		}
+	}
+	if len(failed) != 1 || !strings.HasPrefix(failed[0], "1x not healthy 2s") {
+		t.Errorf("HealthCheckFailed events: %q, want one, once", failed)
+	}
 }
 
 // applyManifests applies a file of config/ for real.

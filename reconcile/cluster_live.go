@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -92,7 +93,9 @@ func readLists[T any, PT interface {
 			mu.Lock()
 			if err != nil {
 				if first == nil {
-					first = fmt.Errorf("list %s in %q: %w", k.gvr.Resource, k.ns, err)
+					// The objects the list was for: an error such as Forbidden
+					// names only the resource type.
+					first = fmt.Errorf("list %s in %q for %s: %w", k.gvr.Resource, k.ns, someIDs(names), err)
 				}
 				mu.Unlock()
 				return
@@ -161,4 +164,18 @@ func readMeta(ctx context.Context, client metadata.Interface, mapper meta.RESTMa
 			}
 			return l.Items, l.Continue, nil
 		}, nil)
+}
+
+// someIDs names the first three objects of names, in order, and counts the rest.
+func someIDs(names map[string]object.ID) string {
+	ids := slices.SortedFunc(maps.Values(names), object.Compare)
+	out := make([]string, 0, 3)
+	for _, id := range ids[:min(len(ids), 3)] {
+		out = append(out, id.String())
+	}
+	s := strings.Join(out, ", ")
+	if len(ids) > 3 {
+		s += fmt.Sprintf(" and %d more", len(ids)-3)
+	}
+	return s
 }

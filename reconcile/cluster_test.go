@@ -410,3 +410,18 @@ func TestPruneNamespaceInUse(t *testing.T) {
 		t.Fatalf("pruned %v, want %s", got, id)
 	}
 }
+
+// A list the credentials may not read fails the diff with an error naming the
+// objects it was for, not only their resource type as the API server's
+// Forbidden does.
+func TestForbiddenListNamesItsObjects(t *testing.T) {
+	e := newGitEnv(t, map[string]string{"a.yaml": cm("a", "1"), "b.yaml": cm("b", "1")})
+	nobody := rest.CopyConfig(cluster.Config(t))
+	nobody.Impersonate = rest.ImpersonationConfig{UserName: "nobody"}
+	rec := e.reconcilerWith(nobody, reconcile.Options{Mode: reconcile.SelfHeal, Path: "deploy"})
+	_, err := rec.Reconcile(context.Background())
+	if reconcile.StageOf(err) != reconcile.StageDiff || !apierrors.IsForbidden(err) ||
+		!strings.Contains(err.Error(), "for /ConfigMap/"+e.ns+"/a, /ConfigMap/"+e.ns+"/b: ") {
+		t.Fatalf("error = %v, want a forbidden diff naming both ConfigMaps", err)
+	}
+}

@@ -44,6 +44,11 @@ type Options struct {
 	Render render.Options
 	// Transforms run, in order, on every pass after the render.
 	Transforms []Transformer
+	// LastApplied is the revision a previous Reconciler applied, as the caller
+	// recorded it (a controller's status.lastAppliedRevision): a new Reconciler
+	// starts from it, so that after a restart [Reconciler.LastApplied] says it and
+	// mode Apply does not apply that revision again for drift alone.
+	LastApplied string
 	// Prune deletes the objects that left the set.
 	Prune bool
 	// AllowEmpty allows a pass whose desired set is empty to prune every object.
@@ -106,7 +111,7 @@ func New(stages Stages, opts Options) (*Reconciler, error) {
 	if opts.Log.GetSink() == nil {
 		opts.Log = logr.Discard()
 	}
-	return &Reconciler{stages: stages, opts: opts}, nil
+	return &Reconciler{stages: stages, opts: opts, lastApplied: opts.LastApplied}, nil
 }
 
 // LastApplied returns the last revision a pass applied completely and found

@@ -458,3 +458,38 @@ func TestNewValidates(t *testing.T) {
 		t.Error("ParseMode accepted an unknown mode")
 	}
 }
+
+// A Reconciler told the revision a previous one applied (a restarted controller
+// reading its status) does not apply that revision again in mode Apply for drift
+// alone, and a new revision still applies.
+func TestLastAppliedSurvivesARestart(t *testing.T) {
+	e := newEnv(t, reconcile.Options{})
+	e.src.Commit("r1", map[string]string{"a.yaml": configMap("a", "1")})
+	e.pass()
+	edited := e.cluster.Get(cmID("a"))
+	_ = unstructured.SetNestedField(edited.Object, "edited", "data", "key")
+	e.cluster.Edit(edited)
+
+	restarted, err := reconcile.New(reconcile.Stages{Source: e.src, Differ: e.cluster, Applier: e.cluster, Health: e.cluster},
+		reconcile.Options{LastApplied: e.r.LastApplied()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if restarted.LastApplied() != "r1" {
+		t.Fatalf("last applied after a restart = %q, want r1", restarted.LastApplied())
+	}
+	res, err := restarted.Reconcile(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Wrote || res.NotApplied != "drift at an applied revision (mode apply)" {
+		t.Fatalf("wrote=%v note=%q, want the drift left alone", res.Wrote, res.NotApplied)
+	}
+	e.wantValue("a", "edited")
+
+	e.src.Commit("r2", map[string]string{"a.yaml": configMap("a", "2")})
+	if res, err := restarted.Reconcile(context.Background()); err != nil || !res.Wrote || restarted.LastApplied() != "r2" {
+		t.Fatalf("new revision: wrote=%v last=%q err=%v", res.Wrote, restarted.LastApplied(), err)
+	}
+	e.wantValue("a", "2")
+}

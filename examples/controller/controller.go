@@ -13,13 +13,17 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	"github.com/gitopskit/gitopskit/examples/controller/api/v1alpha1"
+	"github.com/gitopskit/gitopskit/health"
 	"github.com/gitopskit/gitopskit/object"
 	"github.com/gitopskit/gitopskit/reconcile"
 	"github.com/gitopskit/gitopskit/render"
@@ -29,15 +33,22 @@ import (
 )
 
 // GitSyncReconciler reconciles GitSyncs with package reconcile: one pass per
-// interval, in self-heal mode, and a status that says what was applied.
+// interval, in self-heal mode, and a status that says what was applied. A pass
+// never waits for health: while the applied objects are not healthy yet the
+// GitSync is requeued, so one worker serves every GitSync.
 type GitSyncReconciler struct {
-	Client   client.Client
-	Config   *rest.Config
-	Recorder recorder.EventRecorder
+	Client client.Client
+	// APIReader reads ServiceAccounts around the cache (nil means Client).
+	APIReader client.Reader
+	Config    *rest.Config
+	Recorder  recorder.EventRecorder
 	// CacheDir holds the Git cache, shared by every GitSync.
 	CacheDir string
 	// FieldManager applies the objects.
 	FieldManager string
+	// HealthPoll is the time between passes while the applied objects are not
+	// healthy yet (default 5s, at most the interval).
+	HealthPoll time.Duration
 
 	mu sync.Mutex
 	// passes keeps a reconcile.Reconciler per GitSync, so that its remembered render
@@ -49,18 +60,33 @@ type GitSyncReconciler struct {
 type pass struct {
 	generation int64
 	rec        *reconcile.Reconciler
+	// waitingSince is when the set started waiting for health (the last pass that
+	// wrote, or the first that found it unhealthy); zero once healthy.
+	waitingSince time.Time
 }
 
-// SetupWithManager registers the controller. Status updates do not trigger a
-// pass: only spec changes and the interval do.
-func (r *GitSyncReconciler) SetupWithManager(mgr ctrl.Manager) error {
+// defaultTimeout bounds a pass and the wait for health without spec.timeout.
+const defaultTimeout = time.Minute
+
+// SetupWithManager registers the controller, with at most concurrent passes at
+// once. Status updates do not trigger a pass: only spec changes, deletion and the
+// interval do.
+func (r *GitSyncReconciler) SetupWithManager(mgr ctrl.Manager, concurrent int) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.GitSync{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		WithOptions(controller.Options{
+			MaxConcurrentReconciles: max(concurrent, 1),
+			// A process may start a manager more than once (a restart in process,
+			// tests); each has the one GitSync controller.
+			SkipNameValidation: ptr.To(true),
+		}).
 		Complete(r)
 }
 
 // Reconcile runs one pass for a GitSync and records its outcome in the status and
-// as an event. A failed pass is retried at the next interval.
+// as an event. A failed pass is retried at the next interval; a set not healthy
+// yet is looked at again after HealthPoll, until spec.timeout passes. A deleted
+// GitSync is finalized (see finalize).
 func (r *GitSyncReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	log := ctrl.LoggerFrom(ctx)
 	var gs v1alpha1.GitSync
@@ -71,11 +97,22 @@ func (r *GitSyncReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 		}
 		return ctrl.Result{}, err
 	}
+	if !gs.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, r.finalize(ctx, &gs)
+	}
+	if !controllerutil.ContainsFinalizer(&gs, v1alpha1.Finalizer) {
+		orig := gs.DeepCopy()
+		controllerutil.AddFinalizer(&gs, v1alpha1.Finalizer)
+		if err := r.Client.Patch(ctx, &gs, client.MergeFrom(orig)); err != nil {
+			return ctrl.Result{}, fmt.Errorf("add finalizer to %s/%s: %w", gs.Namespace, gs.Name, err)
+		}
+	}
 	interval := gs.Spec.Interval.Duration
 	if interval <= 0 {
 		interval = 5 * time.Minute
 	}
-	rec, err := r.reconcilerFor(&gs)
+	timeout := timeoutOf(&gs)
+	p, err := r.passFor(&gs)
 	if err != nil {
 		r.event(&gs, corev1.EventTypeWarning, "InvalidSpec", err.Error())
 		return ctrl.Result{}, r.setStatus(ctx, &gs, func(s *v1alpha1.GitSyncStatus) {
@@ -89,28 +126,47 @@ func (r *GitSyncReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 		return ctrl.Result{}, err
 	}
 
-	passCtx, cancel := context.WithTimeout(ctx, max(interval, time.Minute))
-	res, passErr := rec.Reconcile(passCtx)
+	passCtx, cancel := context.WithTimeout(ctx, timeout)
+	res, passErr := p.rec.Reconcile(passCtx)
 	cancel()
+	next := ctrl.Result{RequeueAfter: interval}
+	wasUnhealthy := condition(gs.Status, v1alpha1.ConditionReady).Reason == "HealthCheckFailed"
 	err = r.setStatus(ctx, &gs, func(s *v1alpha1.GitSyncStatus) {
 		s.ObservedGeneration = gs.Generation
-		if res != nil {
+		if res != nil && res.Revision != "" {
 			s.LastAttemptedRevision = res.Revision
 		}
-		s.LastAppliedRevision = rec.LastApplied()
 		setCondition(s, gs.Generation, v1alpha1.ConditionReconciling, metav1.ConditionFalse, "Done", "")
-		switch {
-		case passErr != nil:
+		if passErr != nil {
 			reason := "ReconcileFailed"
 			if st := reconcile.StageOf(passErr); st != "" {
 				reason = upperFirst(string(st)) + "Failed"
 			}
 			setCondition(s, gs.Generation, v1alpha1.ConditionReady, metav1.ConditionFalse, reason, passErr.Error())
-		case res.Health.Code != "" && !res.Health.Code.Done():
-			setCondition(s, gs.Generation, v1alpha1.ConditionReady, metav1.ConditionFalse, string(res.Health.Code), res.Health.String())
-		default:
-			s.Inventory = inventory(res)
+			return
+		}
+		s.Inventory = inventory(res)
+		now := time.Now()
+		if res.Wrote || p.waitingSince.IsZero() {
+			p.waitingSince = now
+		}
+		switch code := res.Health.Code; {
+		case code == "" || code.Done():
+			// As Flux's lastAppliedRevision: the revision counts once healthy.
+			p.waitingSince = time.Time{}
+			s.LastAppliedRevision = res.Revision
 			setCondition(s, gs.Generation, v1alpha1.ConditionReady, metav1.ConditionTrue, "Succeeded", "applied revision "+res.Revision)
+		case code == health.Degraded:
+			setCondition(s, gs.Generation, v1alpha1.ConditionReady, metav1.ConditionFalse, "HealthCheckFailed", res.Health.String())
+		case now.Sub(p.waitingSince) >= timeout:
+			setCondition(s, gs.Generation, v1alpha1.ConditionReady, metav1.ConditionFalse, "HealthCheckFailed",
+				fmt.Sprintf("not healthy %v after applying revision %s: %s", timeout, res.Revision, res.Health))
+		default:
+			// Not healthy yet: look again soon, leaving the worker to other GitSyncs.
+			setCondition(s, gs.Generation, v1alpha1.ConditionReady, metav1.ConditionUnknown, "Progressing",
+				"waiting for health of revision "+res.Revision+": "+res.Health.String())
+			setCondition(s, gs.Generation, v1alpha1.ConditionReconciling, metav1.ConditionTrue, "Progressing", "waiting for health")
+			next.RequeueAfter = min(interval, r.healthPoll(), timeout-now.Sub(p.waitingSince))
 		}
 	})
 	switch {
@@ -121,16 +177,34 @@ func (r *GitSyncReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 		r.event(&gs, corev1.EventTypeNormal, "Applied", fmt.Sprintf("revision %s: %d applied, %d pruned",
 			res.Revision, len(res.Applied()), len(res.Pruned())))
 	}
-	return ctrl.Result{RequeueAfter: interval}, err
+	if ready := condition(gs.Status, v1alpha1.ConditionReady); ready.Reason == "HealthCheckFailed" && !wasUnhealthy {
+		r.event(&gs, corev1.EventTypeWarning, "HealthCheckFailed", ready.Message)
+	}
+	return next, err
 }
 
-// reconcilerFor returns the GitSync's reconciler, built again when its spec changed.
-func (r *GitSyncReconciler) reconcilerFor(gs *v1alpha1.GitSync) (*reconcile.Reconciler, error) {
+func (r *GitSyncReconciler) healthPoll() time.Duration {
+	if r.HealthPoll > 0 {
+		return r.HealthPoll
+	}
+	return 5 * time.Second
+}
+
+func timeoutOf(gs *v1alpha1.GitSync) time.Duration {
+	if gs.Spec.Timeout != nil && gs.Spec.Timeout.Duration > 0 {
+		return gs.Spec.Timeout.Duration
+	}
+	return defaultTimeout
+}
+
+// passFor returns the GitSync's reconciler, built again when its spec changed,
+// starting from the revision its status says was applied.
+func (r *GitSyncReconciler) passFor(gs *v1alpha1.GitSync) (*pass, error) {
 	key := types.NamespacedName{Namespace: gs.Namespace, Name: gs.Name}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if p, ok := r.passes[key]; ok && p.generation == gs.Generation {
-		return p.rec, nil
+		return p, nil
 	}
 	ref := gs.Spec.Ref
 	repo, err := git.New(git.Options{
@@ -142,24 +216,55 @@ func (r *GitSyncReconciler) reconcilerFor(gs *v1alpha1.GitSync) (*reconcile.Reco
 	if err != nil {
 		return nil, err
 	}
-	rec, err := reconcile.NewForConfig(r.Config,
+	rec, err := reconcile.NewForConfig(r.configFor(gs),
 		reconcile.Stages{Source: repo, Renderer: render.Auto{Kustomize: kustomize.New(kustomize.Options{}), Helm: helm.New(helm.Options{})}},
-		reconcile.ClusterOptions{
-			FieldManager: r.FieldManager,
-			// The ApplySet parent recording the set, next to the GitSync.
-			Inventory: object.ID{Kind: "Secret", Namespace: gs.Namespace, Name: "gitsync-" + gs.Name},
-			Force:     true, // self-heal takes back fields a manual edit changed
-			Namespace: gs.Namespace,
-		},
-		reconcile.Options{Mode: reconcile.SelfHeal, Path: gs.Spec.Path, Prune: gs.Spec.Prune, Wait: true, HealthTimeout: time.Minute})
+		r.clusterOptions(gs),
+		// No Wait: Reconcile requeues until the set is healthy instead.
+		reconcile.Options{Mode: reconcile.SelfHeal, Path: gs.Spec.Path, Prune: gs.Spec.Prune, LastApplied: gs.Status.LastAppliedRevision})
 	if err != nil {
 		return nil, err
 	}
 	if r.passes == nil {
 		r.passes = map[types.NamespacedName]*pass{}
 	}
-	r.passes[key] = &pass{generation: gs.Generation, rec: rec}
-	return rec, nil
+	p := &pass{generation: gs.Generation, rec: rec}
+	r.passes[key] = p
+	return p, nil
+}
+
+// clusterOptions are the cluster stages' options for gs.
+func (r *GitSyncReconciler) clusterOptions(gs *v1alpha1.GitSync) reconcile.ClusterOptions {
+	return reconcile.ClusterOptions{
+		FieldManager: r.FieldManager,
+		Inventory:    inventoryParent(gs),
+		Force:        true, // self-heal takes back fields a manual edit changed
+		Namespace:    gs.Namespace,
+	}
+}
+
+// inventoryParent is the ApplySet parent recording the set, next to the GitSync:
+// a ConfigMap, which a tenant's ServiceAccount that may write ConfigMaps of its
+// namespace can keep without any right on Secrets.
+func inventoryParent(gs *v1alpha1.GitSync) object.ID {
+	return object.ID{Kind: "ConfigMap", Namespace: gs.Namespace, Name: "gitsync-" + gs.Name}
+}
+
+// configFor returns the configuration a GitSync's passes use: the controller's
+// own, or with spec.serviceAccountName one impersonating that ServiceAccount, so
+// the API server's RBAC limits what the repository may declare.
+func (r *GitSyncReconciler) configFor(gs *v1alpha1.GitSync) *rest.Config {
+	if gs.Spec.ServiceAccountName == "" {
+		return r.Config
+	}
+	cfg := rest.CopyConfig(r.Config)
+	cfg.Impersonate = rest.ImpersonationConfig{UserName: serviceAccountUser(gs.Namespace, gs.Spec.ServiceAccountName)}
+	return cfg
+}
+
+// serviceAccountUser is the user name of a ServiceAccount as the API server
+// authenticates it.
+func serviceAccountUser(namespace, name string) string {
+	return "system:serviceaccount:" + namespace + ":" + name
 }
 
 func (r *GitSyncReconciler) forget(key types.NamespacedName) {
@@ -184,7 +289,7 @@ func (r *GitSyncReconciler) event(gs *v1alpha1.GitSync, typ, reason, note string
 	}
 }
 
-// inventory lists the objects of the desired set.
+// inventory lists the objects of the applied set.
 func inventory(res *reconcile.Result) []string {
 	if res.Plan == nil {
 		return nil
@@ -196,6 +301,14 @@ func inventory(res *reconcile.Result) []string {
 		}
 	}
 	return out
+}
+
+// condition returns the condition typ of s, or an empty one.
+func condition(s v1alpha1.GitSyncStatus, typ string) metav1.Condition {
+	if c := apimeta.FindStatusCondition(s.Conditions, typ); c != nil {
+		return *c
+	}
+	return metav1.Condition{Type: typ, Status: metav1.ConditionUnknown}
 }
 
 func setCondition(s *v1alpha1.GitSyncStatus, generation int64, typ string, status metav1.ConditionStatus, reason, msg string) {

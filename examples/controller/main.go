@@ -6,9 +6,23 @@
 //	kubectl apply -f examples/controller/config/
 //	kubectl apply -f examples/controller/config/samples/gitsync.yaml
 //
-// Each GitSync's objects are recorded in an ApplySet whose parent is the Secret
-// "gitsync-<name>" in the GitSync's namespace; namespaced objects without a
-// namespace go to the GitSync's namespace.
+// Each GitSync's objects are recorded in an ApplySet whose parent is the
+// ConfigMap "gitsync-<name>" in the GitSync's namespace; namespaced objects
+// without a namespace go to the GitSync's namespace. A pass does not wait for
+// health: while the objects are not healthy the GitSync is Ready=Unknown and
+// looked at again shortly, until spec.timeout. Deleting a GitSync with
+// spec.prune deletes what it applied; without, the objects stay.
+//
+// A GitSync naming spec.serviceAccountName is applied by impersonating that
+// ServiceAccount, so the API server's RBAC limits what its repository may
+// declare; config/rbac.yaml gives the controller itself only its GitSyncs,
+// events, its lease and impersonation. A GitSync without one is applied with the
+// controller's own rights: grant them with
+// config/optional/apply-with-controller-rights.yaml if you want that.
+//
+// Flags: --kubeconfig (default: $KUBECONFIG, in-cluster, ~/.kube/config),
+// --leader-elect (default: on in a pod, off outside), --concurrent, and others
+// (-h lists them).
 package main
 
 import (
@@ -18,12 +32,15 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/klog/v2/textlogger"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
@@ -32,10 +49,35 @@ import (
 
 // options are the controller's settings.
 type options struct {
+	kubeconfig             string
 	leaderElect            bool
 	leaderElectionNS       string
 	metricsAddr, probeAddr string
 	cacheDir, fieldManager string
+	concurrent             int
+	healthPoll             time.Duration
+	// namespaces, when set, limits the controller to the GitSyncs of these
+	// namespaces (tests run one controller per namespace on a shared cluster).
+	namespaces []string
+}
+
+// parseOptions reads the command line. Leader election is on by default inside
+// a pod (where KUBERNETES_SERVICE_HOST is set), where replicas may run side by
+// side, and off outside, where a lease would only delay a restarted controller.
+func parseOptions(args []string, stderr io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("controller", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, in-cluster, ~/.kube/config)")
+	fs.BoolVar(&o.leaderElect, "leader-elect", os.Getenv("KUBERNETES_SERVICE_HOST") != "",
+		"elect a leader, so that replicas do not apply at once (default: on in a pod)")
+	fs.StringVar(&o.leaderElectionNS, "leader-election-namespace", "", "namespace of the leader election Lease (default: the pod's)")
+	fs.StringVar(&o.metricsAddr, "metrics-bind-address", ":8080", "address of /metrics (0 turns it off)")
+	fs.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "address of /healthz and /readyz")
+	fs.StringVar(&o.cacheDir, "cache-dir", filepath.Join(os.TempDir(), "gitsync-cache"), "Git cache directory")
+	fs.StringVar(&o.fieldManager, "field-manager", "gitsync-controller", "server-side apply field manager")
+	fs.IntVar(&o.concurrent, "concurrent", 1, "GitSyncs reconciled at once")
+	return o, fs.Parse(args)
 }
 
 func main() {
@@ -44,19 +86,11 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stderr io.Writer) int {
-	var o options
-	fs := flag.NewFlagSet("controller", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.BoolVar(&o.leaderElect, "leader-elect", true, "elect a leader, so that replicas do not apply at once")
-	fs.StringVar(&o.leaderElectionNS, "leader-election-namespace", "", "namespace of the leader election Lease (default: the pod's)")
-	fs.StringVar(&o.metricsAddr, "metrics-bind-address", ":8080", "address of /metrics (0 turns it off)")
-	fs.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "address of /healthz and /readyz")
-	fs.StringVar(&o.cacheDir, "cache-dir", filepath.Join(os.TempDir(), "gitsync-cache"), "Git cache directory")
-	fs.StringVar(&o.fieldManager, "field-manager", "gitsync-controller", "server-side apply field manager")
-	if err := fs.Parse(args); err != nil {
+	o, err := parseOptions(args, stderr)
+	if err != nil {
 		return 2
 	}
-	cfg, err := ctrl.GetConfig() // --kubeconfig, $KUBECONFIG, in-cluster, ~/.kube/config
+	cfg, err := restConfig(o.kubeconfig)
 	if err != nil {
 		fmt.Fprintln(stderr, "controller:", err)
 		return 1
@@ -73,6 +107,20 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	return 0
 }
 
+// restConfig loads the kubeconfig file named by --kubeconfig, or else finds the
+// configuration as controller-runtime does ($KUBECONFIG, in-cluster,
+// ~/.kube/config).
+func restConfig(kubeconfig string) (*rest.Config, error) {
+	if kubeconfig == "" {
+		return ctrl.GetConfig()
+	}
+	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		return nil, fmt.Errorf("kubeconfig %s: %w", kubeconfig, err)
+	}
+	return cfg, nil
+}
+
 // newManager returns a manager running the GitSync controller.
 func newManager(cfg *rest.Config, o options) (ctrl.Manager, error) {
 	scheme := runtime.NewScheme()
@@ -82,8 +130,16 @@ func newManager(cfg *rest.Config, o options) (ctrl.Manager, error) {
 	if err := v1alpha1.AddToScheme(scheme); err != nil {
 		return nil, err
 	}
+	var cacheOpts cache.Options
+	if len(o.namespaces) > 0 {
+		cacheOpts.DefaultNamespaces = map[string]cache.Config{}
+		for _, ns := range o.namespaces {
+			cacheOpts.DefaultNamespaces[ns] = cache.Config{}
+		}
+	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                  scheme,
+		Cache:                   cacheOpts,
 		LeaderElection:          o.leaderElect,
 		LeaderElectionID:        "gitsync.gitopskit.io",
 		LeaderElectionNamespace: o.leaderElectionNS,
@@ -103,12 +159,14 @@ func newManager(cfg *rest.Config, o options) (ctrl.Manager, error) {
 	}
 	r := &GitSyncReconciler{
 		Client:       mgr.GetClient(),
+		APIReader:    mgr.GetAPIReader(),
 		Config:       mgr.GetConfig(),
 		Recorder:     mgr.GetEventRecorder("gitsync-controller"),
 		CacheDir:     o.cacheDir,
 		FieldManager: o.fieldManager,
+		HealthPoll:   o.healthPoll,
 	}
-	if err := r.SetupWithManager(mgr); err != nil {
+	if err := r.SetupWithManager(mgr, o.concurrent); err != nil {
 		return nil, err
 	}
 	return mgr, nil

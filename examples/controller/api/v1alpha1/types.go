@@ -24,9 +24,14 @@ const (
 	// ConditionReady is True when the last pass applied the revision and the set
 	// is healthy.
 	ConditionReady = "Ready"
-	// ConditionReconciling is True while a pass runs.
+	// ConditionReconciling is True while a pass runs and while the applied set
+	// waits to become healthy.
 	ConditionReconciling = "Reconciling"
 )
+
+// Finalizer is set on every GitSync, so that deleting one first prunes the
+// objects it applied (spec.prune) or orphans them (without prune).
+const Finalizer = "gitopskit.io/gitsync"
 
 // GitSync keeps the objects of a directory of a Git repository applied.
 type GitSync struct {
@@ -47,8 +52,17 @@ type GitSyncSpec struct {
 	Path string `json:"path,omitempty"`
 	// Interval is the time between passes.
 	Interval metav1.Duration `json:"interval"`
-	// Prune deletes objects whose manifests were removed.
+	// Prune deletes objects whose manifests were removed, and every object the
+	// GitSync applied when it is deleted; without it they are left in place.
 	Prune bool `json:"prune,omitempty"`
+	// Timeout bounds a pass and the wait for the applied objects to become healthy
+	// (default one minute).
+	Timeout *metav1.Duration `json:"timeout,omitempty"`
+	// ServiceAccountName, when set, names a ServiceAccount of the GitSync's
+	// namespace that the controller impersonates to diff, apply, prune and read
+	// health, so the objects are limited to what it may do. Without it the
+	// controller uses its own rights.
+	ServiceAccountName string `json:"serviceAccountName,omitempty"`
 }
 
 // GitRef selects a commit, as Flux's GitRepository does: at most one of Branch,
@@ -69,7 +83,8 @@ type GitSyncStatus struct {
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
 	// LastAttemptedRevision is the revision of the last pass.
 	LastAttemptedRevision string `json:"lastAttemptedRevision,omitempty"`
-	// LastAppliedRevision is the last revision applied completely.
+	// LastAppliedRevision is the last revision applied completely and found
+	// healthy. A restarted controller reads it back.
 	LastAppliedRevision string `json:"lastAppliedRevision,omitempty"`
 	// Inventory lists the objects of the applied set ("group/Kind/namespace/name").
 	Inventory []string `json:"inventory,omitempty"`
@@ -83,7 +98,13 @@ type GitSyncList struct {
 }
 
 // DeepCopyInto copies s into out.
-func (s *GitSyncSpec) DeepCopyInto(out *GitSyncSpec) { *out = *s }
+func (s *GitSyncSpec) DeepCopyInto(out *GitSyncSpec) {
+	*out = *s
+	if s.Timeout != nil {
+		t := *s.Timeout
+		out.Timeout = &t
+	}
+}
 
 // DeepCopyInto copies s into out.
 func (s *GitSyncStatus) DeepCopyInto(out *GitSyncStatus) {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"k8s.io/client-go/util/retry"
 	"strings"
 	"testing"
 	"time"
@@ -379,8 +380,14 @@ func TestHealthWaitDoesNotBlock(t *testing.T) {
 		t.Fatalf("slow while fast turned ready: %+v, want still waiting and no applied revision", slow.Status)
 	}
 
-	slow.Spec.Timeout = &metav1.Duration{Duration: 2 * time.Second}
-	if err := c.Update(ctx, slow); err != nil {
+	// The controller writes the object too (status, finalizer): retry on a conflict.
+	if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		if err := c.Get(ctx, slowKey, slow); err != nil {
+			return err
+		}
+		slow.Spec.Timeout = &metav1.Duration{Duration: 2 * time.Second}
+		return c.Update(ctx, slow)
+	}); err != nil {
 		t.Fatal(err)
 	}
 	waitStatus(t, c, slowKey, "slow times out", func(s v1alpha1.GitSyncStatus) bool {

@@ -55,7 +55,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("ci-diff", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.Repo, "repo", "", "Git repository: a local path or a URL (https://, ssh://, file://)")
-	fs.StringVar(&o.Base, "base", "", "base revision, compared with the head when there is no cluster: a branch, tag:<name>, a commit hash or refs/…")
+	fs.StringVar(&o.Base, "base", "", "base revision, compared with the head when there is no cluster: a branch, tag:<name>, a commit hash (full or abbreviated), refs/… or an expression as git rev-parse reads it (main~3, HEAD^)")
 	fs.StringVar(&o.Head, "head", "", "head revision to render (same forms as --base)")
 	fs.StringVar(&o.Path, "path", ".", "directory of the repository to render (plain YAML, kustomization or Helm chart)")
 	fs.StringVar(&o.Kubeconfig, "kubeconfig", "", "kubeconfig of the cluster to diff against; without it, --base is required")

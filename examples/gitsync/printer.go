@@ -95,7 +95,7 @@ func (p *printer) event(e reconcile.Event) {
 		if !e.Health.Code.Done() {
 			return
 		}
-		p.line("  %s %s", p.color(green, pad("healthy", 11)), shortID(e.ID))
+		p.line("  %s %s", p.color(green, pad("healthy", 11)), e.ID.KubectlString())
 	}
 }
 
@@ -116,7 +116,7 @@ func (p *printer) object(o reconcile.ObjectResult) {
 	case o.Reason != "":
 		msg = ": " + o.Reason
 	}
-	p.line("  %s %s%s", p.color(c, pad(what, 11)), shortID(o.ID), msg)
+	p.line("  %s %s%s", p.color(c, pad(what, 11)), o.ID.KubectlString(), msg)
 }
 
 func (p *printer) startWait() {
@@ -190,7 +190,7 @@ func (p *printer) summary(res *reconcile.Result, err error) {
 			if len(c.Paths) > 0 {
 				detail = " " + p.color(dim, strings.Join(c.Paths, ", "))
 			}
-			p.line("  %s %s%s", p.color(yellow, pad("out of sync", 11)), shortID(c.ID), detail)
+			p.line("  %s %s%s", p.color(yellow, pad("out of sync", 11)), c.ID.KubectlString(), detail)
 		}
 	}
 	counts := fmt.Sprintf("%d objects: %d applied, %d pruned, %d drifted", res.Desired, len(res.Applied()), len(res.Pruned()), len(res.Drift))
@@ -235,21 +235,8 @@ func (p *printer) unhealthy(res *reconcile.Result) {
 	slices.SortFunc(ids, object.Compare)
 	for _, id := range ids {
 		st := res.HealthObjects[id]
-		p.line("  %s %s %s", p.color(yellow, pad(strings.ToLower(string(st.Code)), 11)), shortID(id), p.color(dim, st.Message))
+		p.line("  %s %s %s", p.color(yellow, pad(strings.ToLower(string(st.Code)), 11)), id.KubectlString(), p.color(dim, st.Message))
 	}
-}
-
-// shortID prints an object like kubectl: "deployment.apps/web -n demo".
-func shortID(id object.ID) string {
-	s := strings.ToLower(id.Kind)
-	if id.Group != "" {
-		s += "." + id.Group
-	}
-	s += "/" + id.Name
-	if id.Namespace != "" {
-		s += " -n " + id.Namespace
-	}
-	return s
 }
 
 // shortRevision abbreviates the hash of "main@sha1:<40 hex>" to 12 digits.

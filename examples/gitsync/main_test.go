@@ -49,10 +49,10 @@ func TestParseRef(t *testing.T) {
 }
 
 func TestFlags(t *testing.T) {
-	if _, err := parseFlags([]string{"--interval", "0s"}, io.Discard); err == nil {
+	if _, err := parseFlags([]string{"--interval", "0s"}); err == nil {
 		t.Error("a zero interval was accepted")
 	}
-	if _, err := parseFlags([]string{"extra"}, io.Discard); err == nil {
+	if _, err := parseFlags([]string{"extra"}); err == nil {
 		t.Error("a stray argument was accepted")
 	}
 	var stderr bytes.Buffer
@@ -236,14 +236,14 @@ func TestDemo(t *testing.T) {
 
 // Self-heal and force are opt-in, as Argo CD's selfHeal and Flux's force are.
 func TestSafeDefaults(t *testing.T) {
-	c, err := parseFlags(nil, io.Discard)
+	c, err := parseFlags(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.mode != "apply" || c.force {
 		t.Errorf("defaults: mode %q, force %v; want apply without force", c.mode, c.force)
 	}
-	if c, _ := parseFlags([]string{"--mode", "self-heal", "--force"}, io.Discard); c.mode != "self-heal" || !c.force {
+	if c, _ := parseFlags([]string{"--mode", "self-heal", "--force"}); c.mode != "self-heal" || !c.force {
 		t.Errorf("asked for self-heal and force, got mode %q, force %v", c.mode, c.force)
 	}
 }

@@ -286,8 +286,18 @@ func serve(ctx context.Context, c config, cfg *rest.Config, out *printer) error 
 	if c.mode == "self-heal" && !c.force {
 		out.Notef("gitsync: note: self-heal without --force fails with a conflict on fields another manager (a manual edit) changed")
 	}
+	served := make(chan struct{})
+	defer close(served)
+	go func() {
+		select {
+		case <-ctx.Done():
+			out.Notef("gitsync: %v: shutting down; a pass in flight stops at its next stage, after the apply or prune in flight (again to stop at once)", context.Cause(ctx))
+			// A second signal takes the default action: the process ends.
+			signal.Reset(os.Interrupt, syscall.SIGTERM)
+		case <-served:
+		}
+	}()
 	a.loop(ctx, c.interval)
-	out.Notef("gitsync: shutting down: %v", context.Cause(ctx))
 	if srv != nil {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 		defer cancel()

@@ -247,3 +247,44 @@ func TestSafeDefaults(t *testing.T) {
 		t.Errorf("asked for self-heal and force, got mode %q, force %v", c.mode, c.force)
 	}
 }
+
+// TestCommandLine: help on stdout with the description, an unknown flag reported
+// once, --version from the build information, --listen's default inside and
+// outside a pod, bad -v and --log-format refused.
+func TestCommandLine(t *testing.T) {
+	cli := func(args ...string) (int, string, string) {
+		var stdout, stderr bytes.Buffer
+		code := run(context.Background(), args, &stdout, &stderr)
+		return code, stdout.String(), stderr.String()
+	}
+	code, out, errOut := cli("--help")
+	if code != 0 || errOut != "" || !strings.HasPrefix(out, "gitsync keeps a Kubernetes cluster equal to") {
+		t.Errorf("--help: exit %d, stderr %q, stdout:\n%s", code, errOut, out)
+	}
+	for _, want := range []string{"\n  --kubeconfig string\n", "\n  --context string\n", "\n  -v int\n", "\n  --log-format string\n", "\n  --version\n", `(default "apply")`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("--help lacks %q:\n%s", want, out)
+		}
+	}
+	code, out, errOut = cli("--nope")
+	if code != 2 || out != "" || strings.Count(errOut, "flag provided but not defined: -nope") != 1 || !strings.Contains(errOut, "gitsync --help") {
+		t.Errorf("an unknown flag: exit %d, stdout %q, stderr (want the error once):\n%s", code, out, errOut)
+	}
+	code, out, _ = cli("--version")
+	if code != 0 || !strings.HasPrefix(out, "gitsync ") || !strings.Contains(out, "go1.") {
+		t.Errorf("--version: exit %d, %q", code, out)
+	}
+	for _, args := range [][]string{{"--log-format", "xml"}, {"-v", "-1"}} {
+		if code, _, errOut := cli(args...); code != 2 || !strings.Contains(errOut, args[0]) {
+			t.Errorf("%v: exit %d, %q", args, code, errOut)
+		}
+	}
+	t.Setenv("KUBERNETES_SERVICE_HOST", "")
+	if c, _ := parseFlags(nil); c.listen != "127.0.0.1:8080" {
+		t.Errorf("--listen outside a pod = %q, want loopback", c.listen)
+	}
+	t.Setenv("KUBERNETES_SERVICE_HOST", "10.96.0.1")
+	if c, _ := parseFlags(nil); c.listen != ":8080" {
+		t.Errorf("--listen in a pod = %q, want :8080", c.listen)
+	}
+}

@@ -29,6 +29,7 @@ type printer struct {
 
 	// The pass in flight.
 	stage  reconcile.Stage
+	ended  bool // stage has finished
 	plan   *reconcile.Plan
 	wrote  bool
 	done   int // objects the apply or prune stage finished
@@ -97,6 +98,9 @@ func (p *printer) event(e reconcile.Event) {
 		p.stageStarted(e.Stage)
 	case reconcile.StageFinished:
 		p.stopWait()
+		p.mu.Lock()
+		p.ended = true
+		p.mu.Unlock()
 		p.log.V(1).Info("stage finished", "stage", string(e.Stage), "duration", e.Duration.Round(time.Millisecond).String(), "error", e.Err)
 	case reconcile.ObjectDone:
 		p.mu.Lock()
@@ -126,7 +130,7 @@ func (p *printer) stageStarted(s reconcile.Stage) {
 	if s == reconcile.StageSource {
 		p.plan, p.wrote = nil, false
 	}
-	p.stage, p.done = s, 0
+	p.stage, p.ended, p.done = s, false, 0
 	plan, wrote := p.plan, p.wrote
 	p.mu.Unlock()
 	p.log.V(1).Info("stage started", "stage", string(s))
@@ -271,7 +275,13 @@ func (p *printer) summary(res *reconcile.Result, err error, interrupted bool) {
 	p.unhealthy(res)
 	counts := p.counts(res)
 	if interrupted {
-		p.line("%s %s %s (%s)", p.color(yellow, "■"), rev, p.color(yellow, fmt.Sprintf("interrupted before the end of the %s stage", reconcile.StageOf(err))), counts)
+		p.mu.Lock()
+		where := "before"
+		if p.stage == reconcile.StageOf(err) && !p.ended {
+			where = "during" // a stage that does not write: source, render, diff or health
+		}
+		p.mu.Unlock()
+		p.line("%s %s %s (%s)", p.color(yellow, "■"), rev, p.color(yellow, fmt.Sprintf("interrupted: stopped %s the %s stage", where, reconcile.StageOf(err))), counts)
 		return
 	}
 	if err != nil {

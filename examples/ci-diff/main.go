@@ -14,6 +14,11 @@
 //	ci-diff --repo https://git.example.com/team/apps.git --base main --head feature \
 //	        --path deploy/prod --json plan.json --fail-on-delete --max-changes 20
 //
+// --base and --head take what git rev-parse takes: a branch, a tag, a full or
+// abbreviated hash, or an expression such as main~3 or HEAD^ (HEAD being the
+// remote's default branch); an expression costs a fetch of the history. Without a
+// cluster the diffs are labelled base/ and head/.
+//
 // The head is rendered with render.Auto: plain YAML, kustomize or Helm. Secret
 // values are masked everywhere. Exit status: 0 when the diff was computed and the
 // policy holds, 1 on a fetch, render or diff error, 2 on a usage error, 3 when a

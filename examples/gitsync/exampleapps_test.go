@@ -92,7 +92,7 @@ func TestExampleApps(t *testing.T) {
 		"created     application.argoproj.io/guestbook -n argocd",
 		"✓ master@sha1:",
 		"synced",
-		"created; Healthy",
+		"14 objects: 14 created, 1 namespace(s) created for them; Healthy",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("first pass: the output lacks %q", want)

@@ -326,9 +326,9 @@ func (p *printer) summary(res *reconcile.Result, err error, interrupted bool) {
 
 // counts says how many objects the revision declares and what the pass did to
 // them, or, when it did not write, found to do: an object to create is missing,
-// not drifted.
+// not drifted. Namespaces --create-namespace made, which the set does not
+// declare, are counted apart.
 func (p *printer) counts(res *reconcile.Result) string {
-	s := fmt.Sprintf("%d objects", res.Desired)
 	var parts []string
 	add := func(n int, what string) {
 		if n > 0 {
@@ -336,29 +336,31 @@ func (p *printer) counts(res *reconcile.Result) string {
 		}
 	}
 	if len(res.Objects) > 0 {
-		count := func(o reconcile.Outcome) int {
-			n := 0
-			for _, r := range res.Objects {
-				if r.Outcome == o {
-					n++
-				}
+		n := map[reconcile.Outcome]int{}
+		extra := 0
+		for _, r := range res.Objects {
+			if r.Outcome == reconcile.Created && res.Plan != nil && !slices.ContainsFunc(res.Plan.Changes, func(c reconcile.Change) bool { return c.ID == r.ID }) {
+				extra++
+				continue
 			}
-			return n
+			n[r.Outcome]++
 		}
 		dry := ""
 		if res.Mode == reconcile.DryRun {
 			dry = " (dry run)"
 		}
-		add(count(reconcile.Created), "created"+dry)
-		add(count(reconcile.Configured)+count(reconcile.Recreated), "configured"+dry)
-		add(count(reconcile.Pruned), "pruned"+dry)
-		add(count(reconcile.Skipped), "skipped")
-		add(count(reconcile.Failed), "failed")
+		add(n[reconcile.Created], "created"+dry)
+		add(n[reconcile.Configured]+n[reconcile.Recreated], "configured"+dry)
+		add(n[reconcile.Pruned], "pruned"+dry)
+		add(n[reconcile.Skipped], "skipped")
+		add(n[reconcile.Failed], "failed")
+		add(extra, "namespace(s) created for them"+dry)
 	} else if res.Plan != nil {
 		add(res.Plan.Count(reconcile.Create), "missing")
 		add(res.Plan.Count(reconcile.Update), "drifted")
 		add(res.Plan.Count(reconcile.Delete), "left the set")
 	}
+	s := fmt.Sprintf("%d objects", res.Desired)
 	if len(parts) > 0 {
 		s += ": " + strings.Join(parts, ", ")
 	}

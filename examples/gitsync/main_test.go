@@ -17,7 +17,9 @@ import (
 	"time"
 
 	"github.com/gitopskit/gitopskit/clustertest"
+	"github.com/gitopskit/gitopskit/health"
 	"github.com/gitopskit/gitopskit/internal/testtool"
+	"github.com/gitopskit/gitopskit/object"
 	"github.com/gitopskit/gitopskit/reconcile"
 	"github.com/gitopskit/gitopskit/reconcile/fake"
 	"github.com/gitopskit/gitopskit/source/git"
@@ -287,4 +289,39 @@ func TestCommandLine(t *testing.T) {
 	if c, _ := parseFlags(nil); c.listen != ":8080" {
 		t.Errorf("--listen in a pod = %q, want :8080", c.listen)
 	}
+}
+
+// TestStatusLine: on a terminal, the status line names the stage in flight and
+// how far it got.
+func TestStatusLine(t *testing.T) {
+	var buf bytes.Buffer
+	p := newPrinter(&buf)
+	p.tty = true
+	id := func(n string) object.ID { return object.ID{Kind: "ConfigMap", Namespace: "x", Name: n} }
+	for _, step := range []struct {
+		events []reconcile.Event
+		want   string
+	}{
+		{[]reconcile.Event{{Kind: reconcile.StageStarted, Stage: reconcile.StageSource}}, "fetching"},
+		{[]reconcile.Event{{Kind: reconcile.StageStarted, Stage: reconcile.StageRender}}, "rendering"},
+		{[]reconcile.Event{{Kind: reconcile.StageStarted, Stage: reconcile.StageDiff}}, "comparing with the cluster"},
+		{[]reconcile.Event{{Kind: reconcile.StageStarted, Stage: reconcile.StageApply},
+			{Kind: reconcile.ObjectDone, Object: reconcile.ObjectResult{ID: id("a"), Outcome: reconcile.Created}}}, "applying: 1 of 2"},
+		{[]reconcile.Event{{Kind: reconcile.StageStarted, Stage: reconcile.StageHealth},
+			{Kind: reconcile.HealthChanged, ID: id("a"), Health: health.Status{Code: health.Healthy}},
+			{Kind: reconcile.HealthChanged, ID: id("b"), Health: health.Status{Code: health.Progressing}}}, "checking health: 1 of 2 done"},
+	} {
+		if step.events[0].Stage == reconcile.StageApply {
+			p.planned(&reconcile.Plan{Changes: []reconcile.Change{{ID: id("a"), Action: reconcile.Create}, {ID: id("b"), Action: reconcile.Update}}})
+		}
+		for _, e := range step.events {
+			p.event(e)
+		}
+		buf.Reset()
+		p.spin()
+		if !strings.Contains(buf.String(), step.want) {
+			t.Errorf("status line %q, want %q", buf.String(), step.want)
+		}
+	}
+	p.stopWait()
 }

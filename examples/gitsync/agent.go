@@ -63,7 +63,10 @@ func (a *agent) pass(ctx context.Context) (*reconcile.Result, error) {
 		a.ready.Store(true)
 	}
 	if a.passed != nil {
-		a.passed <- passOutcome{res, err}
+		select {
+		case a.passed <- passOutcome{res, err}:
+		case <-ctx.Done(): // nobody waits any more
+		}
 	}
 	return res, err
 }

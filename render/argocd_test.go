@@ -2,6 +2,7 @@ package render_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -79,5 +80,63 @@ func TestArgoCDExampleApps(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestArgoCDExampleAppsRoot renders the root of the repository, where the
+// applications sit side by side: each chart and kustomization below the plain
+// root is rendered with its own renderer, never read as YAML (Chart.yaml,
+// values.yaml and the templates are not manifests), in lexical order of the
+// directories. Plain alone refuses the chart and names it.
+func TestArgoCDExampleAppsRoot(t *testing.T) {
+	root, err := os.OpenRoot("testdata/argocd-apps")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	fsys := root.FS()
+	if kind, err := render.Detect(fsys, "."); err != nil || kind != render.KindPlain {
+		t.Fatalf("Detect(.) = %q, %v; want plain (charts below)", kind, err)
+	}
+	auto := render.Auto{Kustomize: kustomize.New(kustomize.Options{}), Helm: helm.New(helm.Options{})}
+	ctx := context.Background()
+	res, err := auto.Render(ctx, render.Input{FS: fsys, Dir: "."}, render.Options{Helm: render.HelmOptions{ReleaseName: "ignored-below"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []object.Manifest
+	for _, app := range []string{"apps", "guestbook", "helm-guestbook", "hooks", "pre-post-sync", "sync-waves"} {
+		r, err := auto.Render(ctx, render.Input{FS: fsys, Dir: app}, render.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, r.Manifests...)
+	}
+	if len(res.Manifests) != len(want) {
+		t.Fatalf("%d objects, want %d", len(res.Manifests), len(want))
+	}
+	for i := range want {
+		if got, w := object.IDOf(res.Manifests[i].Object), object.IDOf(want[i].Object); got != w || res.Manifests[i].Origin != want[i].Origin {
+			t.Errorf("object %d: %s from %s, want %s from %s", i, got, res.Manifests[i].Origin, w, want[i].Origin)
+		}
+		if strings.HasSuffix(res.Manifests[i].Origin.File, "Chart.yaml") || strings.HasSuffix(res.Manifests[i].Origin.File, "values.yaml") {
+			t.Errorf("read %s as a manifest", res.Manifests[i].Origin)
+		}
+	}
+	if res.Renderer != string(render.KindPlain) {
+		t.Errorf("renderer %q", res.Renderer)
+	}
+
+	_, err = render.Plain{}.Render(ctx, render.Input{FS: fsys, Dir: "."}, render.Options{})
+	if !errors.Is(err, render.ErrNestedInput) || !strings.Contains(err.Error(), "apps/ is a Helm chart (apps/Chart.yaml)") {
+		t.Errorf("Plain on the root: %v; want ErrNestedInput naming apps/Chart.yaml", err)
+	}
+	if _, err := (render.Auto{}).Render(ctx, render.Input{FS: fsys, Dir: "."}, render.Options{}); !errors.Is(err, render.ErrNoRenderer) || !strings.Contains(err.Error(), "apps") {
+		t.Errorf("Auto without Helm on the root: %v; want ErrNoRenderer naming apps", err)
+	}
+	// Excluded, the charts are not rendered.
+	res, err = render.Plain{}.Render(ctx, render.Input{FS: fsys, Dir: "."}, render.Options{Exclude: []string{"apps", "helm-guestbook", "guestbook", "pre-post-sync"}})
+	if err != nil || len(res.Manifests) != 6 {
+		t.Errorf("Plain with the charts and kustomizations excluded: %v, %d objects", err, len(res.Manifests))
 	}
 }

@@ -25,45 +25,61 @@ var KustomizationFiles = []string{"kustomization.yaml", "kustomization.yml", "Ku
 
 // Detect tells what dir of fsys holds: a kustomization (one of
 // [KustomizationFiles]), a Helm chart (Chart.yaml), or plain YAML and JSON. A
-// kustomization wins over a chart. A directory with neither, but with a
-// kustomization in a directory below it (Flux's clusters/<name>, whose
-// flux-system/ holds one), is a kustomization too: the kustomize renderer builds
-// it as Flux's kustomize-controller does. It fails only when dir cannot be read.
+// kustomization wins over a chart. A directory with neither holds plain YAML,
+// except one with a kustomization in a directory below it and no chart below
+// it (Flux's clusters/<name>, whose flux-system/ holds one): that is a
+// kustomization too, which the kustomize renderer builds as Flux's
+// kustomize-controller does. With a chart below, Flux's generated kustomization
+// would read Chart.yaml, values.yaml and the templates as manifests, so such a
+// directory is plain: [Auto] renders each chart and kustomization in it with its
+// own renderer. It fails only when dir cannot be read.
 func Detect(fsys fs.FS, dir string) (Kind, error) {
 	in := Input{FS: fsys, Dir: dir}
 	d, err := in.dir()
 	if err != nil {
 		return "", err
 	}
-	for _, name := range KustomizationFiles {
-		if ok, err := isFile(fsys, path.Join(d, name)); err != nil {
-			return "", err
-		} else if ok {
-			return KindKustomize, nil
-		}
+	if kind, _, err := inputAt(fsys, d); err != nil || kind != KindPlain {
+		return kind, err
 	}
-	if ok, err := isFile(fsys, path.Join(d, "Chart.yaml")); err != nil {
-		return "", err
-	} else if ok {
-		return KindHelm, nil
+	if ok, err := fileBelow(fsys, d, chartFile); err != nil || ok {
+		return KindPlain, err
 	}
-	if ok, err := kustomizationBelow(fsys, d); err != nil {
-		return "", err
-	} else if ok {
-		return KindKustomize, nil
+	if ok, err := fileBelow(fsys, d, KustomizationFiles...); err != nil || ok {
+		return KindKustomize, err
 	}
 	return KindPlain, nil
 }
 
-// kustomizationBelow reports whether a directory below dir holds a kustomization
-// file. Symlinked directories are not followed, as Plain does not follow them.
-func kustomizationBelow(fsys fs.FS, dir string) (bool, error) {
+// chartFile is the file that makes a directory a Helm chart.
+const chartFile = "Chart.yaml"
+
+// inputAt tells what dir holds by its own files only, and returns the file that
+// says so ("" for plain).
+func inputAt(fsys fs.FS, dir string) (Kind, string, error) {
+	for _, f := range []struct {
+		kind Kind
+		name string
+	}{{KindKustomize, KustomizationFiles[0]}, {KindKustomize, KustomizationFiles[1]}, {KindKustomize, KustomizationFiles[2]}, {KindHelm, chartFile}} {
+		name := path.Join(dir, f.name)
+		if ok, err := isFile(fsys, name); err != nil {
+			return "", "", err
+		} else if ok {
+			return f.kind, name, nil
+		}
+	}
+	return KindPlain, "", nil
+}
+
+// fileBelow reports whether a directory below dir holds a file with one of names.
+// Symlinked directories are not followed, as Plain does not follow them.
+func fileBelow(fsys fs.FS, dir string, names ...string) (bool, error) {
 	found := false
 	err := fs.WalkDir(fsys, dir, func(name string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
-		if d.IsDir() || path.Dir(name) == dir || !slices.Contains(KustomizationFiles, d.Name()) {
+		if d.IsDir() || path.Dir(name) == dir || !slices.Contains(names, d.Name()) {
 			return nil
 		}
 		if ok, err := isFile(fsys, name); err != nil || !ok {
@@ -105,11 +121,39 @@ type Auto struct {
 
 // Render detects the kind of in.Dir and renders it. Options naming a remote Helm
 // chart (opts.Helm.Chart) always go to the Helm renderer.
+//
+// A plain directory is rendered recursively as [Plain] renders it, except that a
+// directory below it holding a kustomization or a Chart.yaml is rendered with
+// the kustomize or Helm renderer instead of being read as YAML (a repository of
+// applications side by side, as Argo CD's example apps lay them out). Such a
+// chart is rendered with its own values and a release named after it:
+// opts.Helm's release name and values are for a chart at in.Dir, and opts'
+// Include and Exclude for the plain files (Exclude also skips a chart or
+// kustomization). Its result's Renderer is "plain". A custom Auto.Plain renders
+// the whole directory itself.
 func (a Auto) Render(ctx context.Context, in Input, opts Options) (*Result, error) {
 	r, err := a.pick(in, opts)
 	if err != nil {
 		return nil, err
 	}
+	if _, ok := r.(Plain); ok {
+		return renderPlain(ctx, in, opts, a.nested)
+	}
+	return r.Render(ctx, in, opts)
+}
+
+// nested renders a kustomization or chart found below a plain directory.
+func (a Auto) nested(ctx context.Context, in Input, kind Kind, opts Options) (*Result, error) {
+	r := a.Kustomize
+	if kind == KindHelm {
+		r = a.Helm
+		h := opts.Helm
+		opts.Helm = HelmOptions{Namespace: h.Namespace, KubeVersion: h.KubeVersion, APIVersions: h.APIVersions, SkipCRDs: h.SkipCRDs, IncludeTests: h.IncludeTests}
+	}
+	if r == nil {
+		return nil, fmt.Errorf("directory is a %s input: %w", kind, ErrNoRenderer)
+	}
+	opts.Include, opts.Exclude = nil, nil
 	return r.Render(ctx, in, opts)
 }
 

@@ -22,8 +22,21 @@ var defaultInclude = []string{"*.yaml", "*.yml", "*.json"}
 // concurrent use.
 type Plain struct{}
 
-// Render renders the plain directory in.Dir.
+// Render renders the plain directory in.Dir. A directory below it that holds a
+// kustomization or a Chart.yaml is not plain YAML: Render fails naming it and
+// the file that makes it one, unless Options.Exclude skips it ([Auto] renders
+// it with the right renderer).
 func (Plain) Render(ctx context.Context, in Input, opts Options) (*Result, error) {
+	return renderPlain(ctx, in, opts, nil)
+}
+
+// nestedFunc renders in.Dir, a directory of the given kind found below a plain
+// directory.
+type nestedFunc func(ctx context.Context, in Input, kind Kind, opts Options) (*Result, error)
+
+// renderPlain renders a plain directory, and the kustomizations and charts below
+// it with nested (nil: they are an error).
+func renderPlain(ctx context.Context, in Input, opts Options, nested nestedFunc) (*Result, error) {
 	dir, err := in.dir()
 	if err != nil {
 		return nil, err
@@ -63,7 +76,7 @@ func (Plain) Render(ctx context.Context, in Input, opts Options) (*Result, error
 			if exc.match(rel) {
 				return fs.SkipDir
 			}
-			return nil
+			return p.subdir(name, in, opts, nested)
 		}
 		if !inc.match(rel) || exc.match(rel) {
 			return nil
@@ -85,6 +98,35 @@ func relTo(dir, name string) string {
 		return "."
 	}
 	return name[len(dir)+1:]
+}
+
+// subdir renders dir with nested when it holds a kustomization or a chart, and
+// returns fs.SkipDir then; a plain directory is walked on.
+func (p *plainRun) subdir(dir string, in Input, opts Options, nested nestedFunc) error {
+	kind, file, err := inputAt(p.fsys, dir)
+	if err != nil || kind == KindPlain {
+		return err
+	}
+	if nested == nil {
+		what := map[Kind]string{KindKustomize: "a kustomization", KindHelm: "a Helm chart"}[kind]
+		return fmt.Errorf("%s/ is %s (%s), not plain YAML: render it with render.Auto or the %s renderer, or exclude it: %w",
+			dir, what, file, kind, ErrNestedInput)
+	}
+	res, err := nested(p.ctx, Input{FS: in.FS, Dir: dir, Digest: in.Digest}, kind, opts)
+	if err != nil {
+		return fmt.Errorf("%s: %w", dir, err)
+	}
+	for _, m := range res.Manifests {
+		if err := p.add(m); err != nil {
+			return err
+		}
+	}
+	p.res.Manifests = append(p.res.Manifests, res.Manifests...)
+	if err := p.limits.Check(len(p.res.Manifests), 0); err != nil {
+		return fmt.Errorf("%s: %w", dir, err)
+	}
+	p.res.Warnings = append(p.res.Warnings, res.Warnings...)
+	return fs.SkipDir
 }
 
 // plainRun is the state of one Plain.Render.
@@ -139,16 +181,24 @@ func (p *plainRun) file(name string, d fs.DirEntry) error {
 	}
 	p.bytes += cr.n
 	for _, m := range ms {
-		id := object.IDOf(m.Object)
-		if id.Name == "" {
-			continue // named by the server (generateName): each is a new object
+		if err := p.add(m); err != nil {
+			return err
 		}
-		if prev, ok := p.seen[id]; ok {
-			return fmt.Errorf("%s: %w: %s, declared first at %s", m.Origin, object.ErrDuplicate, id, prev)
-		}
-		p.seen[id] = m.Origin
 	}
 	p.res.Manifests = append(p.res.Manifests, ms...)
+	return nil
+}
+
+// add records m's object, failing when another file declared it already.
+func (p *plainRun) add(m object.Manifest) error {
+	id := object.IDOf(m.Object)
+	if id.Name == "" {
+		return nil // named by the server (generateName): each is a new object
+	}
+	if prev, ok := p.seen[id]; ok {
+		return fmt.Errorf("%s: %w: %s, declared first at %s", m.Origin, object.ErrDuplicate, id, prev)
+	}
+	p.seen[id] = m.Origin
 	return nil
 }
 

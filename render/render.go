@@ -33,6 +33,9 @@ var (
 	// ErrNoRenderer means the directory needs a renderer (kustomize, Helm) that the
 	// caller did not configure.
 	ErrNoRenderer = errors.New("no renderer configured")
+	// ErrNestedInput means a plain directory holds a kustomization or a Helm
+	// chart in a directory below it, which [Plain] does not read as YAML.
+	ErrNestedInput = errors.New("kustomization or chart inside a plain directory")
 	// ErrUnset means strict variable substitution met a variable with no value.
 	ErrUnset = errors.New("variable not set")
 	// ErrUnknownKind means the default-namespace transform could not tell whether a

@@ -76,7 +76,12 @@ func (o *options) cluster() bool { return o.Kubeconfig != "" || o.restConfig != 
 // fails: errors end up in the report, which says what went wrong.
 func compare(ctx context.Context, o options) *report {
 	rep := &report{Path: o.Path, Head: revision{Ref: o.Head}}
-	head, err := fetchRender(ctx, o, o.Head)
+	headRef, baseRef, err := resolveRefs(ctx, o)
+	if err != nil {
+		rep.Error = err.Error()
+		return rep
+	}
+	head, err := fetchRender(ctx, o, headRef)
 	if err != nil {
 		rep.Error = fmt.Sprintf("head %s: %v", o.Head, err)
 		return rep
@@ -92,7 +97,7 @@ func compare(ctx context.Context, o options) *report {
 	} else {
 		rep.Against, rep.Engine = "base", "offline"
 		rep.Base = &revision{Ref: o.Base}
-		engine, in, err = baseInput(ctx, o, head.result, rep)
+		engine, in, err = baseInput(ctx, o, baseRef, head.result, rep)
 	}
 	if err != nil {
 		rep.Error = err.Error()
@@ -114,6 +119,9 @@ func compare(ctx context.Context, o options) *report {
 		rep.Error = err.Error()
 		return rep
 	}
+	if rep.Base != nil {
+		rep.relabel("base/", "head/")
+	}
 	rep.Violations = o.Policy.check(rep.Counts)
 	return rep
 }
@@ -121,8 +129,8 @@ func compare(ctx context.Context, o options) *report {
 // baseInput renders the base and presents it as the live state: every object as
 // if our field manager had applied it, and all of them in the inventory, so that
 // the diff shows what applying head over base would change, deletions included.
-func baseInput(ctx context.Context, o options, head *render.Result, rep *report) (diff.Engine, diff.Input, error) {
-	base, err := fetchRender(ctx, o, o.Base)
+func baseInput(ctx context.Context, o options, baseRef string, head *render.Result, rep *report) (diff.Engine, diff.Input, error) {
+	base, err := fetchRender(ctx, o, baseRef)
 	if err != nil {
 		return nil, diff.Input{}, fmt.Errorf("base %s: %w", o.Base, err)
 	}
@@ -151,11 +159,9 @@ func fetchRender(ctx context.Context, o options, ref string) (*rendered, error) 
 	if err != nil {
 		return nil, err
 	}
-	url := o.Repo
-	if fi, err := os.Stat(url); err == nil && fi.IsDir() {
-		if url, err = filepath.Abs(url); err != nil {
-			return nil, err
-		}
+	url, err := o.repoURL()
+	if err != nil {
+		return nil, err
 	}
 	repo, err := git.New(git.Options{URL: url, Ref: r, CacheDir: o.CacheDir})
 	if err != nil {
@@ -174,9 +180,59 @@ func fetchRender(ctx context.Context, o options, ref string) (*rendered, error) 
 	return &rendered{revision: art.Revision, result: res}, nil
 }
 
+// repoURL returns --repo, made absolute when it is a local directory.
+func (o *options) repoURL() (string, error) {
+	if fi, err := os.Stat(o.Repo); err == nil && fi.IsDir() {
+		return filepath.Abs(o.Repo)
+	}
+	return o.Repo, nil
+}
+
+// resolveRefs returns --head and --base as "commit:<hash>" when either is a
+// revision expression (see revspec), resolved as git rev-parse resolves them,
+// and as they are otherwise. Both are resolved so that both are then fetched by
+// commit: the first fetch into the cache is then a full one, and the second
+// finds its commit there.
+func resolveRefs(ctx context.Context, o options) (head, base string, err error) {
+	head, base = o.Head, o.Base
+	if !revspec(head) && !revspec(base) {
+		return head, base, nil
+	}
+	url, err := o.repoURL()
+	if err != nil {
+		return "", "", err
+	}
+	repo, err := git.New(git.Options{URL: url, CacheDir: o.CacheDir})
+	if err != nil {
+		return "", "", err
+	}
+	resolve := func(ref string) (string, error) {
+		if ref == "" {
+			return "", nil
+		}
+		rev := ref
+		if kind, value, ok := strings.Cut(ref, ":"); ok {
+			rev = map[string]string{"branch": "refs/heads/", "tag": "refs/tags/", "commit": ""}[kind] + value
+		}
+		h, err := repo.ResolveCommit(ctx, rev)
+		if err != nil {
+			return "", err
+		}
+		return "commit:" + h, nil
+	}
+	if head, err = resolve(head); err != nil {
+		return "", "", fmt.Errorf("head %s: %w", o.Head, err)
+	}
+	if base, err = resolve(base); err != nil {
+		return "", "", fmt.Errorf("base %s: %w", o.Base, err)
+	}
+	return head, base, nil
+}
+
 // parseRef reads --base and --head: "tag:<name>", "branch:<name>", "commit:<sha>",
 // or a bare value: a 40-digit hash is a commit, "refs/…" a full reference name,
-// anything else a branch.
+// anything else a branch (a revision expression is resolved before, by
+// resolveRefs).
 func parseRef(s string) (git.Ref, error) {
 	if kind, value, ok := strings.Cut(s, ":"); ok {
 		switch kind {
@@ -190,13 +246,26 @@ func parseRef(s string) (git.Ref, error) {
 		return git.Ref{}, fmt.Errorf("revision %q: unknown kind %q (want branch, tag or commit)", s, kind)
 	}
 	switch {
-	case len(s) == 40 && strings.Trim(s, "0123456789abcdef") == "":
+	case len(s) == 40 && isHex(s):
 		return git.Ref{Commit: s}, nil
 	case strings.HasPrefix(s, "refs/"):
 		return git.Ref{Name: s}, nil
 	}
 	return git.Ref{Branch: s}, nil
 }
+
+// revspec reports whether a bare --base or --head is a revision expression
+// rather than a branch name: HEAD, an ancestry or reflog suffix ("main~3",
+// "HEAD^"), or an abbreviated hash (which git rev-parse still takes for a
+// branch of that name when no commit matches).
+func revspec(s string) bool {
+	if strings.Contains(s, ":") || strings.HasPrefix(s, "refs/") {
+		return false
+	}
+	return s == "HEAD" || strings.ContainsAny(s, "~^@") || (len(s) >= 4 && len(s) < 40 && isHex(s))
+}
+
+func isHex(s string) bool { return strings.Trim(s, "0123456789abcdef") == "" }
 
 // clusterConfig returns the cluster's client configuration.
 func (o *options) clusterConfig() (*rest.Config, error) {

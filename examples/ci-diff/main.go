@@ -14,6 +14,11 @@
 //	ci-diff --repo https://git.example.com/team/apps.git --base main --head feature \
 //	        --path deploy/prod --json plan.json --fail-on-delete --max-changes 20
 //
+// --base and --head take what git rev-parse takes: a branch, a tag, a full or
+// abbreviated hash, or an expression such as main~3 or HEAD^ (HEAD being the
+// remote's default branch); an expression costs a fetch of the history. Without a
+// cluster the diffs are labelled base/ and head/.
+//
 // The head is rendered with render.Auto: plain YAML, kustomize or Helm. Secret
 // values are masked everywhere. Exit status: 0 when the diff was computed and the
 // policy holds, 1 on a fetch, render or diff error, 2 on a usage error, 3 when a
@@ -55,7 +60,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("ci-diff", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.Repo, "repo", "", "Git repository: a local path or a URL (https://, ssh://, file://)")
-	fs.StringVar(&o.Base, "base", "", "base revision, compared with the head when there is no cluster: a branch, tag:<name>, a commit hash or refs/…")
+	fs.StringVar(&o.Base, "base", "", "base revision, compared with the head when there is no cluster: a branch, tag:<name>, a commit hash (full or abbreviated), refs/… or an expression as git rev-parse reads it (main~3, HEAD^)")
 	fs.StringVar(&o.Head, "head", "", "head revision to render (same forms as --base)")
 	fs.StringVar(&o.Path, "path", ".", "directory of the repository to render (plain YAML, kustomization or Helm chart)")
 	fs.StringVar(&o.Kubeconfig, "kubeconfig", "", "kubeconfig of the cluster to diff against; without it, --base is required")

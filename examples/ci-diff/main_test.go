@@ -237,3 +237,54 @@ func refString(branch, tag, name, commit string) string {
 	}
 	return "{Commit:" + commit + "}"
 }
+
+// TestRevisionExpressions: an abbreviated hash and revision expressions resolve
+// as git rev-parse resolves them in a clone, over smart HTTP on loopback; without
+// a cluster, the diffs' labels say base/ and head/, and the report names objects
+// as kubectl does.
+func TestRevisionExpressions(t *testing.T) {
+	r := testRepo(t) // main: base; feature: head, one commit ahead
+	srv := gittest.NewHTTPServer(t, r.Root, gittest.HTTPOptions{})
+	short := r.Git("rev-parse", "--short=8", "feature")
+	for _, tc := range []struct{ base, head string }{
+		{"feature~1", short},
+		{"HEAD", "feature"}, // HEAD is the remote's default branch, main
+		{"main", "feature"},
+	} {
+		o := testOptions(t, r)
+		o.Repo, o.Base, o.Head = srv.URL+"/apps.git", tc.base, tc.head
+		rep := compare(context.Background(), o)
+		if rep.Error != "" {
+			t.Fatalf("--base %s --head %s: %s", tc.base, tc.head, rep.Error)
+		}
+		for _, side := range []struct{ ref, got string }{{tc.base, rep.Base.Revision}, {tc.head, rep.Head.Revision}} {
+			want := r.Git("rev-parse", side.ref)
+			if side.ref == "HEAD" {
+				want = r.Git("rev-parse", "main")
+			}
+			if !strings.HasSuffix(side.got, "sha1:"+want) {
+				t.Errorf("%s resolved to %s, want %s", side.ref, side.got, want)
+			}
+		}
+		if rep.Counts.Create+rep.Counts.Update+rep.Counts.Delete == 0 {
+			t.Errorf("--base %s --head %s: no change", tc.base, tc.head)
+		}
+		var md bytes.Buffer
+		if err := rep.WriteMarkdown(&md); err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"--- base//ConfigMap//settings", "+++ head//ConfigMap//settings", "<code>configmap/settings</code>"} {
+			if !strings.Contains(md.String(), want) {
+				t.Errorf("--base %s --head %s: the report lacks %q:\n%s", tc.base, tc.head, want, md.String())
+			}
+		}
+		if strings.Contains(md.String(), "live/") || strings.Contains(md.String(), "predicted/") {
+			t.Errorf("labels name a cluster there is none of:\n%s", md.String())
+		}
+	}
+	o := testOptions(t, r)
+	o.Repo, o.Head = srv.URL+"/apps.git", "feature~5"
+	if rep := compare(context.Background(), o); !strings.Contains(rep.Error, "feature~5") {
+		t.Errorf("a revision past the root: %q, want an error naming it", rep.Error)
+	}
+}

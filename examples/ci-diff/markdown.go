@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/gitopskit/gitopskit/diff"
+	"github.com/gitopskit/gitopskit/object"
 	"github.com/gitopskit/gitopskit/source"
 )
 
@@ -48,7 +49,7 @@ func (r *report) WriteMarkdown(w io.Writer) error {
 		b.WriteString("✅ Policy passed.\n\n")
 	}
 	for _, f := range r.Failed {
-		fmt.Fprintf(&b, "❌ %s: %s\n\n", code(f.ID), oneLine(f.Error))
+		fmt.Fprintf(&b, "❌ %s: %s\n\n", code(kubectlName(f.ID)), oneLine(f.Error))
 	}
 	if len(r.Kept) > 0 {
 		b.WriteString("Left the set but kept (prune disabled): ")
@@ -56,7 +57,7 @@ func (r *report) WriteMarkdown(w io.Writer) error {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			b.WriteString(code(id))
+			b.WriteString(code(kubectlName(id)))
 		}
 		b.WriteString(".\n\n")
 	}
@@ -93,7 +94,7 @@ func (r *report) against() string {
 // details renders one change as a collapsible block.
 func details(c change) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "<details><summary><b>%s</b> <code>%s</code>", c.Action, html.EscapeString(c.ID))
+	fmt.Fprintf(&b, "<details><summary><b>%s</b> <code>%s</code>", c.Action, html.EscapeString(kubectlName(c.ID)))
 	if c.Action == diff.Update && len(c.Paths) > 0 {
 		paths := c.Paths
 		more := ""
@@ -152,6 +153,15 @@ func short(rev string) string {
 	}
 	r.Hash = r.Hash[:12]
 	return r.String()
+}
+
+// kubectlName prints an ID of the JSON report ("apps/Deployment/shop/web") as
+// kubectl names the object for people ("deployment.apps/web -n shop").
+func kubectlName(id string) string {
+	if parsed, err := object.ParseID(id); err == nil {
+		return parsed.KubectlString()
+	}
+	return id
 }
 
 // code formats s as inline code.

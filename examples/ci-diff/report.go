@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 
 	"github.com/gitopskit/gitopskit/diff"
 )
@@ -78,6 +79,20 @@ func (r *report) addPlan(p *diff.Plan) error {
 		}
 	}
 	return nil
+}
+
+// relabel names the two sides of every diff from and to instead of the plan's
+// "live/" and "predicted/", which say cluster where there is none.
+func (r *report) relabel(from, to string) {
+	for i, c := range r.Changes {
+		head, rest, _ := strings.Cut(c.Diff, "\n")
+		second, rest, _ := strings.Cut(rest, "\n")
+		if a, ok := strings.CutPrefix(head, "--- live/"); ok {
+			if b, ok := strings.CutPrefix(second, "+++ predicted/"); ok {
+				r.Changes[i].Diff = "--- " + from + a + "\n+++ " + to + b + "\n" + rest
+			}
+		}
+	}
 }
 
 // changed returns the changes that create, update or delete.

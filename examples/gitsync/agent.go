@@ -48,18 +48,25 @@ func (a *agent) loop(ctx context.Context, interval time.Duration) {
 	}
 }
 
+// pass runs one pass. When ctx is done during the pass (a shutdown), the pass
+// stops at the next stage (an apply or prune in flight finishes, see safeApplier)
+// and its summary says so; it is not counted in the metrics.
 func (a *agent) pass(ctx context.Context) (*reconcile.Result, error) {
 	res, err := a.rec.Reconcile(ctx)
-	if ctx.Err() != nil {
+	if ctx.Err() != nil && err != nil {
+		a.out.summary(res, err, true)
 		return res, err
 	}
 	a.metrics.observe(res, err)
-	a.out.summary(res, err)
+	a.out.summary(res, err, false)
 	if err == nil {
 		a.ready.Store(true)
 	}
 	if a.passed != nil {
-		a.passed <- passOutcome{res, err}
+		select {
+		case a.passed <- passOutcome{res, err}:
+		case <-ctx.Done(): // nobody waits any more
+		}
 	}
 	return res, err
 }

@@ -5,7 +5,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"net"
 	"net/http"
@@ -77,7 +76,7 @@ func runDemo(ctx context.Context, out *printer, opts demoOptions) error {
 	flags := []string{"--repo", url, "--ref", "main", "--path", "app", "--prune", "--mode", "self-heal", "--force",
 		"--inventory", "default/gitsync-demo", "--health-timeout", "2m", "--interval", "1h"}
 	out.line("  agent: gitsync %s", strings.Join(flags, " "))
-	c, err := parseFlags(append(flags, "--cache-dir", filepath.Join(dir, "cache")), io.Discard)
+	c, err := parseFlags(append(flags, "--cache-dir", filepath.Join(dir, "cache")))
 	if err != nil {
 		return err
 	}

@@ -33,15 +33,18 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/go-logr/logr"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
@@ -52,9 +55,11 @@ import (
 
 // config is the command line.
 type config struct {
-	repo, ref, path, kubeconfig, mode, listen, inventory, namespace, cacheDir, fieldManager, webhookSecretFile string
-	interval, healthTimeout                                                                                    time.Duration
-	prune, force, once, createNamespace                                                                        bool
+	repo, ref, path, kubeconfig, kubeContext, mode, listen, inventory, namespace, cacheDir, fieldManager, webhookSecretFile string
+	logFormat                                                                                                               string
+	verbosity                                                                                                               int
+	interval, healthTimeout                                                                                                 time.Duration
+	prune, force, once, createNamespace, version                                                                            bool
 	credentials
 }
 
@@ -64,18 +69,34 @@ func main() {
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
 
-func parseFlags(args []string, stderr io.Writer) (config, error) {
-	var c config
+// description is the paragraph --help prints before the flags.
+const description = `gitsync keeps a Kubernetes cluster equal to a directory of a Git repository.
+It fetches --repo at --ref, renders --path (plain YAML, kustomizations and Helm
+charts, each directory with its own renderer), diffs it with the cluster as
+server-side apply sees it, applies what changed, prunes what left the set (with
+--prune) and waits for the set to become healthy: at start, every --interval, and
+on a POST to /hook. With --once it runs one pass and exits non-zero when the pass
+fails or leaves the set unhealthy. Without --repo, outside a pod, it runs a demo
+on a local cluster.`
+
+// flagSet returns the command line's flags, bound to c.
+func flagSet(c *config) *flag.FlagSet {
 	fs := flag.NewFlagSet("gitsync", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	// Errors are printed once, by run; help goes to stdout.
+	fs.SetOutput(io.Discard)
 	fs.StringVar(&c.repo, "repo", "", "Git repository URL (https://, ssh://, file://); without it and without --kubeconfig, run the demo")
 	fs.StringVar(&c.ref, "ref", "", "what to follow: a branch, tag:<name>, semver:<range>, commit:<sha> or refs/…; default: the default branch")
-	fs.StringVar(&c.path, "path", ".", "directory of the repository to deploy (plain YAML, kustomization or Helm chart)")
+	fs.StringVar(&c.path, "path", ".", "directory of the repository to deploy (plain YAML, kustomization or Helm chart; a plain directory's charts and kustomizations are rendered each with its renderer)")
 	fs.DurationVar(&c.interval, "interval", time.Minute, "time between passes")
 	fs.BoolVar(&c.prune, "prune", false, "delete objects whose files were removed")
 	fs.StringVar(&c.kubeconfig, "kubeconfig", "", "kubeconfig file; default: in-cluster config in a pod, else $KUBECONFIG or ~/.kube/config")
+	fs.StringVar(&c.kubeContext, "context", "", "kubeconfig context to use (default: the current context)")
 	fs.StringVar(&c.mode, "mode", "apply", "apply (each new revision), self-heal (also revert drift), drift-only or dry-run")
-	fs.StringVar(&c.listen, "listen", "127.0.0.1:8080", "address of /hook, /metrics, /healthz and /readyz (empty: none)")
+	listen := "127.0.0.1:8080"
+	if inPod() {
+		listen = ":8080" // reachable by the forge's webhook and Prometheus through a Service
+	}
+	fs.StringVar(&c.listen, "listen", listen, "address of /hook, /metrics, /healthz and /readyz (empty: none); default :8080 in a pod, loopback elsewhere")
 	fs.StringVar(&c.webhookSecretFile, "webhook-secret-file", "", "file holding the secret a POST /hook must prove: GitHub's X-Hub-Signature-256 or GitLab's X-Gitlab-Token (empty: any POST triggers a pass)")
 	fs.StringVar(&c.username, "username", "", "HTTP basic auth user name (default: $"+envUsername+")")
 	fs.StringVar(&c.passwordFile, "password-file", "", "file holding the HTTP basic auth password or token (default: $"+envPassword+")")
@@ -89,32 +110,92 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&c.force, "force", false, "take fields other field managers own instead of failing with a conflict (self-heal needs it to revert a manual edit)")
 	fs.DurationVar(&c.healthTimeout, "health-timeout", 5*time.Minute, "how long to wait for the set to become healthy after a change")
 	fs.BoolVar(&c.once, "once", false, "run one pass and exit: non-zero when it fails or, in modes apply and self-heal, leaves the set neither Healthy nor Suspended")
+	fs.IntVar(&c.verbosity, "v", 0, "log verbosity: 1 logs every stage of a pass, 2 and more the libraries' details")
+	fs.StringVar(&c.logFormat, "log-format", "text", "format of the logs on stderr: text or json")
+	fs.BoolVar(&c.version, "version", false, "print the version and exit")
 	cache, _ := os.UserCacheDir()
 	fs.StringVar(&c.cacheDir, "cache-dir", filepath.Join(cache, "gitopskit", "gitsync"), "Git cache directory")
+	return fs
+}
+
+// parseFlags reads the command line. It returns flag.ErrHelp for -h and --help.
+func parseFlags(args []string) (config, error) {
+	var c config
+	fs := flagSet(&c)
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
-	if fs.NArg() > 0 {
+	switch {
+	case fs.NArg() > 0:
 		return c, fmt.Errorf("unexpected arguments: %v", fs.Args())
-	}
-	if c.interval <= 0 {
+	case c.interval <= 0:
 		return c, errors.New("--interval must be positive")
+	case c.logFormat != "text" && c.logFormat != "json":
+		return c, fmt.Errorf("--log-format %q: want text or json", c.logFormat)
+	case c.verbosity < 0:
+		return c, errors.New("-v must not be negative")
 	}
 	return c, nil
 }
 
+// usage writes the help: the description and the flags, kubectl-style.
+func usage(w io.Writer) {
+	var c config
+	fs := flagSet(&c)
+	fmt.Fprintf(w, "%s\n\nUsage:\n  gitsync --repo URL [flags]\n\nFlags:\n", description)
+	fs.VisitAll(func(f *flag.Flag) {
+		dashes := "--"
+		if len(f.Name) == 1 {
+			dashes = "-"
+		}
+		name, text := flag.UnquoteUsage(f)
+		line := "  " + dashes + f.Name
+		if name != "" {
+			line += " " + name
+		}
+		fmt.Fprintf(w, "%s\n      %s", line, text)
+		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
+			fmt.Fprintf(w, " (default %q)", f.DefValue)
+		}
+		fmt.Fprintln(w)
+	})
+}
+
+// version returns the module version the binary was built from, as the Go
+// toolchain recorded it, with the commit when it was built from a checkout.
+func version() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	v := info.Main.Version
+	for _, s := range info.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			v += " (" + s.Value[:12] + ")"
+		}
+	}
+	return v + ", " + info.GoVersion
+}
+
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	c, err := parseFlags(args, stderr)
+	c, err := parseFlags(args)
 	if errors.Is(err, flag.ErrHelp) {
+		usage(stdout)
 		return 0
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, "gitsync:", err)
+		fmt.Fprintf(stderr, "gitsync: %v\nRun 'gitsync --help' for usage.\n", err)
 		return 2
 	}
+	if c.version {
+		fmt.Fprintln(stdout, "gitsync", version())
+		return 0
+	}
+	log := newLogger(stderr, c.logFormat, c.verbosity)
 	out := newPrinter(stdout)
+	out.log = log
 	if c.repo == "" {
-		if c.kubeconfig != "" || inPod() {
+		if c.kubeconfig != "" || c.kubeContext != "" || inPod() {
 			fmt.Fprintln(stderr, "gitsync: --repo is required")
 			return 2
 		}
@@ -128,10 +209,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
-	cfg, err := restConfig(c.kubeconfig)
+	cfg, err := restConfig(c.kubeconfig, c.kubeContext)
 	if err != nil {
 		fmt.Fprintln(stderr, "gitsync:", err)
 		return 1
+	}
+	// client-go's default of 5 requests a second throttles a pass over a few dozen
+	// objects (and logs each wait over a second); kubectl allows 50.
+	if cfg.QPS == 0 {
+		cfg.QPS, cfg.Burst = 50, 100
 	}
 	if err := serve(ctx, c, cfg, out); err != nil {
 		fmt.Fprintln(stderr, "gitsync:", err)
@@ -146,7 +232,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// serve runs the agent until ctx is done, or one pass with --once.
+// newLogger returns the logger of the program: slog's text or JSON handler on w,
+// showing V(n) for n up to verbosity.
+func newLogger(w io.Writer, format string, verbosity int) logr.Logger {
+	opts := &slog.HandlerOptions{Level: slog.Level(-verbosity)}
+	var h slog.Handler = slog.NewTextHandler(w, opts)
+	if format == "json" {
+		h = slog.NewJSONHandler(w, opts)
+	}
+	return logr.FromSlogHandler(h)
+}
+
+// serve runs the agent until ctx is done, or one pass with --once. When ctx is
+// done (SIGTERM, SIGINT), the pass in flight stops at the next stage, an apply or
+// prune in flight finishes first, and the HTTP server shuts down gracefully.
 func serve(ctx context.Context, c config, cfg *rest.Config, out *printer) error {
 	if urlPassword(c.repo) {
 		out.Notef("gitsync: warning: the --repo URL carries a password, which `ps` and the shell's history show to others: use --password-file or $%s", envPassword)
@@ -169,12 +268,13 @@ func serve(ctx context.Context, c config, cfg *rest.Config, out *printer) error 
 		}
 		return healthy(res, c.mode)
 	}
+	var srv *http.Server
 	if c.listen != "" {
 		l, err := net.Listen("tcp", c.listen)
 		if err != nil {
 			return err
 		}
-		srv := &http.Server{Handler: a.routes(), ReadHeaderTimeout: 10 * time.Second}
+		srv = &http.Server{Handler: a.routes(), ReadHeaderTimeout: 10 * time.Second}
 		go func() { _ = srv.Serve(l) }()
 		defer srv.Close()
 		out.Notef("gitsync: serving /hook, /metrics, /healthz and /readyz on http://%s", l.Addr())
@@ -186,9 +286,31 @@ func serve(ctx context.Context, c config, cfg *rest.Config, out *printer) error 
 	if c.mode == "self-heal" && !c.force {
 		out.Notef("gitsync: note: self-heal without --force fails with a conflict on fields another manager (a manual edit) changed")
 	}
+	served := make(chan struct{})
+	defer close(served)
+	go func() {
+		select {
+		case <-ctx.Done():
+			out.Notef("gitsync: %v: shutting down; a pass in flight stops at its next stage, after the apply or prune in flight (again to stop at once)", context.Cause(ctx))
+			// A second signal takes the default action: the process ends.
+			signal.Reset(os.Interrupt, syscall.SIGTERM)
+		case <-served:
+		}
+	}()
 	a.loop(ctx, c.interval)
+	if srv != nil {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+		defer cancel()
+		if err := srv.Shutdown(sctx); err != nil {
+			return fmt.Errorf("shut down the HTTP server: %w", err)
+		}
+	}
+	out.Notef("gitsync: stopped")
 	return nil
 }
+
+// shutdownTimeout bounds the wait for the HTTP requests in flight on shutdown.
+const shutdownTimeout = 10 * time.Second
 
 // healthy returns an error when a pass of a mode that writes left the set neither
 // Healthy nor Suspended: what `--once` in a pipeline must not call a success.
@@ -207,18 +329,17 @@ func isLoopback(addr net.Addr) bool {
 func inPod() bool { return os.Getenv("KUBERNETES_SERVICE_HOST") != "" }
 
 // restConfig loads the kubeconfig file given, else the pod's service account, else
-// the kubeconfig kubectl would use.
-func restConfig(kubeconfig string) (*rest.Config, error) {
-	if kubeconfig != "" {
-		return clientcmd.BuildConfigFromFlags("", kubeconfig)
-	}
-	if inPod() {
+// the kubeconfig kubectl would use ($KUBECONFIG, ~/.kube/config), with the
+// context given or the current one.
+func restConfig(kubeconfig, kubeContext string) (*rest.Config, error) {
+	if kubeconfig == "" && kubeContext == "" && os.Getenv("KUBECONFIG") == "" && inPod() {
 		return rest.InClusterConfig()
 	}
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, nil).ClientConfig()
+	rules.ExplicitPath = kubeconfig
+	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: kubeContext}).ClientConfig()
 	if err != nil {
-		return nil, fmt.Errorf("no cluster configuration (give --kubeconfig): %w", err)
+		return nil, fmt.Errorf("no cluster configuration (give --kubeconfig, --context or $KUBECONFIG): %w", err)
 	}
 	return cfg, nil
 }

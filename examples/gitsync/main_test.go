@@ -17,7 +17,9 @@ import (
 	"time"
 
 	"github.com/gitopskit/gitopskit/clustertest"
+	"github.com/gitopskit/gitopskit/health"
 	"github.com/gitopskit/gitopskit/internal/testtool"
+	"github.com/gitopskit/gitopskit/object"
 	"github.com/gitopskit/gitopskit/reconcile"
 	"github.com/gitopskit/gitopskit/reconcile/fake"
 	"github.com/gitopskit/gitopskit/source/git"
@@ -49,10 +51,10 @@ func TestParseRef(t *testing.T) {
 }
 
 func TestFlags(t *testing.T) {
-	if _, err := parseFlags([]string{"--interval", "0s"}, io.Discard); err == nil {
+	if _, err := parseFlags([]string{"--interval", "0s"}); err == nil {
 		t.Error("a zero interval was accepted")
 	}
-	if _, err := parseFlags([]string{"extra"}, io.Discard); err == nil {
+	if _, err := parseFlags([]string{"extra"}); err == nil {
 		t.Error("a stray argument was accepted")
 	}
 	var stderr bytes.Buffer
@@ -236,14 +238,90 @@ func TestDemo(t *testing.T) {
 
 // Self-heal and force are opt-in, as Argo CD's selfHeal and Flux's force are.
 func TestSafeDefaults(t *testing.T) {
-	c, err := parseFlags(nil, io.Discard)
+	c, err := parseFlags(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.mode != "apply" || c.force {
 		t.Errorf("defaults: mode %q, force %v; want apply without force", c.mode, c.force)
 	}
-	if c, _ := parseFlags([]string{"--mode", "self-heal", "--force"}, io.Discard); c.mode != "self-heal" || !c.force {
+	if c, _ := parseFlags([]string{"--mode", "self-heal", "--force"}); c.mode != "self-heal" || !c.force {
 		t.Errorf("asked for self-heal and force, got mode %q, force %v", c.mode, c.force)
 	}
+}
+
+// TestCommandLine: help on stdout with the description, an unknown flag reported
+// once, --version from the build information, --listen's default inside and
+// outside a pod, bad -v and --log-format refused.
+func TestCommandLine(t *testing.T) {
+	cli := func(args ...string) (int, string, string) {
+		var stdout, stderr bytes.Buffer
+		code := run(context.Background(), args, &stdout, &stderr)
+		return code, stdout.String(), stderr.String()
+	}
+	code, out, errOut := cli("--help")
+	if code != 0 || errOut != "" || !strings.HasPrefix(out, "gitsync keeps a Kubernetes cluster equal to") {
+		t.Errorf("--help: exit %d, stderr %q, stdout:\n%s", code, errOut, out)
+	}
+	for _, want := range []string{"\n  --kubeconfig string\n", "\n  --context string\n", "\n  -v int\n", "\n  --log-format string\n", "\n  --version\n", `(default "apply")`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("--help lacks %q:\n%s", want, out)
+		}
+	}
+	code, out, errOut = cli("--nope")
+	if code != 2 || out != "" || strings.Count(errOut, "flag provided but not defined: -nope") != 1 || !strings.Contains(errOut, "gitsync --help") {
+		t.Errorf("an unknown flag: exit %d, stdout %q, stderr (want the error once):\n%s", code, out, errOut)
+	}
+	code, out, _ = cli("--version")
+	if code != 0 || !strings.HasPrefix(out, "gitsync ") || !strings.Contains(out, "go1.") {
+		t.Errorf("--version: exit %d, %q", code, out)
+	}
+	for _, args := range [][]string{{"--log-format", "xml"}, {"-v", "-1"}} {
+		if code, _, errOut := cli(args...); code != 2 || !strings.Contains(errOut, args[0]) {
+			t.Errorf("%v: exit %d, %q", args, code, errOut)
+		}
+	}
+	t.Setenv("KUBERNETES_SERVICE_HOST", "")
+	if c, _ := parseFlags(nil); c.listen != "127.0.0.1:8080" {
+		t.Errorf("--listen outside a pod = %q, want loopback", c.listen)
+	}
+	t.Setenv("KUBERNETES_SERVICE_HOST", "10.96.0.1")
+	if c, _ := parseFlags(nil); c.listen != ":8080" {
+		t.Errorf("--listen in a pod = %q, want :8080", c.listen)
+	}
+}
+
+// TestStatusLine: on a terminal, the status line names the stage in flight and
+// how far it got.
+func TestStatusLine(t *testing.T) {
+	var buf bytes.Buffer
+	p := newPrinter(&buf)
+	p.tty = true
+	id := func(n string) object.ID { return object.ID{Kind: "ConfigMap", Namespace: "x", Name: n} }
+	for _, step := range []struct {
+		events []reconcile.Event
+		want   string
+	}{
+		{[]reconcile.Event{{Kind: reconcile.StageStarted, Stage: reconcile.StageSource}}, "fetching"},
+		{[]reconcile.Event{{Kind: reconcile.StageStarted, Stage: reconcile.StageRender}}, "rendering"},
+		{[]reconcile.Event{{Kind: reconcile.StageStarted, Stage: reconcile.StageDiff}}, "comparing with the cluster"},
+		{[]reconcile.Event{{Kind: reconcile.StageStarted, Stage: reconcile.StageApply},
+			{Kind: reconcile.ObjectDone, Object: reconcile.ObjectResult{ID: id("a"), Outcome: reconcile.Created}}}, "applying: 1 of 2"},
+		{[]reconcile.Event{{Kind: reconcile.StageStarted, Stage: reconcile.StageHealth},
+			{Kind: reconcile.HealthChanged, ID: id("a"), Health: health.Status{Code: health.Healthy}},
+			{Kind: reconcile.HealthChanged, ID: id("b"), Health: health.Status{Code: health.Progressing}}}, "checking health: 1 of 2 done"},
+	} {
+		if step.events[0].Stage == reconcile.StageApply {
+			p.planned(&reconcile.Plan{Changes: []reconcile.Change{{ID: id("a"), Action: reconcile.Create}, {ID: id("b"), Action: reconcile.Update}}})
+		}
+		for _, e := range step.events {
+			p.event(e)
+		}
+		buf.Reset()
+		p.spin()
+		if !strings.Contains(buf.String(), step.want) {
+			t.Errorf("status line %q, want %q", buf.String(), step.want)
+		}
+	}
+	p.stopWait()
 }

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-logr/logr"
 	"golang.org/x/term"
 
 	"github.com/gitopskit/gitopskit/health"
@@ -16,16 +17,25 @@ import (
 	"github.com/gitopskit/gitopskit/reconcile"
 )
 
-// printer writes a pass's progress for a person: a line per object that changed, a
-// spinner while waiting for health (on a terminal), and a summary line. On a
-// terminal it uses colour; elsewhere (logs, pipes) it writes plain lines.
+// printer writes a pass's progress for a person: a line per object that changed
+// (with the fields that changed), a status line with a spinner for the stage
+// running (on a terminal), and a summary line. On a terminal it uses colour;
+// elsewhere (logs, pipes) it writes plain lines. It logs each stage to log too.
 type printer struct {
 	mu  sync.Mutex
 	w   io.Writer
 	tty bool
+	log logr.Logger
+
+	// The pass in flight.
+	stage  reconcile.Stage
+	ended  bool // stage has finished
+	plan   *reconcile.Plan
+	wrote  bool
+	done   int // objects the apply or prune stage finished
+	health map[object.ID]health.Status
 
 	waiting    bool
-	health     map[object.ID]health.Status
 	stopSpin   chan struct{}
 	spinFrames []string
 	frame      int
@@ -73,18 +83,30 @@ func (p *printer) Notef(format string, args ...any) {
 	p.line("%s", p.color(bold, fmt.Sprintf(format, args...)))
 }
 
+// planned records the plan of the pass in flight (the gitsync differ calls it),
+// whose field paths the object lines show.
+func (p *printer) planned(plan *reconcile.Plan) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.plan = plan
+}
+
 // event is the reconcile.Options.OnEvent of the agent.
 func (p *printer) event(e reconcile.Event) {
 	switch e.Kind {
 	case reconcile.StageStarted:
-		if e.Stage == reconcile.StageHealth {
-			p.startWait()
-		}
+		p.stageStarted(e.Stage)
 	case reconcile.StageFinished:
-		if e.Stage == reconcile.StageHealth {
-			p.stopWait()
-		}
+		p.stopWait()
+		p.mu.Lock()
+		p.ended = true
+		p.mu.Unlock()
+		p.log.V(1).Info("stage finished", "stage", string(e.Stage), "duration", e.Duration.Round(time.Millisecond).String(), "error", e.Err)
 	case reconcile.ObjectDone:
+		p.mu.Lock()
+		p.done++
+		p.wrote = p.wrote || (!e.Object.DryRun && e.Object.Outcome != reconcile.Unchanged && e.Object.Outcome != reconcile.Skipped && e.Object.Outcome != reconcile.Failed)
+		p.mu.Unlock()
 		p.object(e.Object)
 	case reconcile.HealthChanged:
 		p.mu.Lock()
@@ -92,11 +114,66 @@ func (p *printer) event(e reconcile.Event) {
 			p.health[e.ID] = e.Health
 		}
 		p.mu.Unlock()
+		p.log.V(1).Info("health changed", "object", e.ID.KubectlString(), "health", string(e.Health.Code), "message", e.Health.Message)
 		if !e.Health.Code.Done() {
 			return
 		}
-		p.line("  %s %s", p.color(green, pad("healthy", 11)), shortID(e.ID))
+		p.line("  %s %s", p.color(green, pad("healthy", 11)), e.ID.KubectlString())
 	}
+}
+
+// stageStarted logs the stage and shows it on the status line. The stages that
+// write, and a wait for health after them, are logged at V(0): they are the long
+// steps of a pass that changes something.
+func (p *printer) stageStarted(s reconcile.Stage) {
+	p.mu.Lock()
+	if s == reconcile.StageSource {
+		p.plan, p.wrote = nil, false
+	}
+	p.stage, p.ended, p.done = s, false, 0
+	plan, wrote := p.plan, p.wrote
+	p.mu.Unlock()
+	p.log.V(1).Info("stage started", "stage", string(s))
+	switch {
+	case s == reconcile.StageApply:
+		p.log.Info("applying", "objects", plan.Count(reconcile.Create)+plan.Count(reconcile.Update))
+	case s == reconcile.StagePrune:
+		p.log.Info("pruning", "objects", plan.Count(reconcile.Delete))
+	case s == reconcile.StageHealth && wrote:
+		p.log.Info("waiting for health", "objects", plan.Count(reconcile.InSync)+plan.Count(reconcile.Create)+plan.Count(reconcile.Update))
+	}
+	p.startWait()
+}
+
+// status is the text of the status line: what the stage in flight does, and how
+// far it got.
+func (p *printer) status() string {
+	switch p.stage {
+	case reconcile.StageSource:
+		return "fetching"
+	case reconcile.StageRender:
+		return "rendering"
+	case reconcile.StageTransform:
+		return "transforming"
+	case reconcile.StageDiff:
+		return "comparing with the cluster"
+	case reconcile.StageApply:
+		return fmt.Sprintf("applying: %d of %d", p.done, p.plan.Count(reconcile.Create)+p.plan.Count(reconcile.Update))
+	case reconcile.StagePrune:
+		return fmt.Sprintf("pruning: %d of %d", p.done, p.plan.Count(reconcile.Delete))
+	case reconcile.StageHealth:
+		done := 0
+		for _, s := range p.health {
+			if s.Code.Done() {
+				done++
+			}
+		}
+		if len(p.health) == 0 {
+			return "checking health"
+		}
+		return fmt.Sprintf("checking health: %d of %d done", done, len(p.health))
+	}
+	return string(p.stage)
 }
 
 func (p *printer) object(o reconcile.ObjectResult) {
@@ -115,13 +192,38 @@ func (p *printer) object(o reconcile.ObjectResult) {
 		msg = ": " + o.Err.Error()
 	case o.Reason != "":
 		msg = ": " + o.Reason
+	case o.Outcome == reconcile.Configured || o.Outcome == reconcile.Recreated:
+		if paths := p.paths(o.ID); len(paths) > 0 {
+			msg = " " + p.color(dim, strings.Join(paths, ", "))
+		}
 	}
-	p.line("  %s %s%s", p.color(c, pad(what, 11)), shortID(o.ID), msg)
+	p.line("  %s %s%s", p.color(c, pad(what, 11)), o.ID.KubectlString(), msg)
 }
 
+// paths returns the fields the plan of the pass in flight changes in id.
+func (p *printer) paths(id object.ID) []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.plan == nil {
+		return nil
+	}
+	for _, c := range p.plan.Changes {
+		if c.ID == id {
+			return c.Paths
+		}
+	}
+	return nil
+}
+
+// startWait shows the status line, with a spinner, on a terminal.
 func (p *printer) startWait() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.clearSpinner()
+	if p.stopSpin != nil {
+		close(p.stopSpin)
+		p.stopSpin = nil
+	}
 	p.waiting, p.health = true, map[object.ID]health.Status{}
 	if !p.tty {
 		return
@@ -148,14 +250,8 @@ func (p *printer) spin() {
 	if !p.waiting {
 		return
 	}
-	done := 0
-	for _, s := range p.health {
-		if s.Code.Done() {
-			done++
-		}
-	}
 	p.frame = (p.frame + 1) % len(p.spinFrames)
-	fmt.Fprintf(p.w, "\r\x1b[K  %s checking health: %d of %d done", p.spinFrames[p.frame], done, len(p.health))
+	fmt.Fprintf(p.w, "\r\x1b[K  %s %s", p.spinFrames[p.frame], p.status())
 }
 
 func (p *printer) stopWait() {
@@ -169,13 +265,25 @@ func (p *printer) stopWait() {
 	p.waiting = false
 }
 
-// summary prints the outcome of a pass.
-func (p *printer) summary(res *reconcile.Result, err error) {
+// summary prints the outcome of a pass. A pass interrupted by a shutdown says
+// where it stopped and what it had written.
+func (p *printer) summary(res *reconcile.Result, err error, interrupted bool) {
 	if res == nil {
 		res = &reconcile.Result{}
 	}
 	rev := shortRevision(res.Revision)
 	p.unhealthy(res)
+	counts := p.counts(res)
+	if interrupted {
+		p.mu.Lock()
+		where := "before"
+		if p.stage == reconcile.StageOf(err) && !p.ended {
+			where = "during" // a stage that does not write: source, render, diff or health
+		}
+		p.mu.Unlock()
+		p.line("%s %s %s (%s)", p.color(yellow, "■"), rev, p.color(yellow, fmt.Sprintf("interrupted: stopped %s the %s stage", where, reconcile.StageOf(err))), counts)
+		return
+	}
 	if err != nil {
 		healthText := ""
 		if res.Health.Code != "" {
@@ -186,14 +294,14 @@ func (p *printer) summary(res *reconcile.Result, err error) {
 	}
 	if res.Plan != nil && !res.Wrote {
 		for _, c := range res.Plan.Changed() {
+			what := map[reconcile.Action]string{reconcile.Create: "missing", reconcile.Update: "out of sync", reconcile.Delete: "left the set"}[c.Action]
 			detail := ""
 			if len(c.Paths) > 0 {
 				detail = " " + p.color(dim, strings.Join(c.Paths, ", "))
 			}
-			p.line("  %s %s%s", p.color(yellow, pad("out of sync", 11)), shortID(c.ID), detail)
+			p.line("  %s %s%s", p.color(yellow, pad(what, 11)), c.ID.KubectlString(), detail)
 		}
 	}
-	counts := fmt.Sprintf("%d objects: %d applied, %d pruned, %d drifted", res.Desired, len(res.Applied()), len(res.Pruned()), len(res.Drift))
 	state := "synced"
 	switch {
 	case res.InSync():
@@ -207,13 +315,56 @@ func (p *printer) summary(res *reconcile.Result, err error) {
 		if !res.Health.Code.Done() {
 			hc = yellow
 		}
-		healthText = ", " + p.color(hc, res.Health.String())
+		healthText = "; " + p.color(hc, res.Health.String())
 	}
 	render := ""
 	if !res.Rendered {
 		render = ", render reused"
 	}
 	p.line("%s %s %s in %s (%s%s%s)", p.color(green, "✓"), rev, state, res.Duration().Round(time.Millisecond), counts, render, healthText)
+}
+
+// counts says how many objects the revision declares and what the pass did to
+// them, or, when it did not write, found to do: an object to create is missing,
+// not drifted. Namespaces --create-namespace made, which the set does not
+// declare, are counted apart.
+func (p *printer) counts(res *reconcile.Result) string {
+	var parts []string
+	add := func(n int, what string) {
+		if n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, what))
+		}
+	}
+	if len(res.Objects) > 0 {
+		n := map[reconcile.Outcome]int{}
+		extra := 0
+		for _, r := range res.Objects {
+			if r.Outcome == reconcile.Created && res.Plan != nil && !slices.ContainsFunc(res.Plan.Changes, func(c reconcile.Change) bool { return c.ID == r.ID }) {
+				extra++
+				continue
+			}
+			n[r.Outcome]++
+		}
+		dry := ""
+		if res.Mode == reconcile.DryRun {
+			dry = " (dry run)"
+		}
+		add(n[reconcile.Created], "created"+dry)
+		add(n[reconcile.Configured]+n[reconcile.Recreated], "configured"+dry)
+		add(n[reconcile.Pruned], "pruned"+dry)
+		add(n[reconcile.Skipped], "skipped")
+		add(n[reconcile.Failed], "failed")
+		add(extra, "namespace(s) created for them"+dry)
+	} else if res.Plan != nil {
+		add(res.Plan.Count(reconcile.Create), "missing")
+		add(res.Plan.Count(reconcile.Update), "drifted")
+		add(res.Plan.Count(reconcile.Delete), "left the set")
+	}
+	s := fmt.Sprintf("%d objects", res.Desired)
+	if len(parts) > 0 {
+		s += ": " + strings.Join(parts, ", ")
+	}
+	return s
 }
 
 func pad(s string, n int) string {
@@ -235,21 +386,8 @@ func (p *printer) unhealthy(res *reconcile.Result) {
 	slices.SortFunc(ids, object.Compare)
 	for _, id := range ids {
 		st := res.HealthObjects[id]
-		p.line("  %s %s %s", p.color(yellow, pad(strings.ToLower(string(st.Code)), 11)), shortID(id), p.color(dim, st.Message))
+		p.line("  %s %s %s", p.color(yellow, pad(strings.ToLower(string(st.Code)), 11)), id.KubectlString(), p.color(dim, st.Message))
 	}
-}
-
-// shortID prints an object like kubectl: "deployment.apps/web -n demo".
-func shortID(id object.ID) string {
-	s := strings.ToLower(id.Kind)
-	if id.Group != "" {
-		s += "." + id.Group
-	}
-	s += "/" + id.Name
-	if id.Namespace != "" {
-		s += " -n " + id.Namespace
-	}
-	return s
 }
 
 // shortRevision abbreviates the hash of "main@sha1:<40 hex>" to 12 digits.

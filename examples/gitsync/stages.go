@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/rest"
 
 	"github.com/gitopskit/gitopskit/object"
@@ -36,26 +38,70 @@ func newReconciler(cfg *rest.Config, c config, out *printer) (*reconcile.Reconci
 	if err != nil {
 		return nil, err
 	}
-	repo, err := git.New(git.Options{URL: c.repo, Ref: ref, Auth: auth, CacheDir: c.cacheDir, Checkout: git.CheckoutLazy})
+	repo, err := git.New(git.Options{URL: c.repo, Ref: ref, Auth: auth, CacheDir: c.cacheDir, Checkout: git.CheckoutLazy, Log: out.log})
 	if err != nil {
 		return nil, err
 	}
 	renderer := render.Auto{Kustomize: kustomize.New(kustomize.Options{}), Helm: helm.New(helm.Options{})}
-	return reconcile.NewForConfig(cfg,
-		reconcile.Stages{Source: repo, Renderer: renderer},
-		reconcile.ClusterOptions{
-			FieldManager: c.fieldManager,
-			Inventory:    object.ID{Kind: "Secret", Namespace: ns, Name: name},
-			Force:        c.force,
-			Namespace:    c.namespace,
-		},
-		reconcile.Options{
-			Mode:            mode,
-			Path:            c.path,
-			Prune:           c.prune,
-			CreateNamespace: c.createNamespace,
-			Wait:            true,
-			HealthTimeout:   c.healthTimeout,
-			OnEvent:         out.event,
-		})
+	cluster, err := reconcile.NewCluster(cfg, reconcile.ClusterOptions{
+		FieldManager: c.fieldManager,
+		Inventory:    object.ID{Kind: "Secret", Namespace: ns, Name: name},
+		Force:        c.force,
+	})
+	if err != nil {
+		return nil, err
+	}
+	opts := reconcile.Options{
+		Mode:            mode,
+		Path:            c.path,
+		Prune:           c.prune,
+		CreateNamespace: c.createNamespace,
+		Wait:            true,
+		HealthTimeout:   c.healthTimeout,
+		OnEvent:         out.event,
+		Log:             out.log,
+	}
+	if c.namespace != "" {
+		opts.Transforms = []reconcile.Transformer{reconcile.RenderTransform(render.Transform{Namespace: c.namespace, Mapper: cluster.Mapper()})}
+	}
+	return reconcile.New(reconcile.Stages{
+		Source:   repo,
+		Renderer: renderer,
+		Differ:   plannedDiffer{cluster, out.planned},
+		Applier:  safeApplier{cluster},
+		Health:   cluster,
+	}, opts)
+}
+
+// plannedDiffer hands each plan to onPlan, which the printer uses to show the
+// fields an apply changes.
+type plannedDiffer struct {
+	reconcile.Differ
+	onPlan func(*reconcile.Plan)
+}
+
+func (d plannedDiffer) Diff(ctx context.Context, desired []*unstructured.Unstructured) (*reconcile.Plan, error) {
+	plan, err := d.Differ.Diff(ctx, desired)
+	d.onPlan(plan)
+	return plan, err
+}
+
+// safeApplier runs each apply and prune to its end even when ctx is cancelled on
+// the way (a shutdown): the pass stops at the next stage instead, so that a
+// shutdown never leaves an apply half done without saying so. It still refuses
+// to start once ctx is done.
+type safeApplier struct{ reconcile.Applier }
+
+func (a safeApplier) Apply(ctx context.Context, desired []*unstructured.Unstructured, opts reconcile.ApplyOptions) ([]reconcile.ObjectResult, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return a.Applier.Apply(context.WithoutCancel(ctx), desired, opts)
+}
+
+func (a safeApplier) Prune(ctx context.Context, desired []*unstructured.Unstructured, opts reconcile.ApplyOptions) ([]reconcile.ObjectResult, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return a.Applier.Prune(context.WithoutCancel(ctx), desired, opts)
 }

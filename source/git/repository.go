@@ -141,7 +141,13 @@ const largeObject = 1 << 20
 // openStorage opens this URL's bare repository in the cache, creating it, or
 // recreating it when it cannot be opened.
 func (r *Repository) openStorage() (*filesystem.Storage, error) {
-	path := filepath.Join(r.dir, "repo")
+	return r.openStorageAt("repo")
+}
+
+// openStorageAt opens the bare repository name of this URL's cache directory,
+// creating it, or recreating it when it cannot be opened.
+func (r *Repository) openStorageAt(name string) (*filesystem.Storage, error) {
+	path := filepath.Join(r.dir, name)
 	open := func() (*filesystem.Storage, error) {
 		st := filesystem.NewStorageWithOptions(osfs.New(path), cache.NewObjectLRUDefault(), filesystem.Options{ExclusiveAccess: true, LargeObjectThreshold: largeObject})
 		_, err := gogit.Open(st, nil)

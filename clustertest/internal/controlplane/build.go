@@ -28,7 +28,7 @@ var kwokStages = []string{
 
 // ColdBuild is how long a build takes with an empty Go build cache, as measured on
 // two cores; Build says it before it starts.
-const ColdBuild = "about 7 minutes on 2 cores"
+const ColdBuild = "about 10 minutes on 2 cores"
 
 // Build builds the binaries into the build directory for [Key] under cache, unless a
 // complete build is there, and returns that directory. The go command's output and a

@@ -188,7 +188,7 @@ func hostile(t *testing.T) map[string]struct {
 			"k/bomb.yaml":          {Data: []byte(bomb)},
 		}, Dir: "k"}, time.Minute, LimitMemory},
 		"tpl recursion": {render.Input{FS: chart("t: {{ tpl .Values.t . }}\n", "t: '{{ tpl .Values.t . }}'\n"), Dir: "c"}, time.Minute, LimitMemory},
-		"range until": {render.Input{FS: chart("{{ range until 100000 }}{{ range until 100000 }}x{{ end }}{{ end }}\n", ""), Dir: "c"}, 5 * time.Second, ""},
+		"range until":   {render.Input{FS: chart("{{ range until 100000 }}{{ range until 100000 }}x{{ end }}{{ end }}\n", ""), Dir: "c"}, 5 * time.Second, ""},
 		"30,000 documents": {render.Input{FS: fstest.MapFS{
 			"k/kustomization.yaml": {Data: []byte("resources: [all.yaml]\n")},
 			"k/all.yaml":           {Data: []byte(docs.String())},

@@ -224,7 +224,9 @@ func (c *child) result(ctx context.Context, resp *response, readErr, waitErr err
 		}
 		return res, nil
 	}
-	if ps != nil && signaled(ps, syscall.SIGKILL) && cpuTime(ps) >= c.lim.CPU.Truncate(time.Second) {
+	// The kernel counts CPU time in ticks and rusage scales it: allow for a tick
+	// or two below the limit the child set (rounded up to seconds).
+	if ps != nil && signaled(ps, syscall.SIGKILL) && cpuTime(ps) >= c.lim.CPU.Truncate(time.Second)-100*time.Millisecond {
 		return nil, &LimitError{Dir: c.dir, Limit: LimitCPU, Value: c.lim.CPU.String()}
 	}
 	memory := fmt.Sprintf("%d bytes", c.lim.Memory)
@@ -243,6 +245,8 @@ func status(ps *os.ProcessState, why int) string {
 		return "gave no handshake in time and was killed"
 	case ps == nil:
 		return "did not start"
+	case signaled(ps, syscall.SIGKILL):
+		return fmt.Sprintf("%s after %s of CPU time", ps, cpuTime(ps).Round(time.Millisecond))
 	}
 	return ps.String()
 }

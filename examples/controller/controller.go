@@ -22,9 +22,7 @@ import (
 	"github.com/gitopskit/gitopskit/examples/controller/api/v1alpha1"
 	"github.com/gitopskit/gitopskit/object"
 	"github.com/gitopskit/gitopskit/reconcile"
-	"github.com/gitopskit/gitopskit/render"
-	"github.com/gitopskit/gitopskit/render/helm"
-	"github.com/gitopskit/gitopskit/render/kustomize"
+	"github.com/gitopskit/gitopskit/render/isolate"
 	"github.com/gitopskit/gitopskit/source/git"
 )
 
@@ -143,7 +141,7 @@ func (r *GitSyncReconciler) reconcilerFor(gs *v1alpha1.GitSync) (*reconcile.Reco
 		return nil, err
 	}
 	rec, err := reconcile.NewForConfig(r.Config,
-		reconcile.Stages{Source: repo, Renderer: render.Auto{Kustomize: kustomize.New(kustomize.Options{}), Helm: helm.New(helm.Options{})}},
+		reconcile.Stages{Source: repo, Renderer: isolate.New(isolate.Options{Spec: isolate.DefaultSpec()})},
 		reconcile.ClusterOptions{
 			FieldManager: r.FieldManager,
 			// The ApplySet parent recording the set, next to the GitSync.

@@ -33,6 +33,12 @@ type Spec struct {
 	Helm *HelmSpec `json:"helm,omitempty"`
 }
 
+// DefaultSpec returns the Spec of render.Auto with the kustomize and Helm
+// renderers at their safe defaults: what the example programs render with.
+func DefaultSpec() Spec {
+	return Spec{Kustomize: &KustomizeSpec{}, Helm: &HelmSpec{}}
+}
+
 // KustomizeSpec are the kustomize.Options that cross to the child (all but the
 // Logger).
 type KustomizeSpec struct {
@@ -63,7 +69,8 @@ type Limits struct {
 	// render.Limits.MaxBytes plus 1 MiB, since JSON is about the size of YAML).
 	Output int64
 	// Input bounds the files streamed to the child when Input.FS is not a
-	// directory on disk (default: render.Limits.MaxBytes).
+	// directory on disk, such as a lazy Git checkout's (default: four times
+	// render.Limits.MaxBytes, 256 MiB with the default).
 	Input int64
 }
 
@@ -84,7 +91,7 @@ func (l Limits) WithDefaults(rl render.Limits) Limits {
 		l.Output = 2*rl.MaxBytes + 1<<20
 	}
 	if l.Input <= 0 {
-		l.Input = rl.MaxBytes
+		l.Input = 4 * rl.MaxBytes
 	}
 	return l
 }

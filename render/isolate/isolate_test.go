@@ -189,6 +189,8 @@ func hostile(t *testing.T) map[string]struct {
 		}, Dir: "k"}, time.Minute, LimitMemory},
 		"tpl recursion": {render.Input{FS: chart("t: {{ tpl .Values.t . }}\n", "t: '{{ tpl .Values.t . }}'\n"), Dir: "c"}, time.Minute, LimitMemory},
 		"range until":   {render.Input{FS: chart("{{ range until 100000 }}{{ range until 100000 }}x{{ end }}{{ end }}\n", ""), Dir: "c"}, 5 * time.Second, ""},
+		// The same loop without output: CPU time only, no memory.
+		"spin": {render.Input{FS: chart("{{ range until 100000 }}{{ range until 100000 }}{{ end }}{{ end }}\n", ""), Dir: "c"}, 5 * time.Second, LimitWall},
 		"30,000 documents": {render.Input{FS: fstest.MapFS{
 			"k/kustomization.yaml": {Data: []byte("resources: [all.yaml]\n")},
 			"k/all.yaml":           {Data: []byte(docs.String())},
@@ -235,7 +237,7 @@ func TestHostile(t *testing.T) {
 // TestLimits wants each limit of the child reported as itself: CPU time, the
 // wall time of the options, and the output.
 func TestLimits(t *testing.T) {
-	spin := hostile(t)["range until"].in
+	spin := hostile(t)["spin"].in
 	for _, tc := range []struct {
 		limits Limits
 		opts   render.Options
@@ -265,7 +267,7 @@ func TestLimits(t *testing.T) {
 func TestCanceled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(500*time.Millisecond, cancel)
-	_, err := New(Options{Spec: full}).Render(ctx, hostile(t)["range until"].in, render.Options{})
+	_, err := New(Options{Spec: full}).Render(ctx, hostile(t)["spin"].in, render.Options{})
 	if !errors.Is(err, context.Canceled) || errors.Is(err, render.ErrLimit) {
 		t.Fatalf("error %v, want context.Canceled", err)
 	}
@@ -307,7 +309,7 @@ func TestNoHook(t *testing.T) {
 // a *CrashError with the end of its stderr.
 func TestCrash(t *testing.T) {
 	t.Setenv(envTest, "crash")
-	_, err := New(Options{Spec: full}).Render(context.Background(), hostile(t)["range until"].in, render.Options{})
+	_, err := New(Options{Spec: full}).Render(context.Background(), hostile(t)["spin"].in, render.Options{})
 	var ce *CrashError
 	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "panic: the child crashed") || errors.Is(err, render.ErrLimit) {
 		t.Fatalf("error %v, want a *CrashError", err)

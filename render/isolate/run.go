@@ -52,6 +52,9 @@ func run(ctx context.Context, exe string, o Options, in render.Input, opts rende
 	// killed if this process dies first.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	cmd.Stderr = &c.stderr
+	// A program the child starts in a session of its own could keep stderr open
+	// after the child's group is killed: Wait does not wait for it for long.
+	cmd.WaitDelay = time.Second
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, fmt.Errorf("render %s: %w", dir, err)
@@ -199,6 +202,17 @@ func (c *child) read(stdout io.Reader, stdin io.WriteCloser, head []byte, in ren
 
 // result turns how the child ended into the render's result or error.
 func (c *child) result(ctx context.Context, resp *response, readErr, waitErr error, ps *os.ProcessState) (*render.Result, error) {
+	if readErr == nil && waitErr == nil {
+		// A complete answer wins over a kill that came after it.
+		if resp.Error != nil {
+			return nil, resp.Error.err()
+		}
+		res, err := decodeResult(resp)
+		if err != nil {
+			return nil, fmt.Errorf("render %s: read result: %w", c.dir, err)
+		}
+		return res, nil
+	}
 	var le *LimitError
 	switch why := c.why(); {
 	case errors.Is(readErr, errHandshake) && ctx.Err() == nil:
@@ -214,15 +228,6 @@ func (c *child) result(ctx context.Context, resp *response, readErr, waitErr err
 		return nil, le
 	case errors.Is(readErr, errHandshake):
 		return nil, fmt.Errorf("render %s: child %s: %w%s", c.dir, status(ps, why), ErrNoHook, c.stderr.suffix())
-	case readErr == nil && waitErr == nil:
-		if resp.Error != nil {
-			return nil, resp.Error.err()
-		}
-		res, err := decodeResult(resp)
-		if err != nil {
-			return nil, fmt.Errorf("render %s: read result: %w", c.dir, err)
-		}
-		return res, nil
 	}
 	// The kernel counts CPU time in ticks and rusage scales it: allow for a tick
 	// or two below the limit the child set (rounded up to seconds).

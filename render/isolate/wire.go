@@ -18,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utiljson "k8s.io/apimachinery/pkg/util/json"
 
+	"github.com/gitopskit/gitopskit/internal/parallel"
 	"github.com/gitopskit/gitopskit/object"
 	"github.com/gitopskit/gitopskit/render"
 	"github.com/gitopskit/gitopskit/source"
@@ -190,19 +191,22 @@ func trimSlash(s string) string {
 	return s
 }
 
-// encodeResult turns res into a response. Floats are marked as such
-// (markFloats), so that the parent decodes every number to the type the child
-// had: int64 or float64.
+// encodeResult turns res into a response, encoding the objects on all
+// processors. Floats are marked as such (markFloats), so that the parent decodes
+// every number to the type the child had: int64 or float64.
 func encodeResult(res *render.Result) (*response, error) {
 	out := &response{Warnings: res.Warnings, Renderer: res.Renderer, Manifests: make([]wireManifest, len(res.Manifests))}
-	for i, m := range res.Manifests {
+	errs := make([]error, len(res.Manifests))
+	parallel.Split(len(res.Manifests), 64, func(i int) {
+		m := res.Manifests[i]
 		b, err := json.Marshal(markFloats(m.Object.Object))
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", m.Origin, err)
+			errs[i] = fmt.Errorf("%s: %w", m.Origin, err)
+			return
 		}
 		out.Manifests[i] = wireManifest{Object: b, Origin: m.Origin}
-	}
-	return out, nil
+	})
+	return out, errors.Join(errs...)
 }
 
 // markFloats replaces, in place, each float64 of v by a json.Number that reads
@@ -231,15 +235,22 @@ func markFloats(v any) any {
 	return v
 }
 
-// decodeResult turns a response into a result.
+// decodeResult turns a response into a result, decoding the objects on all
+// processors.
 func decodeResult(resp *response) (*render.Result, error) {
 	res := &render.Result{Warnings: resp.Warnings, Renderer: resp.Renderer, Manifests: make([]object.Manifest, len(resp.Manifests))}
-	for i, m := range resp.Manifests {
+	errs := make([]error, len(resp.Manifests))
+	parallel.Split(len(resp.Manifests), 64, func(i int) {
+		m := resp.Manifests[i]
 		obj := map[string]any{}
 		if err := utiljson.Unmarshal(m.Object, &obj); err != nil {
-			return nil, fmt.Errorf("%s: %w", m.Origin, err)
+			errs[i] = fmt.Errorf("%s: %w", m.Origin, err)
+			return
 		}
 		res.Manifests[i] = object.Manifest{Object: &unstructured.Unstructured{Object: obj}, Origin: m.Origin}
+	})
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	return res, nil
 }

@@ -57,7 +57,8 @@
 // it also matches context.DeadlineExceeded. A canceled context returns
 // context.Canceled. A child that dies of anything else is a [*CrashError] with
 // the first and last lines of its standard error, which for a Go crash hold the
-// message and stack frames, not the program's data.
+// message and stack frames, not the program's data; the value of a panic, which
+// may quote it, is withheld.
 //
 // # Cost
 //

@@ -41,7 +41,7 @@ func TestMain(m *testing.M) {
 		if len(os.Args) == 2 && os.Args[1] == childArg {
 			go func() {
 				time.Sleep(300 * time.Millisecond)
-				panic("the child crashed")
+				panic("password=hunter2")
 			}()
 		}
 	}
@@ -306,15 +306,40 @@ func TestNoHook(t *testing.T) {
 }
 
 // TestCrash wants a child that dies of something else than a limit reported as
-// a *CrashError with the end of its stderr.
+// a *CrashError with the end of its stderr, without the panic's value.
 func TestCrash(t *testing.T) {
 	t.Setenv(envTest, "crash")
 	_, err := New(Options{Spec: full}).Render(context.Background(), hostile(t)["spin"].in, render.Options{})
 	var ce *CrashError
-	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "panic: the child crashed") || errors.Is(err, render.ErrLimit) {
+	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "panic: (value withheld)") || errors.Is(err, render.ErrLimit) {
 		t.Fatalf("error %v, want a *CrashError", err)
+	}
+	if strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("error %v shows the panic's value", err)
 	}
 	if len(ce.Stderr) > stderrHead+stderrLines+2 {
 		t.Errorf("%d lines of stderr", len(ce.Stderr))
+	}
+}
+
+// TestTail checks what a CrashError keeps of a child's stderr: the first lines,
+// "...", the last ones, each cut, and no panic value.
+func TestTail(t *testing.T) {
+	var tl tail
+	fmt.Fprintf(&tl, "panic: secret line one\nsecret line two\n\ngoroutine 1 [running]:\n")
+	fmt.Fprintf(&tl, "panic: runtime error: index out of range [3] with length 3\n")
+	for i := range 40 {
+		fmt.Fprintf(&tl, "frame %d %s\n", i, strings.Repeat("x", 400))
+	}
+	fmt.Fprint(&tl, "no newline")
+	got := tl.lines()
+	if len(got) != stderrHead+1+stderrLines+1 || got[0] != "panic: (value withheld)" || got[1] != "goroutine 1 [running]:" ||
+		!strings.HasPrefix(got[2], "panic: runtime error") || got[3] != "..." || got[len(got)-1] != "no newline" {
+		t.Fatalf("lines:\n%s", strings.Join(got, "\n"))
+	}
+	for _, l := range got {
+		if len(l) > stderrLineBytes || strings.Contains(l, "secret") {
+			t.Errorf("line %q", l)
+		}
 	}
 }

@@ -268,13 +268,16 @@ func cpuTime(ps *os.ProcessState) time.Duration {
 // tail keeps the first and the last lines written to it, each cut to
 // stderrLineBytes: what a program refusing its arguments says first, and the
 // message and end of the stack of a Go fatal error. A Go runtime crash prints no
-// values of the program's data, only addresses and names.
+// values of the program's data, only addresses and names; the value of a panic
+// is withheld, unless it is the runtime's own ("panic: runtime error: ...").
 type tail struct {
 	mu      sync.Mutex
 	head    []string // the first stderrHead lines
 	buf     []string // the last stderrLines lines after them
 	skipped bool     // lines between head and buf were dropped
-	part    []byte
+	// withhold drops the lines of a panic's value.
+	withhold bool
+	part     []byte
 }
 
 const stderrHead = 3
@@ -303,6 +306,15 @@ func (t *tail) Write(p []byte) (int, error) {
 }
 
 func (t *tail) push(line string) {
+	switch {
+	case strings.HasPrefix(line, "panic: ") && !strings.HasPrefix(line, "panic: runtime error:"):
+		// A panic's value is the program's: it may quote the data rendered.
+		line, t.withhold = "panic: (value withheld)", true
+	case t.withhold && (strings.TrimSpace(line) == "" || strings.HasPrefix(line, "goroutine ") || strings.HasPrefix(line, "[signal ")):
+		t.withhold = false
+	case t.withhold:
+		return
+	}
 	if strings.TrimSpace(line) == "" {
 		return
 	}

@@ -49,6 +49,9 @@ func Child() bool {
 	}
 	out := bufio.NewWriter(os.Stdout)
 	defer out.Flush()
+	// Standard output carries the answer: what a library would print there goes
+	// to standard error instead.
+	os.Stdout = os.Stderr
 	fmt.Fprintf(out, "%s%s\n", handshakePrefix, nonce)
 	if err := out.Flush(); err != nil {
 		return true

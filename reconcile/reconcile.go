@@ -23,7 +23,10 @@ const DefaultHealthTimeout = 5 * time.Minute
 
 // Stages are the implementations of a pass's stages. Source and Differ are
 // required; Applier is required unless the mode is DriftOnly; a nil Renderer means
-// [render.Auto] (plain YAML only); a nil Health skips the health stage.
+// [render.Auto] (plain YAML only, so that this package links neither kustomize nor
+// Helm: a program that renders them from repositories it does not trust sets the
+// Renderer of render/isolate, which runs them in a child process); a nil Health
+// skips the health stage.
 type Stages struct {
 	Source   Source
 	Renderer render.Renderer

@@ -11,8 +11,7 @@ import (
 	"github.com/gitopskit/gitopskit/object"
 	"github.com/gitopskit/gitopskit/reconcile"
 	"github.com/gitopskit/gitopskit/render"
-	"github.com/gitopskit/gitopskit/render/helm"
-	"github.com/gitopskit/gitopskit/render/kustomize"
+	"github.com/gitopskit/gitopskit/render/isolate"
 	"github.com/gitopskit/gitopskit/source/git"
 )
 
@@ -42,7 +41,7 @@ func newReconciler(cfg *rest.Config, c config, out *printer) (*reconcile.Reconci
 	if err != nil {
 		return nil, err
 	}
-	renderer := render.Auto{Kustomize: kustomize.New(kustomize.Options{}), Helm: helm.New(helm.Options{})}
+	renderer := isolate.New(isolate.Options{Spec: isolate.DefaultSpec()}) // a child process: a hostile commit cannot end this one
 	cluster, err := reconcile.NewCluster(cfg, reconcile.ClusterOptions{
 		FieldManager: c.fieldManager,
 		Inventory:    object.ID{Kind: "Secret", Namespace: ns, Name: name},

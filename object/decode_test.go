@@ -239,7 +239,7 @@ func TestDecodeErrors(t *testing.T) {
 			file:     "m.yaml",
 			input:    "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: 1}\n",
 			sentinel: ErrInvalid,
-			want:     "m.yaml:1: invalid object: ConfigMap: metadata.name is a number, not a string",
+			want:     "m.yaml:1: invalid object: ConfigMap: metadata.name: 1 is read as a number, not a string: quote it",
 		},
 		{
 			name:     "lenient: label value a map",

@@ -33,7 +33,7 @@ func stringifyMetadata(m map[string]any, yamlDoc []byte, items []int) {
 			if node == nil {
 				node = parseNode(yamlDoc)
 			}
-			if text, ok := scalarAt(node, items, field, k); ok {
+			if text, ok := scalarAt(node, items, "metadata", field, k); ok {
 				kv[k] = text
 			}
 		}
@@ -49,9 +49,9 @@ func parseNode(doc []byte) *yamlv3.Node {
 	return n.Content[0]
 }
 
-// scalarAt returns the text of the scalar at metadata.<field>.<key> of the object
-// at the List item path items of the document root.
-func scalarAt(root *yamlv3.Node, items []int, field, key string) (string, bool) {
+// scalarAt returns the text of the scalar at the field path of the object at the
+// List item path items of the document root.
+func scalarAt(root *yamlv3.Node, items []int, path ...string) (string, bool) {
 	n := root
 	for _, i := range items {
 		list := mappingValue(n, "items")
@@ -60,11 +60,30 @@ func scalarAt(root *yamlv3.Node, items []int, field, key string) (string, bool) 
 		}
 		n = list.Content[i]
 	}
-	n = mappingValue(mappingValue(mappingValue(n, "metadata"), field), key)
+	for _, k := range path {
+		n = mappingValue(n, k)
+	}
 	if n == nil || n.Kind != yamlv3.ScalarNode {
 		return "", false
 	}
 	return n.Value, true
+}
+
+// sourceText returns a function giving the text of a scalar field of the object
+// at the List item path items of yamlDoc, or "" when it is not known. It parses
+// yamlDoc when first called.
+func sourceText(yamlDoc []byte, items []int) func(path ...string) string {
+	if len(yamlDoc) == 0 {
+		return nil
+	}
+	var root *yamlv3.Node
+	return func(path ...string) string {
+		if root == nil {
+			root = parseNode(yamlDoc)
+		}
+		s, _ := scalarAt(root, items, path...)
+		return s
+	}
 }
 
 // mappingValue returns the value of the last key key of the mapping n (the last

@@ -1,0 +1,202 @@
+// Package yamlcheck finds what YAML readers disagree on or silently change in a
+// document: two keys of a mapping that become the same key, integers that do not
+// fit 64 bits, and scalars that YAML 1.1 (sigs.k8s.io/yaml, kubectl) reads as
+// something other than the string a person meant. It works on go-yaml v3 nodes,
+// which object (on its error path) and kustomize (always) parse anyway.
+package yamlcheck
+
+import (
+	"fmt"
+	"math/big"
+	"regexp"
+	"strconv"
+	"strings"
+
+	yamlv2 "go.yaml.in/yaml/v2"
+	yaml "go.yaml.in/yaml/v3"
+)
+
+// Error is a problem at a line of a file (1-based).
+type Error struct {
+	Line int
+	Msg  string
+}
+
+func (e *Error) Error() string { return e.Msg }
+
+// KeyFunc returns the key a reader makes of the mapping key node n.
+type KeyFunc func(n *yaml.Node) string
+
+// Value is the KeyFunc of go-yaml v3 and kyaml: the key's text.
+func Value(n *yaml.Node) string { return n.Value }
+
+// Key11 is the KeyFunc of sigs.k8s.io/yaml: the key as YAML 1.1 reads it, made a
+// string ("yes" and "true" are both "true", 1 and "1" both "1").
+func Key11(n *yaml.Node) string {
+	v, ok := Read11(n)
+	if !ok {
+		return n.Value
+	}
+	switch k := v.(type) {
+	case string:
+		return k
+	case int:
+		return strconv.Itoa(k)
+	case int64:
+		return strconv.FormatInt(k, 10)
+	case float64:
+		// sigs.k8s.io/yaml prints float keys with 32-bit precision.
+		switch s := strconv.FormatFloat(k, 'g', -1, 32); s {
+		case "+Inf":
+			return ".inf"
+		case "-Inf":
+			return "-.inf"
+		case "NaN":
+			return ".nan"
+		default:
+			return s
+		}
+	case bool:
+		return strconv.FormatBool(k)
+	}
+	return n.Value
+}
+
+// Read11 returns the value YAML 1.1 (go-yaml v2, which sigs.k8s.io/yaml and
+// kubectl use) reads from the scalar n, and false when n is not a scalar.
+func Read11(n *yaml.Node) (any, bool) {
+	if n == nil || n.Kind != yaml.ScalarNode {
+		return nil, false
+	}
+	if n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle) != 0 ||
+		n.Style&yaml.TaggedStyle != 0 && n.ShortTag() == "!!str" {
+		return n.Value, true
+	}
+	var v any
+	if err := yamlv2.Unmarshal([]byte(n.Value), &v); err != nil {
+		return n.Value, true
+	}
+	if n.Value == "" {
+		return nil, true
+	}
+	return v, true
+}
+
+// NotString says that field, written text, is read as v rather than as a string.
+func NotString(field, text string, v any) string {
+	what := "a number"
+	switch v.(type) {
+	case bool:
+		what = "the boolean"
+	case nil:
+		return fmt.Sprintf("%s is null, not a string", field)
+	}
+	if fmt.Sprint(v) == text {
+		return fmt.Sprintf("%s: %s is read as %s, not a string: quote it", field, text, what)
+	}
+	return fmt.Sprintf("%s: %s is read as %s %v, not a string: quote it", field, text, what, v)
+}
+
+// integer matches the integers YAML writes in decimal; others have a base prefix.
+var decimal = regexp.MustCompile(`^[-+]?[0-9]+$`)
+
+// TooBig reports whether the text of a plain scalar is an integer, as YAML 1.1 or
+// 1.2 writes one (decimal, 0x, 0o, 0b, with _ separators), that does not fit an
+// int64. Readers make such a number a float, and the API server then stores
+// something else.
+func TooBig(text string) bool {
+	if len(text) < 19 {
+		return false // 18 digits always fit
+	}
+	plain := strings.ReplaceAll(text, "_", "")
+	var ok bool
+	i := new(big.Int)
+	if decimal.MatchString(plain) {
+		_, ok = i.SetString(strings.TrimPrefix(plain, "+"), 10)
+	} else {
+		_, ok = i.SetString(plain, 0)
+	}
+	return ok && !i.IsInt64()
+}
+
+// Check walks the document root in order and returns the first problem as an
+// *Error: two keys of a mapping that key makes the same, or a plain scalar that is
+// an integer beyond int64. Aliases are not followed. Lines are counted from
+// line, the line of the file that is line 1 of root.
+func Check(root *yaml.Node, key KeyFunc, line int) error {
+	c := checker{key: key, offset: line - 1}
+	return c.check(root, "")
+}
+
+type checker struct {
+	key    KeyFunc
+	offset int
+}
+
+func (ch checker) check(n *yaml.Node, path string) error {
+	switch n.Kind {
+	case yaml.DocumentNode, yaml.SequenceNode:
+		for i, e := range n.Content {
+			p := path
+			if n.Kind == yaml.SequenceNode {
+				p = path + "[" + strconv.Itoa(i) + "]"
+			}
+			if err := ch.check(e, p); err != nil {
+				return err
+			}
+		}
+	case yaml.MappingNode:
+		seen := make(map[string]*yaml.Node, len(n.Content)/2)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			s := ch.key(k)
+			if first, dup := seen[s]; dup {
+				l1, l2 := first.Line+ch.offset, k.Line+ch.offset
+				if first.Value == k.Value && first.Style == k.Style {
+					return &Error{Line: l2, Msg: fmt.Sprintf("%s: key %s is written twice, at lines %d and %d", Join(path, s), quote(k), l1, l2)}
+				}
+				return &Error{Line: l2, Msg: fmt.Sprintf("%s: keys %s (line %d) and %s (line %d) are the same key %q", orRoot(path), quote(first), l1, quote(k), l2, s)}
+			}
+			seen[s] = k
+			if err := ch.check(n.Content[i+1], Join(path, s)); err != nil {
+				return err
+			}
+		}
+	case yaml.ScalarNode:
+		if n.Style&^yaml.TaggedStyle == 0 && n.ShortTag() != "!!str" && TooBig(n.Value) {
+			return &Error{Line: n.Line + ch.offset, Msg: TooBigMsg(orRoot(path), n.Value)}
+		}
+	}
+	return nil
+}
+
+// TooBigMsg says that field, written text, does not fit an int64.
+func TooBigMsg(field, text string) string {
+	return fmt.Sprintf("%s: %s does not fit a 64-bit integer (the API server would store another number)", field, text)
+}
+
+// Join adds the key k to the field path p.
+func Join(p, k string) string {
+	if p == "" {
+		return k
+	}
+	return p + "." + k
+}
+
+func orRoot(p string) string {
+	if p == "" {
+		return "the document"
+	}
+	return p
+}
+
+// quote prints a key as it was written.
+func quote(n *yaml.Node) string {
+	switch {
+	case n.Style&yaml.DoubleQuotedStyle != 0:
+		return strconv.Quote(n.Value)
+	case n.Style&yaml.SingleQuotedStyle != 0:
+		return "'" + n.Value + "'"
+	}
+	return n.Value
+}

@@ -1,0 +1,193 @@
+package object
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+
+	yamlv2 "go.yaml.in/yaml/v2"
+
+	"github.com/gitopskit/gitopskit/internal/yamlcheck"
+)
+
+// yamlToJSON converts one YAML document to JSON as sigs.k8s.io/yaml's YAMLToJSON
+// (YAMLToJSONStrict unless Lenient) does, which is how kubectl reads it, except
+// that it refuses what that conversion silently changes: two keys that become the
+// same JSON key (1 and "1", yes and true), of which it would keep either at
+// random, and integers beyond int64, which become floats that the API server
+// stores as another number. Those errors are *yamlcheck.Error, with the line in
+// the file; doc starts at line start.
+func (st *stream) yamlToJSON(doc []byte, start int) ([]byte, error) {
+	unmarshal := yamlv2.UnmarshalStrict
+	if st.d.Lenient {
+		unmarshal = yamlv2.Unmarshal // the last of duplicate keys wins
+	}
+	var v any
+	if err := unmarshal(doc, &v); err != nil {
+		return nil, err
+	}
+	var c converter
+	j, err := c.jsonable(v, "")
+	if err != nil {
+		return nil, err
+	}
+	if len(c.collisions) > 0 || c.huge {
+		if root := parseNode(doc); root != nil {
+			if err := yamlcheck.Check(root, yamlcheck.Key11, start); err != nil {
+				return nil, err
+			}
+		}
+		if len(c.collisions) > 0 { // not found in the nodes: a merged mapping (<<)
+			return nil, &yamlcheck.Error{Line: start, Msg: fmt.Sprintf("%s: two keys are the same key", slices.Min(c.collisions))}
+		}
+	}
+	return json.Marshal(j)
+}
+
+// converter makes what go-yaml v2 decoded into what encoding/json encodes, as
+// sigs.k8s.io/yaml does, noting what yamlcheck must look at.
+type converter struct {
+	collisions []string // paths of mappings where two keys became one
+	huge       bool     // a number that may be an integer beyond int64
+}
+
+func (c *converter) jsonable(v any, path string) (any, error) {
+	switch v := v.(type) {
+	case map[any]any:
+		m := make(map[string]any, len(v))
+		for k, e := range v {
+			s, err := jsonKey(k)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", path, err)
+			}
+			if _, dup := m[s]; dup {
+				c.collisions = append(c.collisions, yamlcheck.Join(path, s))
+			}
+			if m[s], err = c.jsonable(e, yamlcheck.Join(path, s)); err != nil {
+				return nil, err
+			}
+		}
+		return m, nil
+	case []any:
+		l := make([]any, len(v))
+		for i, e := range v {
+			var err error
+			if l[i], err = c.jsonable(e, path+"["+strconv.Itoa(i)+"]"); err != nil {
+				return nil, err
+			}
+		}
+		return l, nil
+	case uint64:
+		c.huge = c.huge || v > math.MaxInt64
+	case float64:
+		c.huge = c.huge || math.Abs(v) >= 1<<63
+	}
+	return v, nil
+}
+
+// jsonKey makes a key go-yaml v2 decoded into a string, as sigs.k8s.io/yaml does.
+func jsonKey(k any) (string, error) {
+	switch k := k.(type) {
+	case string:
+		return k, nil
+	case int:
+		return strconv.Itoa(k), nil
+	case int64:
+		return strconv.FormatInt(k, 10), nil
+	case float64:
+		s := strconv.FormatFloat(k, 'g', -1, 32) // 32 bits, as sigs.k8s.io/yaml
+		switch s {
+		case "+Inf":
+			s = ".inf"
+		case "-Inf":
+			s = "-.inf"
+		case "NaN":
+			s = ".nan"
+		}
+		return s, nil
+	case bool:
+		return strconv.FormatBool(k), nil
+	}
+	return "", fmt.Errorf("a key of type %T cannot be a JSON key", k)
+}
+
+// hasHugeNumber reports whether v, as decoded from JSON, holds a number that may
+// have been an integer beyond int64 (decoders make those floats).
+func hasHugeNumber(v any) bool {
+	switch v := v.(type) {
+	case map[string]any:
+		for _, e := range v {
+			if hasHugeNumber(e) {
+				return true
+			}
+		}
+	case []any:
+		for _, e := range v {
+			if hasHugeNumber(e) {
+				return true
+			}
+		}
+	case float64:
+		return math.Abs(v) >= 1<<63
+	}
+	return false
+}
+
+// checkJSON finds, in document order, the first key written twice in an object of
+// the JSON document data and the first integer beyond int64. It returns nil when
+// there is neither (or data is not valid JSON, which is reported elsewhere).
+// data starts at line start of the file.
+func checkJSON(data []byte, start int) *yamlcheck.Error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	line := func() int { return start + bytes.Count(data[:dec.InputOffset()], []byte("\n")) }
+	var walk func(path string) (*yamlcheck.Error, bool)
+	walk = func(path string) (*yamlcheck.Error, bool) {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, false
+		}
+		switch t := tok.(type) {
+		case json.Delim:
+			if t == '{' {
+				seen := map[string]int{}
+				for dec.More() {
+					kt, err := dec.Token()
+					k, ok := kt.(string)
+					if err != nil || !ok {
+						return nil, false
+					}
+					p := yamlcheck.Join(path, k)
+					if first, dup := seen[k]; dup {
+						return &yamlcheck.Error{Line: line(), Msg: fmt.Sprintf("%s: key %q is written twice, at lines %d and %d", p, k, first, line())}, false
+					}
+					seen[k] = line()
+					if ce, ok := walk(p); ce != nil || !ok {
+						return ce, ok
+					}
+				}
+			} else if t == '[' {
+				for i := 0; dec.More(); i++ {
+					if ce, ok := walk(path + "[" + strconv.Itoa(i) + "]"); ce != nil || !ok {
+						return ce, ok
+					}
+				}
+			}
+			_, err := dec.Token() // the closing delimiter
+			return nil, err == nil
+		case json.Number:
+			if yamlcheck.TooBig(t.String()) {
+				if path == "" {
+					path = "the document"
+				}
+				return &yamlcheck.Error{Line: line(), Msg: yamlcheck.TooBigMsg(path, t.String())}, false
+			}
+		}
+		return nil, true
+	}
+	ce, _ := walk("")
+	return ce
+}

@@ -10,6 +10,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	sigsyaml "sigs.k8s.io/yaml"
+
+	"github.com/gitopskit/gitopskit/internal/yamlcheck"
 )
 
 func TestDecodeStreams(t *testing.T) {
@@ -395,6 +398,8 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`{"apiVersion":"v1","kind":"Secret","metadata":{"name":"s","labels":{"a":"b"}}} []`), "a.json")
 	f.Add([]byte("--- {a: &a [1], b: *a}\n...\n---\n- x\n"), "b.yaml")
 	f.Add([]byte("\xEF\xBB\xBF---\r\nkind: List\r\nitems: [{kind: X}]"), "-")
+	f.Add([]byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: y}\ndata: {1: a, \"1\": b, yes: c}\nx: 99999999999999999999\n"), "c.yaml")
+	f.Add([]byte(`{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a","namespace":"s","namespace":"k"},"x":[1e20,-9223372036854775809]}`), "d.json")
 	f.Fuzz(func(t *testing.T, data []byte, file string) {
 		d := Decoder{MaxDocumentBytes: 1 << 16, MaxObjects: 100, Lenient: len(file)%2 == 1}
 		ms, err := d.Decode(bytes.NewReader(data), file)
@@ -420,6 +425,9 @@ func FuzzDecode(f *testing.F) {
 			if id.Name != "" {
 				seen.Add(id)
 			}
+			if hasHugeNumber(m.Object.Object) {
+				continue // a float such as 1e20 encodes as an integer beyond int64, which is refused
+			}
 			// What was decoded encodes and decodes back to the same identity.
 			js, err := json.Marshal(m.Object.Object)
 			if err != nil {
@@ -429,6 +437,50 @@ func FuzzDecode(f *testing.F) {
 			if err != nil || len(again) != 1 || IDOf(again[0].Object) != id {
 				t.Fatalf("round trip of %s: %v", id, err)
 			}
+		}
+	})
+}
+
+// FuzzYAMLToJSON checks the YAML conversion against sigs.k8s.io/yaml's, which
+// kubectl uses: where it converts a document, it gives the same JSON, and where
+// it refuses one, so does sigs.k8s.io/yaml, or the document has two keys that
+// become one (which sigs.k8s.io/yaml keeps at random) or an integer beyond int64.
+func FuzzYAMLToJSON(f *testing.F) {
+	for _, seed := range []string{
+		"a: 1\nb: [x, {c: d}]\n",
+		"1: a\n\"1\": b\n",
+		"yes: a\ntrue: b\n",
+		"1.0000001: a\n1.0000002: b\n",
+		"x: 99999999999999999999\ny: 1e20\nz: 18446744073709551615\n",
+		"a: &a {1: x}\nb:\n  <<: *a\n  '1': y\n",
+		"? [a]\n: b\n",
+		"a: .nan\n",
+		"a: 2001-12-14\nb: !!binary aGVsbG8=\n",
+	} {
+		f.Add([]byte(seed), false)
+	}
+	f.Fuzz(func(t *testing.T, doc []byte, lenient bool) {
+		if len(doc) > 1<<12 || bytes.Contains(doc, []byte("\n---")) || bytes.Contains(doc, []byte("\n...")) {
+			return
+		}
+		st := &stream{d: Decoder{Lenient: lenient}}
+		got, err := st.yamlToJSON(doc, 1)
+		want, wantErr := sigsyaml.YAMLToJSONStrict(doc)
+		if lenient {
+			want, wantErr = sigsyaml.YAMLToJSON(doc)
+		}
+		var ce *yamlcheck.Error
+		switch {
+		case err == nil && wantErr != nil:
+			t.Fatalf("converted what sigs.k8s.io/yaml refuses (%v): %s", wantErr, got)
+		case err == nil && !bytes.Equal(got, want):
+			t.Fatalf("converted to\n%s\nsigs.k8s.io/yaml to\n%s", got, want)
+		case errors.As(err, &ce):
+			if ce.Line < 1 || ce.Line > 1+bytes.Count(doc, []byte("\n")) {
+				t.Fatalf("error at line %d of a %d-line document: %v", ce.Line, 1+bytes.Count(doc, []byte("\n")), err)
+			}
+		case err != nil && wantErr == nil:
+			t.Fatalf("refused what sigs.k8s.io/yaml converts to %s: %v", want, err)
 		}
 	})
 }

@@ -137,10 +137,10 @@ func hasHugeNumber(v any) bool {
 }
 
 // checkJSON finds, in document order, the first key written twice in an object of
-// the JSON document data and the first integer beyond int64. It returns nil when
-// there is neither (or data is not valid JSON, which is reported elsewhere).
-// data starts at line start of the file.
-func checkJSON(data []byte, start int) *yamlcheck.Error {
+// the JSON document data (when dups) and the first integer beyond int64. It
+// returns nil when there is neither (or data is not valid JSON, which is reported
+// elsewhere). data starts at line start of the file.
+func checkJSON(data []byte, start int, dups bool) *yamlcheck.Error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	line := func() int { return start + bytes.Count(data[:dec.InputOffset()], []byte("\n")) }
@@ -161,7 +161,7 @@ func checkJSON(data []byte, start int) *yamlcheck.Error {
 						return nil, false
 					}
 					p := yamlcheck.Join(path, k)
-					if first, dup := seen[k]; dup {
+					if first, dup := seen[k]; dup && dups {
 						return &yamlcheck.Error{Line: line(), Msg: fmt.Sprintf("%s: key %q is written twice, at lines %d and %d", p, k, first, line())}, false
 					}
 					seen[k] = line()

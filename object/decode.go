@@ -117,10 +117,16 @@ func Decode(r io.Reader, file string) ([]Manifest, error) {
 //
 // Every object must be a mapping with apiVersion, kind and metadata.name or
 // metadata.generateName (an object the server names, such as a hook Job); labels
-// and annotations must map strings to strings. Duplicate keys, YAML alias bombs, two
-// documents declaring the same named object, and input over the limits are errors
-// (see [Decoder].Lenient for what it accepts). Every error is a *DecodeError naming
-// the file and line; on error no objects are returned.
+// and annotations must map strings to strings; apiVersion, kind, name and namespace
+// that YAML reads as booleans or numbers (`name: y` is true) are errors saying so.
+// What kubectl's readers would silently change is an error naming the field: two
+// keys that become the same JSON key (1 and "1", yes and true: one wins at random),
+// and integers that do not fit int64 (they become floats, which the API server
+// stores as another number; floats written as floats, 0.5 or 1e20, are kept).
+// Duplicate keys, in YAML and JSON, YAML alias bombs, two documents declaring the
+// same named object, and input over the limits are errors (see [Decoder].Lenient
+// for what it accepts). Every error is a *DecodeError naming the file and line; on
+// error no objects are returned.
 func (d Decoder) Decode(r io.Reader, file string) ([]Manifest, error) {
 	d.defaults()
 	st := &stream{d: d, file: file, seen: map[ID]Origin{}}
@@ -329,16 +335,19 @@ func (st *stream) decodeJSON(br *bufio.Reader) error {
 }
 
 // jsonValue decodes the JSON document raw, which starts at line, refusing what
-// the API server would silently change: a key written twice (it keeps one of them)
-// and integers beyond int64 (it stores another number).
+// the API server would silently change: a key written twice (it keeps the last;
+// Lenient does too) and integers beyond int64 (it stores another number).
 func (st *stream) jsonValue(raw []byte, line int) error {
 	var v any
 	strict, err := kjson.UnmarshalStrict(raw, &v, kjson.DisallowDuplicateFields)
 	if err != nil {
 		return st.errorf(line, ErrInvalid, "%v", err)
 	}
+	if st.d.Lenient {
+		strict = nil // the last of a key written twice wins, as in YAML
+	}
 	if len(strict) > 0 || hasHugeNumber(v) {
-		if ce := checkJSON(raw, line); ce != nil {
+		if ce := checkJSON(raw, line, !st.d.Lenient); ce != nil {
 			return st.errorf(ce.Line, ErrInvalid, "%s", ce.Msg)
 		}
 		if len(strict) > 0 {

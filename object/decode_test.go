@@ -147,6 +147,13 @@ func TestDecodeLenient(t *testing.T) {
 			assert.Equal(t, map[string]string{"v": "1.0"}, ms[1].Object.GetLabels())
 		},
 	}, {
+		name:      "a JSON key written twice: the last wins",
+		input:     `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a","namespace":"safe","namespace":"kube-system"}}`,
+		strictErr: `metadata.namespace: key "namespace" is written twice`,
+		check: func(t *testing.T, ms []Manifest) {
+			assert.Equal(t, "kube-system", ms[0].Object.GetNamespace())
+		},
+	}, {
 		name:      "documents that declare nothing are skipped",
 		input:     "{}\n---\nmetadata: {labels: {}}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n",
 		strictErr: "object has no apiVersion",
@@ -156,10 +163,14 @@ func TestDecodeLenient(t *testing.T) {
 		},
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := Decode(strings.NewReader(tc.input), "out.yaml")
+			file := "out.yaml"
+			if strings.HasPrefix(tc.input, "{\"") {
+				file = "out.json"
+			}
+			_, err := Decode(strings.NewReader(tc.input), file)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.strictErr)
-			ms, err := Decoder{Lenient: true}.Decode(strings.NewReader(tc.input), "out.yaml")
+			ms, err := Decoder{Lenient: true}.Decode(strings.NewReader(tc.input), file)
 			require.NoError(t, err)
 			tc.check(t, ms)
 		})

@@ -163,7 +163,7 @@ func (ch checker) check(n *yaml.Node, path string) error {
 			}
 		}
 	case yaml.ScalarNode:
-		if n.Style&^yaml.TaggedStyle == 0 && n.ShortTag() != "!!str" && TooBig(n.Value) {
+		if n.Style&^yaml.TaggedStyle == 0 && (n.Style&yaml.TaggedStyle == 0 || n.ShortTag() == "!!int") && TooBig(n.Value) {
 			return &Error{Line: n.Line + ch.offset, Msg: TooBigMsg(orRoot(path), n.Value)}
 		}
 	}
@@ -199,4 +199,70 @@ func quote(n *yaml.Node) string {
 		return "'" + n.Value + "'"
 	}
 	return n.Value
+}
+
+// Identity checks the fields that identify the object root (and each item of a
+// List): apiVersion, kind, metadata.name, generateName and namespace written as
+// scalars that YAML 1.1 reads as something else than a string, such as `name: y`
+// (the boolean true) or `name: 1.10`. Readers disagree on them (go-yaml v3 and
+// kyaml read y as a string, kubectl as a boolean), so they are refused with a
+// *Error that says how they are read. Lines are counted as in [Check].
+func Identity(root *yaml.Node, line int) error {
+	if root == nil || root.Kind != yaml.MappingNode {
+		return nil
+	}
+	kind := mapValue(root, "kind")
+	if kind != nil && strings.HasSuffix(kind.Value, "List") {
+		if items := mapValue(root, "items"); items != nil && items.Kind == yaml.SequenceNode {
+			for _, it := range items.Content {
+				if err := Identity(it, line); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}
+	meta := mapValue(root, "metadata")
+	name := mapValue(meta, "name")
+	what, nameText := "", ""
+	if kind != nil {
+		what = kind.Value
+	}
+	if name != nil {
+		nameText = name.Value
+	}
+	for _, f := range []struct {
+		field, what string
+		n           *yaml.Node
+	}{
+		{"apiVersion", "", mapValue(root, "apiVersion")},
+		{"kind", "", kind},
+		{"metadata.name", what, name},
+		{"metadata.generateName", what, mapValue(meta, "generateName")},
+		{"metadata.namespace", strings.TrimSpace(what + " " + nameText), mapValue(meta, "namespace")},
+	} {
+		v, ok := Read11(f.n)
+		if _, isString := v.(string); !ok || isString || v == nil {
+			continue
+		}
+		msg := NotString(f.field, f.n.Value, v)
+		if f.what != "" {
+			msg = f.what + ": " + msg
+		}
+		return &Error{Line: f.n.Line + line - 1, Msg: msg}
+	}
+	return nil
+}
+
+// mapValue returns the value of key in the mapping m, or nil.
+func mapValue(m *yaml.Node, key string) *yaml.Node {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
 }

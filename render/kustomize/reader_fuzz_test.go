@@ -21,7 +21,13 @@ func FuzzTagOrigin(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		out := tagOrigin(data, "dir/file.yaml")
+		out, cerr := tagOrigin(data, "dir/file.yaml")
+		if cerr != nil {
+			if cerr.Line < 1 || cerr.Line > 1+bytes.Count(data, []byte("\n")) || cerr.Msg == "" {
+				t.Fatalf("refusal at line %d of a %d-line file: %q", cerr.Line, 1+bytes.Count(data, []byte("\n")), cerr.Msg)
+			}
+			return
+		}
 		if bytes.Equal(out, data) {
 			return
 		}

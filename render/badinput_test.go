@@ -105,3 +105,16 @@ func TestBadInputRefusedByEveryRenderer(t *testing.T) {
 		})
 	}
 }
+
+// An integer beyond int64 that a patch brings is refused too, naming the object.
+func TestKustomizePatchNumberRefused(t *testing.T) {
+	fsys := fstest.MapFS{
+		"k/kustomization.yaml": {Data: []byte("resources: [deploy.yaml]\npatches:\n- patch: |\n    apiVersion: apps/v1\n    kind: Deployment\n    metadata: {name: web}\n    spec: {replicas: 99999999999999999999}\n")},
+		"k/deploy.yaml":        {Data: []byte("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 1\n")},
+	}
+	_, err := kustomize.New(kustomize.Options{}).Render(context.Background(), render.Input{FS: fsys, Dir: "k"}, render.Options{})
+	want := "k/deploy.yaml: invalid object: Deployment web: spec.replicas: 99999999999999999999 does not fit a 64-bit integer"
+	if err == nil || !strings.Contains(err.Error(), want) || !errors.Is(err, object.ErrInvalid) {
+		t.Fatalf("error %v, want one with %q", err, want)
+	}
+}

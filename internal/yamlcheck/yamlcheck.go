@@ -128,6 +128,14 @@ func Check(root *yaml.Node, key KeyFunc, line int) error {
 	return c.check(root, "")
 }
 
+// Numbers is [Check] for integers beyond int64 only, in a document whose keys are
+// known to be unique, such as one kustomize built.
+func Numbers(root *yaml.Node, line int) error {
+	c := checker{offset: line - 1}
+	return c.check(root, "")
+}
+
+// checker is one walk of Check; key is nil when keys are not compared.
 type checker struct {
 	key    KeyFunc
 	offset int
@@ -146,10 +154,16 @@ func (ch checker) check(n *yaml.Node, path string) error {
 			}
 		}
 	case yaml.MappingNode:
-		seen := make(map[string]*yaml.Node, len(n.Content)/2)
+		var seen map[string]*yaml.Node
+		if ch.key != nil {
+			seen = make(map[string]*yaml.Node, len(n.Content)/2)
+		}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k := n.Content[i]
-			s := ch.key(k)
+			s := k.Value
+			if ch.key != nil {
+				s = ch.key(k)
+			}
 			if first, dup := seen[s]; dup {
 				l1, l2 := first.Line+ch.offset, k.Line+ch.offset
 				if first.Value == k.Value && first.Style == k.Style {
@@ -157,7 +171,9 @@ func (ch checker) check(n *yaml.Node, path string) error {
 				}
 				return &Error{Line: l2, Msg: fmt.Sprintf("%s: keys %s (line %d) and %s (line %d) are the same key %q", orRoot(path), quote(first), l1, quote(k), l2, s)}
 			}
-			seen[s] = k
+			if seen != nil {
+				seen[s] = k
+			}
 			if err := ch.check(n.Content[i+1], Join(path, s)); err != nil {
 				return err
 			}

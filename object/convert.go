@@ -30,7 +30,7 @@ func (st *stream) yamlToJSON(doc []byte, start int) ([]byte, error) {
 		return nil, err
 	}
 	var c converter
-	j, err := c.jsonable(v, "")
+	j, err := c.jsonable(v)
 	if err != nil {
 		return nil, err
 	}
@@ -41,7 +41,7 @@ func (st *stream) yamlToJSON(doc []byte, start int) ([]byte, error) {
 			}
 		}
 		if len(c.collisions) > 0 { // not found in the nodes: a merged mapping (<<)
-			return nil, &yamlcheck.Error{Line: start, Msg: fmt.Sprintf("%s: two keys are the same key", slices.Min(c.collisions))}
+			return nil, &yamlcheck.Error{Line: start, Msg: fmt.Sprintf("two keys of a mapping are the same key %q", slices.Min(c.collisions))}
 		}
 	}
 	return json.Marshal(j)
@@ -50,23 +50,23 @@ func (st *stream) yamlToJSON(doc []byte, start int) ([]byte, error) {
 // converter makes what go-yaml v2 decoded into what encoding/json encodes, as
 // sigs.k8s.io/yaml does, noting what yamlcheck must look at.
 type converter struct {
-	collisions []string // paths of mappings where two keys became one
+	collisions []string // keys that two keys of a mapping became
 	huge       bool     // a number that may be an integer beyond int64
 }
 
-func (c *converter) jsonable(v any, path string) (any, error) {
+func (c *converter) jsonable(v any) (any, error) {
 	switch v := v.(type) {
 	case map[any]any:
 		m := make(map[string]any, len(v))
 		for k, e := range v {
 			s, err := jsonKey(k)
 			if err != nil {
-				return nil, fmt.Errorf("%s: %w", path, err)
+				return nil, err
 			}
 			if _, dup := m[s]; dup {
-				c.collisions = append(c.collisions, yamlcheck.Join(path, s))
+				c.collisions = append(c.collisions, s)
 			}
-			if m[s], err = c.jsonable(e, yamlcheck.Join(path, s)); err != nil {
+			if m[s], err = c.jsonable(e); err != nil {
 				return nil, err
 			}
 		}
@@ -75,7 +75,7 @@ func (c *converter) jsonable(v any, path string) (any, error) {
 		l := make([]any, len(v))
 		for i, e := range v {
 			var err error
-			if l[i], err = c.jsonable(e, path+"["+strconv.Itoa(i)+"]"); err != nil {
+			if l[i], err = c.jsonable(e); err != nil {
 				return nil, err
 			}
 		}

@@ -59,7 +59,7 @@ func (c *converter) jsonable(v any) (any, error) {
 	case map[any]any:
 		m := make(map[string]any, len(v))
 		for k, e := range v {
-			s, err := jsonKey(k)
+			s, err := yamlcheck.JSONKey(k)
 			if err != nil {
 				return nil, err
 			}
@@ -86,32 +86,6 @@ func (c *converter) jsonable(v any) (any, error) {
 		c.huge = c.huge || math.Abs(v) >= 1<<63
 	}
 	return v, nil
-}
-
-// jsonKey makes a key go-yaml v2 decoded into a string, as sigs.k8s.io/yaml does.
-func jsonKey(k any) (string, error) {
-	switch k := k.(type) {
-	case string:
-		return k, nil
-	case int:
-		return strconv.Itoa(k), nil
-	case int64:
-		return strconv.FormatInt(k, 10), nil
-	case float64:
-		s := strconv.FormatFloat(k, 'g', -1, 32) // 32 bits, as sigs.k8s.io/yaml
-		switch s {
-		case "+Inf":
-			s = ".inf"
-		case "-Inf":
-			s = "-.inf"
-		case "NaN":
-			s = ".nan"
-		}
-		return s, nil
-	case bool:
-		return strconv.FormatBool(k), nil
-	}
-	return "", fmt.Errorf("a key of type %T cannot be a JSON key", k)
 }
 
 // hasHugeNumber reports whether v, as decoded from JSON, holds a number that may

@@ -4,6 +4,8 @@ import (
 	"strconv"
 
 	yamlv3 "go.yaml.in/yaml/v3"
+
+	"github.com/gitopskit/gitopskit/internal/yamlcheck"
 )
 
 // stringifyMetadata makes the label and annotation values of the object m that are
@@ -54,14 +56,14 @@ func parseNode(doc []byte) *yamlv3.Node {
 func scalarAt(root *yamlv3.Node, items []int, path ...string) (string, bool) {
 	n := root
 	for _, i := range items {
-		list := mappingValue(n, "items")
+		list := yamlcheck.MapValue(n, "items")
 		if list == nil || list.Kind != yamlv3.SequenceNode || i >= len(list.Content) {
 			return "", false
 		}
 		n = list.Content[i]
 	}
 	for _, k := range path {
-		n = mappingValue(n, k)
+		n = yamlcheck.MapValue(n, k)
 	}
 	if n == nil || n.Kind != yamlv3.ScalarNode {
 		return "", false
@@ -84,25 +86,4 @@ func sourceText(yamlDoc []byte, items []int) func(path ...string) string {
 		s, _ := scalarAt(root, items, path...)
 		return s
 	}
-}
-
-// mappingValue returns the value of the last key key of the mapping n (the last
-// wins, as in the decoded object), or nil.
-func mappingValue(n *yamlv3.Node, key string) *yamlv3.Node {
-	for n != nil && n.Kind == yamlv3.AliasNode {
-		n = n.Alias
-	}
-	if n == nil || n.Kind != yamlv3.MappingNode {
-		return nil
-	}
-	var v *yamlv3.Node
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			v = n.Content[i+1]
-		}
-	}
-	for v != nil && v.Kind == yamlv3.AliasNode {
-		v = v.Alias
-	}
-	return v
 }

@@ -22,6 +22,7 @@ type Error struct {
 	Msg  string
 }
 
+// Error returns the message, without the line.
 func (e *Error) Error() string { return e.Msg }
 
 // KeyFunc returns the key a reader makes of the mapping key node n.
@@ -37,29 +38,38 @@ func Key11(n *yaml.Node) string {
 	if !ok {
 		return n.Value
 	}
-	switch k := v.(type) {
-	case string:
+	if k, err := JSONKey(v); err == nil {
 		return k
+	}
+	return n.Value
+}
+
+// JSONKey makes a key that go-yaml v2 decoded into the string sigs.k8s.io/yaml
+// makes of it, and fails for keys JSON cannot have (null, maps, lists).
+func JSONKey(k any) (string, error) {
+	switch k := k.(type) {
+	case string:
+		return k, nil
 	case int:
-		return strconv.Itoa(k)
+		return strconv.Itoa(k), nil
 	case int64:
-		return strconv.FormatInt(k, 10)
+		return strconv.FormatInt(k, 10), nil
 	case float64:
 		// sigs.k8s.io/yaml prints float keys with 32-bit precision.
 		switch s := strconv.FormatFloat(k, 'g', -1, 32); s {
 		case "+Inf":
-			return ".inf"
+			return ".inf", nil
 		case "-Inf":
-			return "-.inf"
+			return "-.inf", nil
 		case "NaN":
-			return ".nan"
+			return ".nan", nil
 		default:
-			return s
+			return s, nil
 		}
 	case bool:
-		return strconv.FormatBool(k)
+		return strconv.FormatBool(k), nil
 	}
-	return n.Value
+	return "", fmt.Errorf("a key of type %T cannot be a JSON key", k)
 }
 
 // Read11 returns the value YAML 1.1 (go-yaml v2, which sigs.k8s.io/yaml and
@@ -105,8 +115,8 @@ var decimal = regexp.MustCompile(`^[-+]?[0-9]+$`)
 // int64. Readers make such a number a float, and the API server then stores
 // something else.
 func TooBig(text string) bool {
-	if len(text) < 19 {
-		return false // 18 digits always fit
+	if len(text) < 18 {
+		return false // 18 decimal digits fit, and so do 0x and 15 hex digits
 	}
 	plain := strings.ReplaceAll(text, "_", "")
 	var ok bool
@@ -227,9 +237,9 @@ func Identity(root *yaml.Node, line int) error {
 	if root == nil || root.Kind != yaml.MappingNode {
 		return nil
 	}
-	kind := mapValue(root, "kind")
+	kind := MapValue(root, "kind")
 	if kind != nil && strings.HasSuffix(kind.Value, "List") {
-		if items := mapValue(root, "items"); items != nil && items.Kind == yaml.SequenceNode {
+		if items := MapValue(root, "items"); items != nil && items.Kind == yaml.SequenceNode {
 			for _, it := range items.Content {
 				if err := Identity(it, line); err != nil {
 					return err
@@ -238,8 +248,8 @@ func Identity(root *yaml.Node, line int) error {
 			return nil
 		}
 	}
-	meta := mapValue(root, "metadata")
-	name := mapValue(meta, "name")
+	meta := MapValue(root, "metadata")
+	name := MapValue(meta, "name")
 	what, nameText := "", ""
 	if kind != nil {
 		what = kind.Value
@@ -251,11 +261,11 @@ func Identity(root *yaml.Node, line int) error {
 		field, what string
 		n           *yaml.Node
 	}{
-		{"apiVersion", "", mapValue(root, "apiVersion")},
+		{"apiVersion", "", MapValue(root, "apiVersion")},
 		{"kind", "", kind},
 		{"metadata.name", what, name},
-		{"metadata.generateName", what, mapValue(meta, "generateName")},
-		{"metadata.namespace", strings.TrimSpace(what + " " + nameText), mapValue(meta, "namespace")},
+		{"metadata.generateName", what, MapValue(meta, "generateName")},
+		{"metadata.namespace", strings.TrimSpace(what + " " + nameText), MapValue(meta, "namespace")},
 	} {
 		v, ok := Read11(f.n)
 		if _, isString := v.(string); !ok || isString || v == nil {
@@ -270,15 +280,23 @@ func Identity(root *yaml.Node, line int) error {
 	return nil
 }
 
-// mapValue returns the value of key in the mapping m, or nil.
-func mapValue(m *yaml.Node, key string) *yaml.Node {
+// MapValue returns the value of the last key key of the mapping m (the last wins,
+// as in a decoded object), following aliases, or nil.
+func MapValue(m *yaml.Node, key string) *yaml.Node {
+	for m != nil && m.Kind == yaml.AliasNode {
+		m = m.Alias
+	}
 	if m == nil || m.Kind != yaml.MappingNode {
 		return nil
 	}
+	var v *yaml.Node
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		if m.Content[i].Value == key {
-			return m.Content[i+1]
+			v = m.Content[i+1]
 		}
 	}
-	return nil
+	for v != nil && v.Kind == yaml.AliasNode {
+		v = v.Alias
+	}
+	return v
 }

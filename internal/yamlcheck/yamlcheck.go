@@ -112,21 +112,22 @@ var decimal = regexp.MustCompile(`^[-+]?[0-9]+$`)
 
 // TooBig reports whether the text of a plain scalar is an integer, as YAML 1.1 or
 // 1.2 writes one (decimal, 0x, 0o, 0b, with _ separators), that does not fit an
-// int64. Readers make such a number a float, and the API server then stores
+// int64 and that readers still read as a number (a decimal one, or one that fits
+// a uint64). Readers make such a number a float, and the API server then stores
 // something else.
 func TooBig(text string) bool {
 	if len(text) < 18 {
 		return false // 18 decimal digits fit, and so do 0x and 15 hex digits
 	}
 	plain := strings.ReplaceAll(text, "_", "")
-	var ok bool
 	i := new(big.Int)
 	if decimal.MatchString(plain) {
-		_, ok = i.SetString(strings.TrimPrefix(plain, "+"), 10)
-	} else {
-		_, ok = i.SetString(plain, 0)
+		_, ok := i.SetString(strings.TrimPrefix(plain, "+"), 10)
+		return ok && !i.IsInt64()
 	}
-	return ok && !i.IsInt64()
+	// With a base prefix, what fits no uint64 either is a string to go-yaml.
+	_, ok := i.SetString(plain, 0)
+	return ok && !i.IsInt64() && i.IsUint64()
 }
 
 // Check walks the document root in order and returns the first problem as an

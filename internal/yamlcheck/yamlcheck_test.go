@@ -24,7 +24,9 @@ func TestTooBig(t *testing.T) {
 		"12345678901234567890abc":       false,
 		"2001-12-14t21:59:43.10-05:00":  false,
 		"18446744073709551615":          true,
-		"-0b1111111111111111111111111111111111111111111111111111111111111111": true,
+		"0xFFFFFFFFFFFFFFFF":            true,
+		"0xFFFFFFFFFFFFFFFFFF":          false, // a string to go-yaml
+		"-0x8000000000000001":           false, // a string to go-yaml
 	} {
 		if got := TooBig(text); got != want {
 			t.Errorf("TooBig(%s) = %v, want %v", text, got, want)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"regexp"
 	"slices"
 	"strconv"
 
@@ -36,7 +37,12 @@ func (st *stream) yamlToJSON(doc []byte, start int) ([]byte, error) {
 	}
 	if len(c.collisions) > 0 || c.huge {
 		if root := parseNode(doc); root != nil {
-			if err := yamlcheck.Check(root, yamlcheck.Key11, start); err != nil {
+			var keep func(string) bool
+			if st.d.Lenient {
+				keep = isMetadataValue // Lenient makes them strings as written
+			}
+			opts := yamlcheck.Options{Key: yamlcheck.Key11, Line: start, Keep: keep, LastKeyWins: st.d.Lenient}
+			if err := yamlcheck.Check(root, opts); err != nil {
 				return nil, err
 			}
 		}
@@ -46,6 +52,12 @@ func (st *stream) yamlToJSON(doc []byte, start int) ([]byte, error) {
 	}
 	return json.Marshal(j)
 }
+
+// metadataValue matches the field path of a label or annotation value of an
+// object, in a List or not.
+var metadataValue = regexp.MustCompile(`^(items\[[0-9]+\]\.)*metadata\.(labels|annotations)\.`)
+
+func isMetadataValue(path string) bool { return metadataValue.MatchString(path) }
 
 // converter makes what go-yaml v2 decoded into what encoding/json encodes, as
 // sigs.k8s.io/yaml does, noting what yamlcheck must look at.

@@ -137,13 +137,13 @@ func TestDecodeLenient(t *testing.T) {
 		name: "label and annotation values that are not strings, in a List item too",
 		input: "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n" +
 			"  labels: {version: 1.10, count: 3, enabled: true, answer: yes, none: null, empty: , same: 1.10, same: 2.50}\n" +
-			"  annotations: {weight: -5, hex: 0x1F}\n" +
+			"  annotations: {weight: -5, hex: 0x1F, checksum: 123456789012345678901234567890}\n" +
 			"---\napiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Secret\n  metadata: {name: s, labels: {v: 1.0}}\n",
 		strictErr: `key "same" already set in map`,
 		check: func(t *testing.T, ms []Manifest) {
 			assert.Equal(t, map[string]string{"version": "1.10", "count": "3", "enabled": "true", "answer": "yes", "none": "", "empty": "", "same": "2.50"},
 				ms[0].Object.GetLabels())
-			assert.Equal(t, map[string]string{"weight": "-5", "hex": "0x1F"}, ms[0].Object.GetAnnotations())
+			assert.Equal(t, map[string]string{"weight": "-5", "hex": "0x1F", "checksum": "123456789012345678901234567890"}, ms[0].Object.GetAnnotations())
 			assert.Equal(t, map[string]string{"v": "1.0"}, ms[1].Object.GetLabels())
 		},
 	}, {

@@ -8,6 +8,7 @@ package yamlcheck
 import (
 	"fmt"
 	"math/big"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -130,12 +131,32 @@ func TooBig(text string) bool {
 	return ok && !i.IsInt64() && i.IsUint64()
 }
 
+// Options configure [Check].
+type Options struct {
+	// Key makes a string of a mapping key (default Value).
+	Key KeyFunc
+	// Line is the line of the file that is line 1 of the document (default 1).
+	Line int
+	// Keep, when set, leaves the scalars at the field paths where it returns
+	// true as they are.
+	Keep func(path string) bool
+	// LastKeyWins accepts a key written twice (one that YAML 1.1 reads as the
+	// same value twice), as a lenient reader does; keys that only become the same
+	// string are still refused.
+	LastKeyWins bool
+}
+
 // Check walks the document root in order and returns the first problem as an
-// *Error: two keys of a mapping that key makes the same, or a plain scalar that is
-// an integer beyond int64. Aliases are not followed. Lines are counted from
-// line, the line of the file that is line 1 of root.
-func Check(root *yaml.Node, key KeyFunc, line int) error {
-	c := checker{key: key, offset: line - 1}
+// *Error: two keys of a mapping that opts.Key makes the same, or a plain scalar
+// that is an integer beyond int64. Aliases are not followed.
+func Check(root *yaml.Node, opts Options) error {
+	if opts.Key == nil {
+		opts.Key = Value
+	}
+	if opts.Line == 0 {
+		opts.Line = 1
+	}
+	c := checker{opts: opts, offset: opts.Line - 1, keys: true}
 	return c.check(root, "")
 }
 
@@ -146,10 +167,11 @@ func Numbers(root *yaml.Node, line int) error {
 	return c.check(root, "")
 }
 
-// checker is one walk of Check; key is nil when keys are not compared.
+// checker is one walk of Check, or of Numbers (keys false).
 type checker struct {
-	key    KeyFunc
+	opts   Options
 	offset int
+	keys   bool
 }
 
 func (ch checker) check(n *yaml.Node, path string) error {
@@ -166,16 +188,16 @@ func (ch checker) check(n *yaml.Node, path string) error {
 		}
 	case yaml.MappingNode:
 		var seen map[string]*yaml.Node
-		if ch.key != nil {
+		if ch.keys {
 			seen = make(map[string]*yaml.Node, len(n.Content)/2)
 		}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k := n.Content[i]
 			s := k.Value
-			if ch.key != nil {
-				s = ch.key(k)
+			if ch.keys {
+				s = ch.opts.Key(k)
 			}
-			if first, dup := seen[s]; dup {
+			if first, dup := seen[s]; dup && !(ch.opts.LastKeyWins && sameValue(first, k)) {
 				l1, l2 := first.Line+ch.offset, k.Line+ch.offset
 				if first.Value == k.Value && first.Style == k.Style {
 					return &Error{Line: l2, Msg: fmt.Sprintf("%s: key %s is written twice, at lines %d and %d", Join(path, s), quote(k), l1, l2)}
@@ -190,7 +212,8 @@ func (ch checker) check(n *yaml.Node, path string) error {
 			}
 		}
 	case yaml.ScalarNode:
-		if n.Style&^yaml.TaggedStyle == 0 && (n.Style&yaml.TaggedStyle == 0 || n.ShortTag() == "!!int") && TooBig(n.Value) {
+		if n.Style&^yaml.TaggedStyle == 0 && (n.Style&yaml.TaggedStyle == 0 || n.ShortTag() == "!!int") && TooBig(n.Value) &&
+			(ch.opts.Keep == nil || !ch.opts.Keep(path)) {
 			return &Error{Line: n.Line + ch.offset, Msg: TooBigMsg(orRoot(path), n.Value)}
 		}
 	}
@@ -200,6 +223,13 @@ func (ch checker) check(n *yaml.Node, path string) error {
 // TooBigMsg says that field, written text, does not fit an int64.
 func TooBigMsg(field, text string) string {
 	return fmt.Sprintf("%s: %s does not fit a 64-bit integer (the API server would store another number)", field, text)
+}
+
+// sameValue reports whether YAML 1.1 reads the scalars a and b as the same value.
+func sameValue(a, b *yaml.Node) bool {
+	va, oka := Read11(a)
+	vb, okb := Read11(b)
+	return oka && okb && reflect.DeepEqual(va, vb)
 }
 
 // Join adds the key k to the field path p.

@@ -217,7 +217,7 @@ func tagOrigin(data []byte, origin string) ([]byte, *yamlcheck.Error) {
 // identity fields that YAML 1.1 reads as something else than a string (kyaml
 // reads `name: y` as "y", kubectl and the other renderers as true).
 func checkDocument(root *kyaml.Node) *yamlcheck.Error {
-	err := yamlcheck.Check(root, yamlcheck.Value, 1)
+	err := yamlcheck.Check(root, yamlcheck.Options{})
 	if err == nil {
 		err = yamlcheck.Identity(root, 1)
 	}

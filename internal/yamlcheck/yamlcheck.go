@@ -157,14 +157,14 @@ func Check(root *yaml.Node, opts Options) error {
 		opts.Line = 1
 	}
 	c := checker{opts: opts, offset: opts.Line - 1, keys: true}
-	return c.check(root, "")
+	return c.check(root)
 }
 
 // Numbers is [Check] for integers beyond int64 only, in a document whose keys are
 // known to be unique, such as one kustomize built.
 func Numbers(root *yaml.Node, line int) error {
 	c := checker{offset: line - 1}
-	return c.check(root, "")
+	return c.check(root)
 }
 
 // checker is one walk of Check, or of Numbers (keys false).
@@ -172,50 +172,87 @@ type checker struct {
 	opts   Options
 	offset int
 	keys   bool
+	stack  []step // where the walk is; the path is made only for an error
 }
 
-func (ch checker) check(n *yaml.Node, path string) error {
+// step is a mapping key or a sequence index on the way to a node.
+type step struct {
+	key   *yaml.Node
+	index int
+}
+
+func (ch *checker) check(n *yaml.Node) error {
 	switch n.Kind {
 	case yaml.DocumentNode, yaml.SequenceNode:
 		for i, e := range n.Content {
-			p := path
 			if n.Kind == yaml.SequenceNode {
-				p = path + "[" + strconv.Itoa(i) + "]"
+				ch.stack = append(ch.stack, step{index: i})
 			}
-			if err := ch.check(e, p); err != nil {
+			if err := ch.check(e); err != nil {
 				return err
+			}
+			if n.Kind == yaml.SequenceNode {
+				ch.stack = ch.stack[:len(ch.stack)-1]
 			}
 		}
 	case yaml.MappingNode:
-		var seen map[string]*yaml.Node
-		if ch.keys {
-			seen = make(map[string]*yaml.Node, len(n.Content)/2)
-		}
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			k := n.Content[i]
-			s := k.Value
 			if ch.keys {
-				s = ch.opts.Key(k)
-			}
-			if first, dup := seen[s]; dup && !(ch.opts.LastKeyWins && sameValue(first, k)) {
-				l1, l2 := first.Line+ch.offset, k.Line+ch.offset
-				if first.Value == k.Value && first.Style == k.Style {
-					return &Error{Line: l2, Msg: fmt.Sprintf("%s: key %s is written twice, at lines %d and %d", Join(path, s), quote(k), l1, l2)}
+				if err := ch.compareKeys(n, i); err != nil {
+					return err
 				}
-				return &Error{Line: l2, Msg: fmt.Sprintf("%s: keys %s (line %d) and %s (line %d) are the same key %q", orRoot(path), quote(first), l1, quote(k), l2, s)}
 			}
-			if seen != nil {
-				seen[s] = k
-			}
-			if err := ch.check(n.Content[i+1], Join(path, s)); err != nil {
+			ch.stack = append(ch.stack, step{key: n.Content[i]})
+			if err := ch.check(n.Content[i+1]); err != nil {
 				return err
 			}
+			ch.stack = ch.stack[:len(ch.stack)-1]
 		}
 	case yaml.ScalarNode:
 		if n.Style&^yaml.TaggedStyle == 0 && (n.Style&yaml.TaggedStyle == 0 || n.ShortTag() == "!!int") && TooBig(n.Value) &&
-			(ch.opts.Keep == nil || !ch.opts.Keep(path)) {
-			return &Error{Line: n.Line + ch.offset, Msg: TooBigMsg(orRoot(path), n.Value)}
+			(ch.opts.Keep == nil || !ch.opts.Keep(ch.path())) {
+			return &Error{Line: n.Line + ch.offset, Msg: TooBigMsg(orRoot(ch.path()), n.Value)}
 		}
+	}
+	return nil
+}
+
+// path returns the field path of the node being checked.
+func (ch *checker) path() string {
+	var p string
+	for _, s := range ch.stack {
+		if s.key != nil {
+			p = Join(p, ch.key(s.key))
+		} else {
+			p += "[" + strconv.Itoa(s.index) + "]"
+		}
+	}
+	return p
+}
+
+// key returns the key of the key node k.
+func (ch *checker) key(k *yaml.Node) string {
+	if ch.keys {
+		return ch.opts.Key(k)
+	}
+	return k.Value
+}
+
+// compareKeys refuses the key at index i of the mapping n when a key before it is
+// the same key. Mappings are small: comparing with each is cheaper than a set.
+func (ch *checker) compareKeys(n *yaml.Node, i int) error {
+	k := n.Content[i]
+	s := ch.opts.Key(k)
+	for j := 0; j < i; j += 2 {
+		first := n.Content[j]
+		if ch.opts.Key(first) != s || ch.opts.LastKeyWins && sameValue(first, k) {
+			continue
+		}
+		l1, l2 := first.Line+ch.offset, k.Line+ch.offset
+		if first.Value == k.Value && first.Style == k.Style {
+			return &Error{Line: l2, Msg: fmt.Sprintf("%s: key %s is written twice, at lines %d and %d", Join(ch.path(), s), quote(k), l1, l2)}
+		}
+		return &Error{Line: l2, Msg: fmt.Sprintf("%s: keys %s (line %d) and %s (line %d) are the same key %q", orRoot(ch.path()), quote(first), l1, quote(k), l2, s)}
 	}
 	return nil
 }
@@ -298,6 +335,9 @@ func Identity(root *yaml.Node, line int) error {
 		{"metadata.generateName", what, MapValue(meta, "generateName")},
 		{"metadata.namespace", strings.TrimSpace(what + " " + nameText), MapValue(meta, "namespace")},
 	} {
+		if f.n == nil || !mayNotBeString(f.n.Value) {
+			continue
+		}
 		v, ok := Read11(f.n)
 		if _, isString := v.(string); !ok || isString || v == nil {
 			continue
@@ -330,4 +370,24 @@ func MapValue(m *yaml.Node, key string) *yaml.Node {
 		v = v.Alias
 	}
 	return v
+}
+
+// words11 are the plain scalars YAML 1.1 reads as booleans or null.
+var words11 = map[string]bool{
+	"y": true, "Y": true, "yes": true, "Yes": true, "YES": true, "n": true, "N": true, "no": true, "No": true, "NO": true,
+	"true": true, "True": true, "TRUE": true, "false": true, "False": true, "FALSE": true,
+	"on": true, "On": true, "ON": true, "off": true, "Off": true, "OFF": true,
+	"null": true, "Null": true, "NULL": true, "~": true,
+}
+
+// mayNotBeString reports whether YAML 1.1 may read the plain scalar text as
+// something else than a string: a boolean or null word, or a number or timestamp,
+// which starts with a digit, a sign or a dot. It spares Read11 the names of
+// nearly all objects.
+func mayNotBeString(text string) bool {
+	if text == "" || words11[text] {
+		return true
+	}
+	c := text[0]
+	return c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.'
 }

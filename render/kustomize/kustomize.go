@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/gitopskit/gitopskit/internal/parallel"
+	"github.com/gitopskit/gitopskit/internal/yamlcheck"
 	"github.com/gitopskit/gitopskit/object"
 	"github.com/gitopskit/gitopskit/render"
 	"github.com/gitopskit/gitopskit/render/internal/capture"
@@ -224,6 +225,11 @@ func manifests(m resmap.ResMap, top string, keepOrigin bool) ([]object.Manifest,
 			return
 		}
 		out[i] = object.Manifest{Object: u, Origin: originOf(u, top, keepOrigin)}
+		// A patch or a generator can bring an integer the reader did not see.
+		if err := yamlcheck.Numbers(res.YNode(), 1); err != nil {
+			errs[i] = &object.DecodeError{Origin: object.Origin{File: out[i].Origin.File},
+				Err: fmt.Errorf("%w: %s %s: %w", object.ErrInvalid, u.GetKind(), u.GetName(), err)}
+		}
 	})
 	if err := errors.Join(errs...); err != nil {
 		return nil, err

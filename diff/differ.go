@@ -49,7 +49,7 @@ type Options struct {
 	// reproducible output (tests, examples).
 	MaskKey []byte
 	// Log receives debug lines. The zero value discards them.
-	Log logr.Logger
+	Logger logr.Logger
 	// Mapper, when set, tells namespaced kinds from cluster-scoped ones, so that a
 	// cluster-scoped object declared with a namespace (a ClusterRole in a file that
 	// sets one) is diffed, and compared with its live copy and the inventory,

@@ -57,7 +57,7 @@ type Offline struct {
 // OfflineOptions configures [NewOffline].
 type OfflineOptions struct {
 	// Log receives a line for each kind that falls back to deduced typing.
-	Log logr.Logger
+	Logger logr.Logger
 	// Mapper, when set, tells namespaced kinds from cluster-scoped ones, so that
 	// an object to create of a namespaced kind without a namespace fails, as its
 	// apply would.
@@ -79,7 +79,7 @@ type OfflineOptions struct {
 func NewOffline(schemas SchemaSource, opts OfflineOptions) *Offline {
 	b := merge.UpdaterBuilder{Converter: sameVersion{}, ReturnInputOnNoop: true}
 	return &Offline{
-		schemas: schemas, log: opts.Log, updater: b.BuildUpdater(), opts: opts,
+		schemas: schemas, log: opts.Logger, updater: b.BuildUpdater(), opts: opts,
 		builtin: &builtinSchemas{}, crds: (*crdSchemas)(nil).withCRDs(opts.CRDs),
 	}
 }

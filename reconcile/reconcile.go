@@ -74,7 +74,7 @@ type Options struct {
 	// running it (apply events may come from the applier's goroutines, one at a time).
 	OnEvent func(Event)
 	// Log receives a line per pass at V(1); the zero value discards.
-	Log logr.Logger
+	Logger logr.Logger
 }
 
 // Reconciler runs passes of source → render → transforms → diff → apply → prune →
@@ -108,8 +108,8 @@ func New(stages Stages, opts Options) (*Reconciler, error) {
 	if opts.HealthTimeout <= 0 {
 		opts.HealthTimeout = DefaultHealthTimeout
 	}
-	if opts.Log.GetSink() == nil {
-		opts.Log = logr.Discard()
+	if opts.Logger.GetSink() == nil {
+		opts.Logger = logr.Discard()
 	}
 	return &Reconciler{stages: stages, opts: opts, lastApplied: opts.LastApplied}, nil
 }
@@ -141,7 +141,7 @@ func (r *Reconciler) Reconcile(ctx context.Context) (*Result, error) {
 	defer r.mu.Unlock()
 	p := &pass{r: r, res: &Result{Mode: r.opts.Mode, Durations: map[Stage]time.Duration{}}}
 	err := p.run(ctx)
-	r.opts.Log.V(1).Info("reconciled", "revision", p.res.Revision, "mode", r.opts.Mode.String(),
+	r.opts.Logger.V(1).Info("reconciled", "revision", p.res.Revision, "mode", r.opts.Mode.String(),
 		"drift", len(p.res.Drift), "wrote", p.res.Wrote, "error", err)
 	return p.res, err
 }

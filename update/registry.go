@@ -60,7 +60,7 @@ type Registry struct {
 	// 0 means one minute.
 	Timeout time.Duration
 	// Log receives each listing at V(1); the zero value discards.
-	Log logr.Logger
+	Logger logr.Logger
 }
 
 // Tags lists the tags of an image repository ("ghcr.io/org/app"), following the
@@ -134,10 +134,10 @@ func (r *Registry) withTimeout(ctx context.Context) (context.Context, context.Ca
 }
 
 func (r *Registry) logger() logr.Logger {
-	if r.Log.GetSink() == nil {
+	if r.Logger.GetSink() == nil {
 		return logr.Discard()
 	}
-	return r.Log
+	return r.Logger
 }
 
 func (r *Registry) options(ctx context.Context) ([]remote.Option, error) {

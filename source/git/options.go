@@ -156,7 +156,7 @@ type Options struct {
 	// deleted by a later Fetch. 0 means 3.
 	KeepArtifacts int
 	// Log receives progress at V(1); the zero value discards.
-	Log logr.Logger
+	Logger logr.Logger
 }
 
 // Validate checks o and fills defaults, like go-git's options.
@@ -185,8 +185,8 @@ func (o *Options) Validate() error {
 	if o.KeepArtifacts <= 0 {
 		o.KeepArtifacts = 3
 	}
-	if o.Log.GetSink() == nil {
-		o.Log = logr.Discard()
+	if o.Logger.GetSink() == nil {
+		o.Logger = logr.Discard()
 	}
 	return nil
 }

@@ -54,7 +54,8 @@ type ClusterOptions struct {
 	Assessor *health.Assessor
 	// Concurrency bounds the requests in flight (default apply.DefaultConcurrency).
 	Concurrency int
-	// Log receives debug lines; the zero value discards.
+	// Logger receives debug lines; unset, the
+	// logger of the call's context (logr.FromContextOrDiscard).
 	Logger logr.Logger
 }
 

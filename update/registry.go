@@ -59,7 +59,8 @@ type Registry struct {
 	// Timeout bounds each operation (Tags, Digest) on top of the caller's context;
 	// 0 means one minute.
 	Timeout time.Duration
-	// Log receives each listing at V(1); the zero value discards.
+	// Logger receives each listing at V(1); unset, the
+	// logger of the call's context (logr.FromContextOrDiscard).
 	Logger logr.Logger
 }
 

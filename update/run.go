@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-logr/logr"
 
+	"github.com/gitopskit/gitopskit/internal/logging"
 	"github.com/gitopskit/gitopskit/source"
 	"github.com/gitopskit/gitopskit/source/git"
 )
@@ -53,7 +54,8 @@ type Options struct {
 	MaxAttempts int
 	// MaxFileSize skips larger files; 0 means 4 MiB.
 	MaxFileSize int64
-	// Log receives progress at V(1); the zero value discards.
+	// Logger receives progress at V(1); unset, the
+	// logger of the call's context (logr.FromContextOrDiscard).
 	Logger logr.Logger
 }
 
@@ -90,9 +92,6 @@ func (o *Options) Validate() error {
 	if o.MaxFileSize <= 0 {
 		o.MaxFileSize = 4 << 20
 	}
-	if o.Logger.GetSink() == nil {
-		o.Logger = logr.Discard()
-	}
 	return nil
 }
 
@@ -121,6 +120,7 @@ type Result struct {
 // fetches the new head and edits it again, up to Options.MaxAttempts times. Any
 // policy that cannot be scanned or satisfied fails the run before Git is touched.
 func Run(ctx context.Context, opts Options) (*Result, error) {
+	opts.Logger = logging.From(ctx, opts.Logger)
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}

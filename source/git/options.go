@@ -155,7 +155,8 @@ type Options struct {
 	// KeepArtifacts is how many checked-out revisions stay on disk; older ones are
 	// deleted by a later Fetch. 0 means 3.
 	KeepArtifacts int
-	// Log receives progress at V(1); the zero value discards.
+	// Logger receives progress at V(1); unset, the
+	// logger of the call's context (logr.FromContextOrDiscard).
 	Logger logr.Logger
 }
 
@@ -184,9 +185,6 @@ func (o *Options) Validate() error {
 	}
 	if o.KeepArtifacts <= 0 {
 		o.KeepArtifacts = 3
-	}
-	if o.Logger.GetSink() == nil {
-		o.Logger = logr.Discard()
 	}
 	return nil
 }

@@ -47,7 +47,8 @@ type Options struct {
 	// FieldManager on first server-side apply (DefaultCSAManagers). Set an empty,
 	// non-nil slice to migrate nothing.
 	CSAManagers []string
-	// Logger receives debug logs; the zero value discards them.
+	// Logger receives debug logs; unset, the
+	// logger of the call's context (logr.FromContextOrDiscard).
 	Logger logr.Logger
 	// Discovery lists the cluster's resource types. Pruning a Namespace needs it,
 	// to find every object the namespace still holds. [New] sets it; without it a

@@ -48,8 +48,9 @@ type Options struct {
 	// Plan, so placeholders cannot be compared across plans; set it only to get
 	// reproducible output (tests, examples).
 	MaskKey []byte
-	// Log receives debug lines. The zero value discards them.
-	Log logr.Logger
+	// Logger receives debug lines; unset, the
+	// logger of the call's context (logr.FromContextOrDiscard).
+	Logger logr.Logger
 	// Mapper, when set, tells namespaced kinds from cluster-scoped ones, so that a
 	// cluster-scoped object declared with a namespace (a ClusterRole in a file that
 	// sets one) is diffed, and compared with its live copy and the inventory,

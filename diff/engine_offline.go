@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/structured-merge-diff/v6/typed"
 
 	"github.com/gitopskit/gitopskit/diff/internal/builtin"
+	"github.com/gitopskit/gitopskit/internal/logging"
 	"github.com/gitopskit/gitopskit/internal/ssa"
 	"github.com/gitopskit/gitopskit/object"
 )
@@ -56,8 +57,9 @@ type Offline struct {
 
 // OfflineOptions configures [NewOffline].
 type OfflineOptions struct {
-	// Log receives a line for each kind that falls back to deduced typing.
-	Log logr.Logger
+	// Logger receives a line for each kind that falls back to deduced typing; unset, the
+	// logger of the call's context (logr.FromContextOrDiscard).
+	Logger logr.Logger
 	// Mapper, when set, tells namespaced kinds from cluster-scoped ones, so that
 	// an object to create of a namespaced kind without a namespace fails, as its
 	// apply would.
@@ -79,7 +81,7 @@ type OfflineOptions struct {
 func NewOffline(schemas SchemaSource, opts OfflineOptions) *Offline {
 	b := merge.UpdaterBuilder{Converter: sameVersion{}, ReturnInputOnNoop: true}
 	return &Offline{
-		schemas: schemas, log: opts.Log, updater: b.BuildUpdater(), opts: opts,
+		schemas: schemas, log: opts.Logger, updater: b.BuildUpdater(), opts: opts,
 		builtin: &builtinSchemas{}, crds: (*crdSchemas)(nil).withCRDs(opts.CRDs),
 	}
 }
@@ -135,7 +137,7 @@ func (o *Offline) Predict(ctx context.Context, req Request) (*Prediction, error)
 	}
 	p.Typing = typing
 	if typing == TypingDeduced {
-		o.log.Info("no schema, lists and maps are merged atomically", "kind", gvk.String())
+		logging.From(ctx, o.log).Info("no schema, lists and maps are merged atomically", "kind", gvk.String())
 		p.Warnings = append(p.Warnings, fmt.Sprintf("no OpenAPI schema for %s: merged with deduced types, lists atomic", gvk))
 	}
 	if o.clusterScoped(gvk, kind, isBuiltin) {

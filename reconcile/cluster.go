@@ -54,8 +54,9 @@ type ClusterOptions struct {
 	Assessor *health.Assessor
 	// Concurrency bounds the requests in flight (default apply.DefaultConcurrency).
 	Concurrency int
-	// Log receives debug lines; the zero value discards.
-	Log logr.Logger
+	// Logger receives debug lines; unset, the
+	// logger of the call's context (logr.FromContextOrDiscard).
+	Logger logr.Logger
 }
 
 // Cluster implements the [Differ], [Applier] and [HealthChecker] of a real cluster
@@ -106,7 +107,7 @@ func NewCluster(cfg *rest.Config, opts ClusterOptions) (*Cluster, error) {
 	// The plan is what an apply that takes every field would change, so a field
 	// another manager took is drift, in every mode; whether the apply may take it
 	// is Force's to say, at apply time.
-	differ, err := diff.New(engine, diff.Options{FieldManager: opts.FieldManager, Force: true, Ignore: opts.Ignore, Log: opts.Log, Mapper: mapper})
+	differ, err := diff.New(engine, diff.Options{FieldManager: opts.FieldManager, Force: true, Ignore: opts.Ignore, Logger: opts.Logger, Mapper: mapper})
 	if err != nil {
 		return nil, err
 	}
@@ -114,7 +115,7 @@ func NewCluster(cfg *rest.Config, opts ClusterOptions) (*Cluster, error) {
 	if err != nil {
 		return nil, fmt.Errorf("metadata client: %w", err)
 	}
-	manager, err := apply.NewForClients(client, mapper, apply.Options{FieldManager: opts.FieldManager, Concurrency: opts.Concurrency, Logger: opts.Log,
+	manager, err := apply.NewForClients(client, mapper, apply.Options{FieldManager: opts.FieldManager, Concurrency: opts.Concurrency, Logger: opts.Logger,
 		Discovery: dc, Metadata: meta})
 	if err != nil {
 		return nil, err
@@ -128,7 +129,7 @@ func NewCluster(cfg *rest.Config, opts ClusterOptions) (*Cluster, error) {
 		c.inventory = inv
 	}
 	c.health = WaiterHealth{
-		Waiter:   health.NewWaiter(client, mapper, health.WaiterOptions{Assessor: opts.Assessor, Logger: opts.Log}),
+		Waiter:   health.NewWaiter(client, mapper, health.WaiterOptions{Assessor: opts.Assessor, Logger: opts.Logger}),
 		Assessor: opts.Assessor,
 		Live:     c.lastLive,
 		FailFast: true,

@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/gitopskit/gitopskit/health"
+	"github.com/gitopskit/gitopskit/internal/logging"
 	"github.com/gitopskit/gitopskit/internal/ssa"
 	"github.com/gitopskit/gitopskit/object"
 	"github.com/gitopskit/gitopskit/render"
@@ -76,8 +77,9 @@ type Options struct {
 	// OnEvent, when set, receives the progress of each pass from the goroutine
 	// running it (apply events may come from the applier's goroutines, one at a time).
 	OnEvent func(Event)
-	// Log receives a line per pass at V(1); the zero value discards.
-	Log logr.Logger
+	// Logger receives a line per pass at V(1); unset, the
+	// logger of the call's context (logr.FromContextOrDiscard).
+	Logger logr.Logger
 }
 
 // Reconciler runs passes of source → render → transforms → diff → apply → prune →
@@ -111,9 +113,6 @@ func New(stages Stages, opts Options) (*Reconciler, error) {
 	if opts.HealthTimeout <= 0 {
 		opts.HealthTimeout = DefaultHealthTimeout
 	}
-	if opts.Log.GetSink() == nil {
-		opts.Log = logr.Discard()
-	}
 	return &Reconciler{stages: stages, opts: opts, lastApplied: opts.LastApplied}, nil
 }
 
@@ -142,9 +141,12 @@ type pass struct {
 func (r *Reconciler) Reconcile(ctx context.Context) (*Result, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	// Every stage logs to the same logger: Options.Logger, else the context's.
+	log := logging.From(ctx, r.opts.Logger)
+	ctx = logr.NewContext(ctx, log)
 	p := &pass{r: r, res: &Result{Mode: r.opts.Mode, Durations: map[Stage]time.Duration{}}}
 	err := p.run(ctx)
-	r.opts.Log.V(1).Info("reconciled", "revision", p.res.Revision, "mode", r.opts.Mode.String(),
+	log.V(1).Info("reconciled", "revision", p.res.Revision, "mode", r.opts.Mode.String(),
 		"drift", len(p.res.Drift), "wrote", p.res.Wrote, "error", err)
 	return p.res, err
 }

@@ -37,7 +37,7 @@ func newReconciler(cfg *rest.Config, c config, out *printer) (*reconcile.Reconci
 	if err != nil {
 		return nil, err
 	}
-	repo, err := git.New(git.Options{URL: c.repo, Ref: ref, Auth: auth, CacheDir: c.cacheDir, Checkout: git.CheckoutLazy, Log: out.log})
+	repo, err := git.New(git.Options{URL: c.repo, Ref: ref, Auth: auth, CacheDir: c.cacheDir, Checkout: git.CheckoutLazy, Logger: out.log})
 	if err != nil {
 		return nil, err
 	}
@@ -58,7 +58,7 @@ func newReconciler(cfg *rest.Config, c config, out *printer) (*reconcile.Reconci
 		Wait:            true,
 		HealthTimeout:   c.healthTimeout,
 		OnEvent:         out.event,
-		Log:             out.log,
+		Logger:          out.log,
 	}
 	if c.namespace != "" {
 		opts.Transforms = []reconcile.Transformer{reconcile.RenderTransform(render.Transform{Namespace: c.namespace, Mapper: cluster.Mapper()})}

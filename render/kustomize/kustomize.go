@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/openapi"
 	"sigs.k8s.io/yaml"
 
+	"github.com/gitopskit/gitopskit/internal/logging"
 	"github.com/gitopskit/gitopskit/internal/parallel"
 	"github.com/gitopskit/gitopskit/internal/yamlcheck"
 	"github.com/gitopskit/gitopskit/object"
@@ -57,7 +58,8 @@ type Options struct {
 	// a builtin plugin (a PatchTransformer's path, a ConfigMapGenerator's files, …)
 	// that a kustomization's generators, transformers or validators list.
 	AllowRemote bool
-	// Logger receives debug messages. The zero value discards them.
+	// Logger receives debug messages; unset, the
+	// logger of the call's context (logr.FromContextOrDiscard).
 	Logger logr.Logger
 }
 
@@ -136,10 +138,10 @@ func (r *Renderer) Render(ctx context.Context, in render.Input, opts render.Opti
 		afs.guard = &pluginGuard{}
 	}
 
-	r.opts.Logger.V(1).Info("kustomize build", "dir", top, "generated", gen != nil)
+	logging.From(ctx, r.opts.Logger).V(1).Info("kustomize build", "dir", top, "generated", gen != nil)
 	m, err := r.build(afs, top, rd)
 	for _, w := range rd.warnings {
-		r.opts.Logger.V(1).Info("kustomize warning", "dir", top, "warning", w)
+		logging.From(ctx, r.opts.Logger).V(1).Info("kustomize warning", "dir", top, "warning", w)
 	}
 	if err != nil {
 		if rd.err != nil {

@@ -155,8 +155,9 @@ type Options struct {
 	// KeepArtifacts is how many checked-out revisions stay on disk; older ones are
 	// deleted by a later Fetch. 0 means 3.
 	KeepArtifacts int
-	// Log receives progress at V(1); the zero value discards.
-	Log logr.Logger
+	// Logger receives progress at V(1); unset, the
+	// logger of the call's context (logr.FromContextOrDiscard).
+	Logger logr.Logger
 }
 
 // Validate checks o and fills defaults, like go-git's options.
@@ -184,9 +185,6 @@ func (o *Options) Validate() error {
 	}
 	if o.KeepArtifacts <= 0 {
 		o.KeepArtifacts = 3
-	}
-	if o.Log.GetSink() == nil {
-		o.Log = logr.Discard()
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gitopskit/gitopskit/internal/kube"
+	"github.com/gitopskit/gitopskit/internal/parallel"
 	"github.com/gitopskit/gitopskit/internal/ssa"
 
 	"github.com/gitopskit/gitopskit/object"
@@ -25,7 +26,7 @@ const DefaultFieldManager = "gitopskit"
 
 // DefaultConcurrency is the number of concurrent requests when
 // [Options.Concurrency] is zero.
-const DefaultConcurrency = 16
+const DefaultConcurrency = parallel.DefaultLimit
 
 // DefaultCSAManagers are the field managers of client-side apply whose fields are
 // migrated to the server-side apply field manager, as kubectl does. The diff

@@ -58,6 +58,10 @@ type Options struct {
 	// are consulted first. Without it, objects are compared as declared: such an
 	// object shows as created and its live copy as deleted.
 	Mapper meta.RESTMapper
+	// Concurrency bounds how many objects a Plan diffs at once; 0 means 16, as
+	// apply's. The server engine makes one request per object, so this sets its
+	// parallelism.
+	Concurrency int
 }
 
 // Differ computes per-object changes and plans with one [Engine]. It is safe for

@@ -53,9 +53,6 @@ type Input struct {
 	// Origins, when set, gives the file and line each desired object was declared
 	// at, for the errors of [Plan.Failed].
 	Origins map[object.ID]object.Origin
-	// Workers bounds how many objects are diffed at once; 0 means 8. The server
-	// engine makes one request per object, so this sets its parallelism.
-	Workers int
 }
 
 // setEngine is implemented by engines that prepare for a whole set: the offline
@@ -124,9 +121,9 @@ func (d *Differ) Plan(ctx context.Context, in Input) (*Plan, error) {
 	p := &Plan{masker: m, reportForeign: d.opts.ReportForeign}
 	changes := make([]*Change, len(desired))
 	errs := make([]error, len(desired))
-	workers := in.Workers
+	workers := d.opts.Concurrency
 	if workers <= 0 {
-		workers = 8
+		workers = parallel.DefaultLimit
 	}
 	// Every object gets a change or an error, so no diff is skipped when ctx ends:
 	// each one sees ctx itself.

@@ -107,7 +107,7 @@ func NewCluster(cfg *rest.Config, opts ClusterOptions) (*Cluster, error) {
 	// The plan is what an apply that takes every field would change, so a field
 	// another manager took is drift, in every mode; whether the apply may take it
 	// is Force's to say, at apply time.
-	differ, err := diff.New(engine, diff.Options{FieldManager: opts.FieldManager, Force: true, Ignore: opts.Ignore, Logger: opts.Logger, Mapper: mapper})
+	differ, err := diff.New(engine, diff.Options{FieldManager: opts.FieldManager, Force: true, Ignore: opts.Ignore, Logger: opts.Logger, Mapper: mapper, Concurrency: opts.Concurrency})
 	if err != nil {
 		return nil, err
 	}
@@ -251,7 +251,7 @@ func (c *Cluster) Diff(ctx context.Context, desired []*unstructured.Unstructured
 		}
 		maps.Copy(live, more)
 	}
-	dp, err := c.differ.Plan(ctx, diff.Input{Desired: desired, Live: slices.Collect(maps.Values(live)), Inventory: members, Workers: c.opts.Concurrency})
+	dp, err := c.differ.Plan(ctx, diff.Input{Desired: desired, Live: slices.Collect(maps.Values(live)), Inventory: members})
 	if dp == nil {
 		return nil, err
 	}

@@ -59,8 +59,9 @@ type Options struct {
 	Logger logr.Logger
 }
 
-// Validate checks o and fills defaults.
-func (o *Options) Validate() error {
+// Validate reports what makes o unusable; it changes nothing ([Options.WithDefaults]
+// fills the defaults).
+func (o Options) Validate() error {
 	if o.Repository == nil {
 		return errors.New("update: no repository")
 	}
@@ -80,6 +81,12 @@ func (o *Options) Validate() error {
 	if o.Path != "" && !fs.ValidPath(strings.Trim(o.Path, "/")) {
 		return fmt.Errorf("update: path %q is not a relative slash-separated path", o.Path)
 	}
+	return nil
+}
+
+// WithDefaults returns o with its zero fields set to their defaults: a [Registry]
+// with o's Logger, the subject "Update images", 3 attempts, files up to 4 MiB.
+func (o Options) WithDefaults() Options {
 	if o.Registry == nil {
 		o.Registry = &Registry{Logger: o.Logger}
 	}
@@ -92,7 +99,7 @@ func (o *Options) Validate() error {
 	if o.MaxFileSize <= 0 {
 		o.MaxFileSize = 4 << 20
 	}
-	return nil
+	return o
 }
 
 // Result is what a run chose and committed.
@@ -124,6 +131,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
+	opts = opts.WithDefaults()
 	images, err := Choose(ctx, opts.Registry, opts.Policies)
 	if err != nil {
 		return nil, err

@@ -160,8 +160,9 @@ type Options struct {
 	Logger logr.Logger
 }
 
-// Validate checks o and fills defaults, like go-git's options.
-func (o *Options) Validate() error {
+// Validate reports what makes o unusable; it changes nothing ([Options.WithDefaults]
+// fills the defaults).
+func (o Options) Validate() error {
 	if o.URL == "" {
 		return ErrMissingURL
 	}
@@ -177,6 +178,12 @@ func (o *Options) Validate() error {
 	if o.Checkout != CheckoutDirectory && o.Checkout != CheckoutLazy {
 		return fmt.Errorf("git: unknown Checkout %d", o.Checkout)
 	}
+	return nil
+}
+
+// WithDefaults returns o with its zero fields set to their defaults: MaxSize
+// 1 GiB, Timeout five minutes, KeepArtifacts 3.
+func (o Options) WithDefaults() Options {
 	if o.MaxSize == 0 {
 		o.MaxSize = 1 << 30
 	}
@@ -186,7 +193,7 @@ func (o *Options) Validate() error {
 	if o.KeepArtifacts <= 0 {
 		o.KeepArtifacts = 3
 	}
-	return nil
+	return o
 }
 
 // splitUserinfo removes credentials from a URL or an scp-like address

@@ -40,12 +40,13 @@ type Repository struct {
 
 var _ source.Source = (*Repository)(nil)
 
-// New validates opts (see [Options.Validate]) and returns a Repository. It does not
-// touch the network.
+// New validates opts (see [Options.Validate]) and returns a Repository with
+// opts' defaults filled ([Options.WithDefaults]). It does not touch the network.
 func New(opts Options) (*Repository, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
+	opts = opts.WithDefaults()
 	rem, err := newRemote(opts.URL, opts.Auth)
 	if err != nil {
 		return nil, err

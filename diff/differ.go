@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/sets"
+	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 
 	"github.com/gitopskit/gitopskit/internal/redact"
 	"github.com/gitopskit/gitopskit/internal/scope"
@@ -118,16 +119,23 @@ func (d *Differ) diff(ctx context.Context, desired, live *unstructured.Unstructu
 			return nil, err
 		}
 	}
+	var (
+		managers fieldpath.ManagedFields
+		err      error
+	)
 	if live != nil {
 		// Parsed once here for both the engine and foreignFields: on a steady-state
 		// set, reading managedFields is a large share of the work.
-		managers, err := liveManagers(live, d.csa, d.opts.FieldManager)
-		if err != nil {
+		if managers, err = liveManagers(live, d.csa, d.opts.FieldManager); err != nil {
 			return nil, err
 		}
-		req.managers = managers
 	}
-	pred, err := d.engine.Predict(ctx, req)
+	var pred *Prediction
+	if pe, ok := d.engine.(parsedEngine); ok {
+		pred, err = pe.predictParsed(ctx, req, managers)
+	} else {
+		pred, err = d.engine.Predict(ctx, req)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +147,7 @@ func (d *Differ) diff(ctx context.Context, desired, live *unstructured.Unstructu
 	}
 	c.Live = d.normalize(live)
 	c.Paths = comparePaths(c.Live.Object, c.Predicted.Object)
-	if c.Foreign, err = foreignFields(live, req.managers, d.opts.FieldManager); err != nil {
+	if c.Foreign, err = foreignFields(live, managers, d.opts.FieldManager); err != nil {
 		return nil, err
 	}
 	if len(c.Paths) > 0 || (d.opts.ReportForeign && len(c.Foreign) > 0) {

@@ -101,6 +101,12 @@ func (o *Offline) forSet(desired []*unstructured.Unstructured) Engine {
 // Predict merges req.Desired into req.Live as the API server would for an apply by
 // req.FieldManager. Without Force, a conflict is a [*ConflictError].
 func (o *Offline) Predict(ctx context.Context, req Request) (*Prediction, error) {
+	return o.predictParsed(ctx, req, nil)
+}
+
+// predictParsed is Predict with Live's managedFields parsed by the caller (nil:
+// parse them here).
+func (o *Offline) predictParsed(ctx context.Context, req Request, managers fieldpath.ManagedFields) (*Prediction, error) {
 	config := stripForApply(req.Desired)
 	dropNulls(config.Object)
 	gvk := config.GroupVersionKind()
@@ -144,7 +150,6 @@ func (o *Offline) Predict(ctx context.Context, req Request) (*Prediction, error)
 		// The server ignores a namespace on a cluster-scoped object, as kubectl does.
 		unstructured.RemoveNestedField(config.Object, "metadata", "namespace")
 	}
-	managers := req.managers
 	if managers == nil {
 		if managers, err = liveManagers(req.Live, ssa.CSASet(req.CSAManagers), req.FieldManager); err != nil {
 			return nil, err

@@ -164,10 +164,11 @@ func NewForConfig(cfg *rest.Config, stages Stages, copts ClusterOptions, opts Op
 // Mapper returns the RESTMapper the stages share.
 func (c *Cluster) Mapper() meta.RESTMapper { return c.mapper }
 
-// Diff implements [Differ]. It sets the inventory's membership labels on desired,
-// as the apply will, so that they are not seen as removals, and drops the
-// namespace of cluster-scoped objects, as the API server does, so that they are
-// named as their live copies and inventory entries are.
+// Diff implements [Differ]. It diffs desired with the inventory's membership
+// labels, as the apply will set them, so that they are not seen as removals, and
+// without the namespace of cluster-scoped objects, as the API server stores them,
+// so that they are named as their live copies and inventory entries are. The
+// objects of desired are not changed.
 //
 // A steady-state pass costs a metadata-only list per resource type and
 // namespace: the live copy the last diff read of an object is used again while
@@ -178,13 +179,15 @@ func (c *Cluster) Mapper() meta.RESTMapper { return c.mapper }
 func (c *Cluster) Diff(ctx context.Context, desired []*unstructured.Unstructured) (*Plan, error) {
 	kinds := scope.New(c.mapper, desired)
 	ids := make([]object.ID, len(desired))
+	desired = slices.Clone(desired) // the caller's objects are not changed
 	for i, u := range desired {
 		id, err := kinds.ID(object.IDOf(u))
 		if err != nil {
 			return nil, err
 		}
+		u = withOwnMetadata(u)
 		u.SetNamespace(id.Namespace)
-		ids[i] = id
+		desired[i], ids[i] = u, id
 	}
 	if c.inventory != nil {
 		labels := c.inventory.Labels()
@@ -410,4 +413,18 @@ func (c *Cluster) lastLive() map[object.ID]*unstructured.Unstructured {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.last.live
+}
+
+// withOwnMetadata returns a copy of u that shares everything with it but its
+// top-level map, its metadata and its labels, which Diff sets.
+func withOwnMetadata(u *unstructured.Unstructured) *unstructured.Unstructured {
+	obj := maps.Clone(u.Object)
+	if md, ok := obj["metadata"].(map[string]any); ok {
+		md = maps.Clone(md)
+		if l, ok := md["labels"].(map[string]any); ok {
+			md["labels"] = maps.Clone(l)
+		}
+		obj["metadata"] = md
+	}
+	return &unstructured.Unstructured{Object: obj}
 }

@@ -3,6 +3,7 @@ package reconcile_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"slices"
@@ -423,5 +424,35 @@ func TestForbiddenListNamesItsObjects(t *testing.T) {
 	if reconcile.StageOf(err) != reconcile.StageDiff || !apierrors.IsForbidden(err) ||
 		!strings.Contains(err.Error(), "for /ConfigMap/"+e.ns+"/a, /ConfigMap/"+e.ns+"/b: ") {
 		t.Fatalf("error = %v, want a forbidden diff naming both ConfigMaps", err)
+	}
+}
+
+// Diff leaves the caller's objects as they were: the membership labels and the
+// namespace a cluster-scoped object loses are set on copies.
+func TestClusterDiffLeavesDesiredAlone(t *testing.T) {
+	cfg := cluster.Config(t)
+	ns := cluster.NewNamespace(t)
+	c, err := reconcile.NewCluster(cfg, reconcile.ClusterOptions{Inventory: object.ID{Kind: "Secret", Namespace: ns, Name: "inv"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := object.Decode(strings.NewReader("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: "+ns+", labels: {app: a}}\n---\n"+
+		"apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: "+ns+"-reader, namespace: "+ns+"}\n"), "app.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	desired := object.Objects(ms)
+	before := []string{fmt.Sprint(desired[0].Object), fmt.Sprint(desired[1].Object)}
+	plan, err := c.Diff(context.Background(), desired)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plan.Count(reconcile.Create) != 2 {
+		t.Errorf("plan %+v, want two creates", plan.Changes)
+	}
+	for i, u := range desired {
+		if got := fmt.Sprint(u.Object); got != before[i] {
+			t.Errorf("Diff changed desired object %d:\n%s\nwas\n%s", i, got, before[i])
+		}
 	}
 }

@@ -223,11 +223,18 @@ func (p *pass) desired(rendered *render.Result) ([]*unstructured.Unstructured, e
 
 func (p *pass) diff(ctx context.Context, desired []*unstructured.Unstructured) error {
 	plan, err := p.r.stages.Differ.Diff(ctx, desired)
-	// Keyed after the diff, which may name objects as the cluster does (without
-	// the namespace of a cluster-scoped kind), as every later stage will.
+	// The stages may name an object as the cluster does, without the namespace a
+	// manifest gave a cluster-scoped kind: each origin is found under that name too.
 	p.origins = make(map[object.ID]object.Origin, len(p.manifests))
 	for _, m := range p.manifests {
-		p.origins[object.IDOf(m.Object)] = m.Origin
+		id := object.IDOf(m.Object)
+		p.origins[id] = m.Origin
+		if id.Namespace != "" {
+			id.Namespace = ""
+			if _, ok := p.origins[id]; !ok {
+				p.origins[id] = m.Origin
+			}
+		}
 	}
 	if plan == nil {
 		plan = &Plan{}

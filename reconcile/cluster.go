@@ -405,8 +405,13 @@ func (c *Cluster) apply(ctx context.Context, desired []*unstructured.Unstructure
 
 // Health implements [HealthChecker] with health.Waiter; a snapshot after a pass
 // that wrote nothing assesses the live copies the diff read.
-func (c *Cluster) Health(ctx context.Context, ids []object.ID, wait bool, progress func(object.ID, health.Status)) (map[object.ID]health.Status, error) {
-	return c.health.Health(ctx, ids, wait, progress)
+func (c *Cluster) Health(ctx context.Context, ids []object.ID) (map[object.ID]health.Status, error) {
+	return c.health.Health(ctx, ids)
+}
+
+// Wait implements [HealthChecker] with health.Waiter: one watch per resource type.
+func (c *Cluster) Wait(ctx context.Context, ids []object.ID, progress func(object.ID, health.Status)) (map[object.ID]health.Status, error) {
+	return c.health.Wait(ctx, ids, progress)
 }
 
 func (c *Cluster) lastLive() map[object.ID]*unstructured.Unstructured {

@@ -383,7 +383,15 @@ func (p *pass) health(ctx context.Context, desired []*unstructured.Unstructured)
 				p.emit(Event{Kind: HealthChanged, Stage: StageHealth, ID: id, Health: s})
 			}
 		}
-		statuses, err := h.Health(hctx, ids, wait, progress)
+		var (
+			statuses map[object.ID]health.Status
+			err      error
+		)
+		if wait {
+			statuses, err = h.Wait(hctx, ids, progress)
+		} else {
+			statuses, err = h.Health(hctx, ids)
+		}
 		p.res.HealthObjects = statuses
 		p.res.Health = health.Aggregate(statuses)
 		return err

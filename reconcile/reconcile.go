@@ -181,7 +181,7 @@ func (p *pass) run(ctx context.Context) error {
 	}
 	desired, err := p.desired(rendered)
 	if err != nil {
-		res.NotApplied = "diff failed"
+		res.NotApplied = SkipDiffFailed
 		return p.fail(StageDiff, err)
 	}
 	if len(desired) == 0 && r.opts.Prune && !r.opts.AllowEmpty && r.opts.Mode != DriftOnly {
@@ -189,7 +189,7 @@ func (p *pass) run(ctx context.Context) error {
 	}
 
 	if err := p.stage(ctx, StageDiff, func() error { return p.diff(ctx, desired) }); err != nil {
-		res.NotApplied = "diff failed"
+		res.NotApplied = SkipDiffFailed
 		return err
 	}
 	if err := p.write(ctx, desired); err != nil {
@@ -283,14 +283,14 @@ func (p *pass) write(ctx context.Context, desired []*unstructured.Unstructured) 
 	plan := res.Plan
 	switch {
 	case plan.Empty():
-		res.NotApplied = "in sync"
+		res.NotApplied = SkipInSync
 		p.applied = r.opts.Mode.writes()
 		return nil
 	case r.opts.Mode == DriftOnly:
-		res.NotApplied = "mode drift-only"
+		res.NotApplied = SkipDriftOnly
 		return nil
 	case r.opts.Mode == Apply && res.Revision == r.lastApplied:
-		res.NotApplied = "drift at an applied revision (mode apply)"
+		res.NotApplied = SkipAppliedRevision
 		return nil
 	}
 	opts := ApplyOptions{
@@ -307,7 +307,7 @@ func (p *pass) write(ctx context.Context, desired []*unstructured.Unstructured) 
 			out, err := r.stages.Applier.Apply(ctx, desired, opts)
 			return p.record(out, err)
 		}); err != nil {
-			res.NotApplied = "apply failed"
+			res.NotApplied = SkipApplyFailed
 			return err
 		}
 	}
@@ -322,7 +322,7 @@ func (p *pass) write(ctx context.Context, desired []*unstructured.Unstructured) 
 		}
 	}
 	if !ran {
-		res.NotApplied = "only deletions, and pruning is off"
+		res.NotApplied = SkipOnlyDeletions
 	}
 	if !opts.DryRun {
 		res.Wrote = ran

@@ -101,7 +101,7 @@ func TestFirstPassAppliesThenSteadyStateSkipsRenderAndApply(t *testing.T) {
 	}
 
 	res = e.pass()
-	if res.Rendered || res.Wrote || !res.InSync() || res.NotApplied != "in sync" {
+	if res.Rendered || res.Wrote || !res.InSync() || res.NotApplied != reconcile.SkipInSync {
 		t.Fatalf("steady state: rendered=%v wrote=%v drift=%v note=%q", res.Rendered, res.Wrote, res.Drift, res.NotApplied)
 	}
 	if got := e.cluster.Calls()[3:]; !slices.Equal(got, []string{"diff", "health"}) {
@@ -167,11 +167,11 @@ func TestDriftByMode(t *testing.T) {
 		mode      reconcile.Mode
 		wantValue string
 		wantWrote bool
-		wantNote  string
+		wantNote  reconcile.Skip
 	}{
-		{reconcile.Apply, "edited", false, "drift at an applied revision (mode apply)"},
+		{reconcile.Apply, "edited", false, reconcile.SkipAppliedRevision},
 		{reconcile.SelfHeal, "1", true, ""},
-		{reconcile.DriftOnly, "edited", false, "mode drift-only"},
+		{reconcile.DriftOnly, "edited", false, reconcile.SkipDriftOnly},
 		{reconcile.DryRun, "edited", false, ""},
 	} {
 		t.Run(tc.mode.String(), func(t *testing.T) {
@@ -482,7 +482,7 @@ func TestLastAppliedSurvivesARestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Wrote || res.NotApplied != "drift at an applied revision (mode apply)" {
+	if res.Wrote || res.NotApplied != reconcile.SkipAppliedRevision {
 		t.Fatalf("wrote=%v note=%q, want the drift left alone", res.Wrote, res.NotApplied)
 	}
 	e.wantValue("a", "edited")

@@ -68,7 +68,7 @@ func Report(w io.Writer, res *reconcile.Result, err error) {
 		fmt.Fprintf(w, "  %s %s dry-run=%v %s\n", o.Outcome, o.ID, o.DryRun, o.Reason)
 	}
 	if res.NotApplied != "" {
-		fmt.Fprintf(w, "  not applied: %s\n", res.NotApplied) // "in sync", "mode drift-only", ...
+		fmt.Fprintf(w, "  not applied: %s\n", res.NotApplied) // reconcile.SkipInSync, SkipDriftOnly, ...
 	}
 	if res.Health.Code != "" {
 		fmt.Fprintf(w, "  health: %s\n", res.Health)

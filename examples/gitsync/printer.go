@@ -307,7 +307,7 @@ func (p *printer) summary(res *reconcile.Result, err error, interrupted bool) {
 	case res.InSync():
 		state = "in sync"
 	case !res.Wrote:
-		state = res.NotApplied
+		state = string(res.NotApplied)
 	}
 	healthText := ""
 	if res.Health.Code != "" {

@@ -195,7 +195,7 @@ func TestGitLoop(t *testing.T) {
 	good := res.Revision
 	e.commit("break a", map[string]string{"a.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a\n", "svc.yaml": ""})
 	res, err := rec.Reconcile(ctx)
-	if reconcile.StageOf(err) != reconcile.StageRender || !strings.Contains(err.Error(), "deploy/a.yaml") {
+	if reconcile.FailedStage(err) != reconcile.StageRender || !strings.Contains(err.Error(), "deploy/a.yaml") {
 		t.Fatalf("broken commit: error %v, want a render error naming deploy/a.yaml", err)
 	}
 	if res.Wrote || res.Revision == good {
@@ -246,7 +246,7 @@ func TestFailedApplyDoesNotPrune(t *testing.T) {
 	// must stay.
 	e.commit("bad", map[string]string{"b.yaml": "", "c.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: Not_A_Valid_Name\ndata: {}\n"})
 	res, err := rec.Reconcile(context.Background())
-	if reconcile.StageOf(err) != reconcile.StageApply || !strings.Contains(err.Error(), "deploy/c.yaml") {
+	if reconcile.FailedStage(err) != reconcile.StageApply || !strings.Contains(err.Error(), "deploy/c.yaml") {
 		t.Fatalf("error = %v, want an apply error naming deploy/c.yaml", err)
 	}
 	if len(res.Pruned()) != 0 || e.value("b") != "1" {
@@ -421,7 +421,7 @@ func TestForbiddenListNamesItsObjects(t *testing.T) {
 	nobody.Impersonate = rest.ImpersonationConfig{UserName: "nobody"}
 	rec := e.reconcilerWith(nobody, reconcile.Options{Mode: reconcile.SelfHeal, Path: "deploy"})
 	_, err := rec.Reconcile(context.Background())
-	if reconcile.StageOf(err) != reconcile.StageDiff || !apierrors.IsForbidden(err) ||
+	if reconcile.FailedStage(err) != reconcile.StageDiff || !apierrors.IsForbidden(err) ||
 		!strings.Contains(err.Error(), "for /ConfigMap/"+e.ns+"/a, /ConfigMap/"+e.ns+"/b: ") {
 		t.Fatalf("error = %v, want a forbidden diff naming both ConfigMaps", err)
 	}

@@ -137,7 +137,7 @@ func (r *GitSyncReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 		setCondition(s, gs.Generation, v1alpha1.ConditionReconciling, metav1.ConditionFalse, "Done", "")
 		if passErr != nil {
 			reason := "ReconcileFailed"
-			if st := reconcile.StageOf(passErr); st != "" {
+			if st := reconcile.FailedStage(passErr); st != "" {
 				reason = upperFirst(string(st)) + "Failed"
 			}
 			setCondition(s, gs.Generation, v1alpha1.ConditionReady, metav1.ConditionFalse, reason, passErr.Error())

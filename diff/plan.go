@@ -73,14 +73,11 @@ func liveOf(live map[object.ID]*unstructured.Unstructured, id object.ID) *unstru
 	return live[id]
 }
 
-// ErrDuplicate is returned (wrapped) when Input.Desired holds two objects with the
-// same ID.
-var ErrDuplicate = errors.New("duplicate object")
 
 // Plan diffs every desired object against its live copy and adds the prune
 // candidates. Objects that fail are listed in Plan.Failed and their errors are
 // joined into the returned error; the plan of the others is still returned. Only a
-// bad input (duplicate IDs, nil objects) or a failure of Options.Mapper returns a
+// bad input (duplicate IDs, wrapping object.ErrDuplicate; nil objects) or a failure of Options.Mapper returns a
 // nil plan.
 func (d *Differ) Plan(ctx context.Context, in Input) (*Plan, error) {
 	m, err := newMasker(d.opts.MaskKey)
@@ -113,7 +110,7 @@ func (d *Differ) Plan(ctx context.Context, in Input) (*Plan, error) {
 		}
 		id := object.IDOf(u)
 		if declared.Has(id) {
-			return nil, fmt.Errorf("diff: %s: %w", id.KubectlString(), ErrDuplicate)
+			return nil, fmt.Errorf("diff: %s: %w", id.KubectlString(), object.ErrDuplicate)
 		}
 		declared.Add(id)
 	}

@@ -73,12 +73,11 @@ func liveOf(live map[object.ID]*unstructured.Unstructured, id object.ID) *unstru
 	return live[id]
 }
 
-
 // Plan diffs every desired object against its live copy and adds the prune
 // candidates. Objects that fail are listed in Plan.Failed and their errors are
 // joined into the returned error; the plan of the others is still returned. Only a
-// bad input (duplicate IDs, wrapping object.ErrDuplicate; nil objects) or a failure of Options.Mapper returns a
-// nil plan.
+// bad input (duplicate IDs, wrapping object.ErrDuplicate; nil objects) or a
+// failure of Options.Mapper returns a nil plan.
 func (d *Differ) Plan(ctx context.Context, in Input) (*Plan, error) {
 	m, err := newMasker(d.opts.MaskKey)
 	if err != nil {

@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/go-logr/logr"
-	"helm.sh/helm/v3/pkg/action"
+	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/engine"
@@ -71,7 +71,7 @@ func (e v3) template(ctx context.Context, c Chart, rel Release) (*Output, error)
 		out.Warnings = append(out.Warnings, fmt.Sprintf("chart %s is deprecated", ch.Name()))
 	}
 	if req := ch.Metadata.Dependencies; req != nil {
-		if err := action.CheckDependencies(ch, req); err != nil {
+		if err := checkDependencies(ch, req); err != nil {
 			return nil, fmt.Errorf("chart %s: %w", c.Dir, err)
 		}
 	}
@@ -140,6 +140,21 @@ func (e v3) template(ctx context.Context, c Chart, rel Release) (*Output, error)
 		out.Documents = append(out.Documents, Document{Path: h.Path, Content: h.Manifest})
 	}
 	return &out, nil
+}
+
+// checkDependencies fails, naming them, when dependencies listed in Chart.yaml
+// are not among the chart's loaded subcharts, as `helm template` does.
+func checkDependencies(ch *chart.Chart, deps []*chart.Dependency) error {
+	var missing []string
+	for _, d := range deps {
+		if !slices.ContainsFunc(ch.Dependencies(), func(sub *chart.Chart) bool { return sub.Name() == d.Name }) {
+			missing = append(missing, d.Name)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("found in Chart.yaml, but missing in charts/ directory: %s", strings.Join(missing, ", "))
+	}
+	return nil
 }
 
 // checkSize fails with an error wrapping render.ErrLimit, naming the template,

@@ -78,11 +78,11 @@ func sortManifests(files map[string]string, dec *object.Decoder) (manifests, hoo
 	}
 	docs := make([][]doc, len(names))
 	parallel.Split(len(names), 1, func(i int) {
-		entries := releaseutil.SplitManifests(files[names[i]])
+		entries := splitManifests(files[names[i]])
 		docs[i] = make([]doc, len(entries))
-		for j := range len(entries) {
+		for j, content := range entries {
 			d := &docs[i][j]
-			d.content = entries[fmt.Sprintf("manifest-%d", j)]
+			d.content = content
 			if dec != nil {
 				ms, err := dec.Decode(strings.NewReader(d.content), names[i])
 				d.decoded = decoded{manifests: ms, ok: err == nil}
@@ -177,4 +177,55 @@ func foldedKey(m map[string]any, names ...string) bool {
 		}
 	}
 	return false
+}
+
+// splitManifests splits a template's output into YAML documents exactly as
+// releaseutil.SplitManifests does with its regular expression
+// `(?:^|\s*\n)---\s*`, in order, without the regular expression's cost (a
+// fifth of the time of decoding the documents): a separator is "---" at the
+// start or right after a newline that the previous separator did not take,
+// with the blanks around it; the documents between are trimmed, and empty ones
+// dropped.
+func splitManifests(content string) []string {
+	s := strings.TrimSpace(content)
+	var docs []string
+	add := func(d string) {
+		if d != "" {
+			docs = append(docs, strings.TrimSpace(d))
+		}
+	}
+	begin, pos := 0, 0 // the current document's start; where to look for the next separator
+	if strings.HasPrefix(s, "---") {
+		begin = skipBlanks(s, 3)
+		pos = begin
+	}
+	for {
+		k := strings.Index(s[pos:], "\n---")
+		if k < 0 {
+			break
+		}
+		nl := pos + k
+		start := nl
+		for start > pos && isBlank(s[start-1]) {
+			start--
+		}
+		add(s[begin:start])
+		begin = skipBlanks(s, nl+4)
+		pos = begin
+	}
+	add(s[begin:])
+	return docs
+}
+
+// isBlank reports whether c is white space as \s matches it in Go's regular
+// expressions.
+func isBlank(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r'
+}
+
+func skipBlanks(s string, i int) int {
+	for i < len(s) && isBlank(s[i]) {
+		i++
+	}
+	return i
 }

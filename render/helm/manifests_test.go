@@ -93,3 +93,26 @@ func TestSortManifestsAsHelm(t *testing.T) {
 		}
 	}
 }
+
+// FuzzSplitManifests checks that splitManifests splits as Helm's regular
+// expression does.
+func FuzzSplitManifests(f *testing.F) {
+	for _, content := range sortFixture {
+		f.Add(content)
+	}
+	for _, s := range []string{"", "---", "---\n---\n", "a\n---\n---\nb", "a \t\n \n---  \n\n c\n---x", "\v---\n\v", "---a\n---", "a\r\n---\r\nb", "a\n--- \n---\nb"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, content string) {
+		want := releaseutil.SplitManifests(content)
+		got := splitManifests(content)
+		if len(got) != len(want) {
+			t.Fatalf("%q: %d documents %q, Helm %d %q", content, len(got), got, len(want), want)
+		}
+		for i, d := range got {
+			if w := want[fmt.Sprintf("manifest-%d", i)]; d != w {
+				t.Fatalf("%q: document %d is %q, Helm's %q", content, i, d, w)
+			}
+		}
+	})
+}

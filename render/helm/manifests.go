@@ -84,7 +84,9 @@ func sortManifests(files map[string]string, dec *object.Decoder) (manifests, hoo
 			d := &docs[i][j]
 			d.content = content
 			if dec != nil {
-				ms, err := dec.Decode(strings.NewReader(d.content), names[i])
+				// As the renderer reads a manifest: Output's content, which
+				// ends in a newline (a block scalar at the end keeps its own).
+				ms, err := dec.Decode(strings.NewReader(d.content+"\n"), names[i])
 				d.decoded = decoded{manifests: ms, ok: err == nil}
 				if kind, ok := plainKind(d.content, d.decoded); ok {
 					d.kind = kind
@@ -124,6 +126,9 @@ func sortManifests(files map[string]string, dec *object.Decoder) (manifests, hoo
 				log.Printf("info: skipping unknown hook: %q", events)
 				continue
 			}
+			// A hook's content has no newline at the end: the renderer reads it
+			// again.
+			m.decoded = decoded{}
 			hooks = append(hooks, m)
 		}
 	}

@@ -14,7 +14,7 @@ import (
 	"fmt"
 	"os"
 
-	"sigs.k8s.io/yaml"
+	yaml "go.yaml.in/yaml/v2"
 
 	"github.com/gitopskit/gitopskit/internal/parallel"
 	"github.com/gitopskit/gitopskit/render"
@@ -43,6 +43,9 @@ func run(release, chart, namespace string) error {
 	if err != nil {
 		return err
 	}
+	// The objects hold only what JSON can (maps, lists, strings, numbers,
+	// booleans, null): go-yaml writes them as sigs.k8s.io/yaml would, without
+	// the trip through JSON.
 	docs := make([][]byte, len(res.Manifests))
 	errs := make([]error, len(res.Manifests))
 	parallel.Split(len(res.Manifests), 64, func(i int) {

@@ -33,7 +33,7 @@ func WriteChart(dir string) error {
 	for c := range ChartComponents {
 		name := fmt.Sprintf("c%03d", c)
 		for kind, body := range map[string]string{"workload": workloadTemplate, "network": networkTemplate, "config": configTemplate} {
-			files["templates/"+name+"/"+kind+".yaml"] = strings.ReplaceAll(body, "COMPONENT", name)
+			files["templates/"+name+"/"+kind+".yaml"] = strings.ReplaceAll(templatePreamble+body, "COMPONENT", name)
 		}
 	}
 	for name, content := range files {
@@ -92,10 +92,14 @@ app.kubernetes.io/instance: {{ .root.Release.Name }}
 {{- end -}}
 `
 
-const workloadTemplate = `{{- $c := index .Values.components "COMPONENT" }}
+// templatePreamble starts every component template: its values, the context of
+// the helpers, its full name.
+const templatePreamble = `{{- $c := index .Values.components "COMPONENT" }}
 {{- $ctx := dict "root" $ "name" "COMPONENT" }}
 {{- $name := include "fleet.fullname" $ctx }}
-apiVersion: apps/v1
+`
+
+const workloadTemplate = `apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: {{ $name }}
@@ -164,10 +168,7 @@ subjects:
   - {kind: ServiceAccount, name: {{ $name }}, namespace: {{ .Release.Namespace }}}
 `
 
-const networkTemplate = `{{- $c := index .Values.components "COMPONENT" }}
-{{- $ctx := dict "root" $ "name" "COMPONENT" }}
-{{- $name := include "fleet.fullname" $ctx }}
-apiVersion: v1
+const networkTemplate = `apiVersion: v1
 kind: Service
 metadata:
   name: {{ $name }}
@@ -208,10 +209,7 @@ spec:
     - ports: [{port: {{ $c.port }}}]
 `
 
-const configTemplate = `{{- $c := index .Values.components "COMPONENT" }}
-{{- $ctx := dict "root" $ "name" "COMPONENT" }}
-{{- $name := include "fleet.fullname" $ctx }}
-apiVersion: v1
+const configTemplate = `apiVersion: v1
 kind: ConfigMap
 metadata:
   name: {{ $name }}

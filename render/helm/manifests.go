@@ -58,7 +58,7 @@ var hookEvents = map[string]bool{
 // a map built at each comparison. Helm reads the kind, name and annotations of
 // each document by parsing all of it; with dec, each document is decoded with
 // dec instead, on all processors, and that one reading gives its kind when it
-// is certain to be what Helm reads (one object, no annotations, nothing a List
+// is certain to be what Helm reads (one object, not a hook, nothing a List
 // or a YAML escape or tag could hide): only the others are parsed as Helm does.
 func sortManifests(files map[string]string, dec *object.Decoder) (manifests, hooks []manifest, err error) {
 	var names []string
@@ -156,16 +156,17 @@ func byKind(a, b manifest) int {
 // plainKind returns the kind of the document content from its decoding d when
 // that is certainly the kind, name and annotations Helm's head parse reads:
 // one object, not the item of a List (no "List" in the text, nor an escape or a
-// tag that could spell it), with no annotations (Helm's hooks, and annotation
-// values Helm would refuse) and no keys Helm's case-insensitive JSON decoding
-// would also take for kind or metadata.
+// tag that could spell it), not a hook (whose annotation Helm reads as it was
+// written), and no keys Helm's case-insensitive JSON decoding would also take
+// for kind or metadata. Other annotations do not matter: a value Helm's head
+// parse refuses (a map, a list) fails the decoding too.
 func plainKind(content string, d decoded) (string, bool) {
 	if !d.ok || len(d.manifests) != 1 || strings.Contains(content, "List") || strings.ContainsAny(content, `\!`) {
 		return "", false
 	}
 	obj := d.manifests[0].Object.Object
 	meta, _ := obj["metadata"].(map[string]any)
-	if annotations, _ := meta["annotations"].(map[string]any); len(annotations) > 0 || foldedKey(obj, "apiVersion", "kind", "metadata") || foldedKey(meta, "name", "annotations") {
+	if annotations, _ := meta["annotations"].(map[string]any); annotations[release.HookAnnotation] != nil || foldedKey(obj, "apiVersion", "kind", "metadata") || foldedKey(meta, "name", "annotations") {
 		return "", false
 	}
 	return d.manifests[0].Object.GetKind(), true

@@ -130,7 +130,13 @@ func Decode(r io.Reader, file string) ([]Manifest, error) {
 func (d Decoder) Decode(r io.Reader, file string) ([]Manifest, error) {
 	d.defaults()
 	st := &stream{d: d, file: file, seen: map[ID]Origin{}}
-	br := bufio.NewReaderSize(io.LimitReader(r, d.MaxBytes+1), 64<<10)
+	// A buffer no larger than an input of known length: a chart's output is
+	// decoded a document at a time.
+	size := 64 << 10
+	if l, ok := r.(interface{ Len() int }); ok {
+		size = min(size, l.Len()+1)
+	}
+	br := bufio.NewReaderSize(io.LimitReader(r, d.MaxBytes+1), size)
 	var err error
 	if isJSON(br, file) {
 		err = st.decodeJSON(br)

@@ -23,6 +23,10 @@
 //
 // Helm itself sits behind the [Engine] seam: [V3] is the Helm 3 SDK, and a Helm 4
 // engine can be added beside it without changing this package's or render's API.
+// [V3] runs the steps of a client-only install itself, through Helm's chart
+// loader, values coalescing, template engine and manifest sorting, so the
+// package does not link Helm's actions, release storage (and its SQL drivers),
+// kubectl, cli-runtime or cobra.
 //
 // # Remote charts and dependencies
 //
@@ -36,8 +40,8 @@
 // inside its root. Without the opt-in, renders that need a remote chart fail
 // with render.ErrRemote, naming it.
 //
-// Fetching uses Helm's repository index and registry client, with basic auth by
-// host, an extra CA bundle, a timeout and size limits ([RemoteOptions]).
+// Fetching reads repository indexes as Helm does and uses Helm's registry
+// client, with basic auth by host, an extra CA bundle, a timeout and size limits ([RemoteOptions]).
 // Credentials never appear in errors or logs. Downloaded archives are kept in a
 // directory, named by their URL, version and digest, and unpacked in memory:
 // entries that would leave the chart ("..", absolute paths) and links are

@@ -122,21 +122,36 @@ func (r *Renderer) Render(ctx context.Context, in render.Input, opts render.Opti
 		rel.Namespace = "default"
 	}
 	r.log.V(1).Info("helm template", "chart", dir, "release", rel.Name, "namespace", rel.Namespace)
-	out, err := r.engine.Template(ctx, chart, rel)
+	// A chart's output is read as Helm reads it (see object.Decoder.Lenient).
+	dec := object.Decoder{MaxObjects: limits.MaxObjects, MaxBytes: limits.MaxBytes, Lenient: true}
+	var (
+		out  *Output
+		decs []decoded // by document, when the engine decoded them ahead
+	)
+	if v, ok := r.engine.(v3); ok {
+		out, decs, err = v.templateDecoded(ctx, chart, rel, &dec)
+	} else {
+		out, err = r.engine.Template(ctx, chart, rel)
+	}
 	if err != nil {
 		return nil, err
 	}
 	res := &render.Result{Warnings: append(logged, out.Warnings...), Renderer: string(render.KindHelm)}
 	var size int64
-	for _, d := range out.Documents {
+	for i, d := range out.Documents {
 		size += int64(len(d.Content))
 		if err := limits.Check(len(res.Manifests), size); err != nil {
 			return nil, fmt.Errorf("render chart %s: %s: %w", dir, d.Path, err)
 		}
-		// A chart's output is read as Helm reads it (see object.Decoder.Lenient).
-		dec := object.Decoder{MaxObjects: limits.MaxObjects - len(res.Manifests), MaxBytes: limits.MaxBytes, Lenient: true}
+		dec.MaxObjects = limits.MaxObjects - len(res.Manifests)
 		if dec.MaxObjects <= 0 {
 			return nil, fmt.Errorf("render chart %s: %s: %w", dir, d.Path, limits.Check(len(res.Manifests)+1, size))
+		}
+		// A document decoded ahead within the objects left is what decoding it
+		// now would give; else it is decoded now, for the error.
+		if i < len(decs) && decs[i].ok && len(decs[i].manifests) <= dec.MaxObjects {
+			res.Manifests = append(res.Manifests, decs[i].manifests...)
+			continue
 		}
 		ms, err := dec.Decode(strings.NewReader(d.Content), d.Path)
 		if errors.Is(err, object.ErrLimit) {

@@ -1,0 +1,115 @@
+package render_test
+
+import (
+	"bytes"
+	"context"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"helm.sh/helm/v3/pkg/chart/loader"
+	"helm.sh/helm/v3/pkg/chartutil"
+	"helm.sh/helm/v3/pkg/engine"
+
+	"github.com/gitopskit/gitopskit/bench/internal/workload"
+	"github.com/gitopskit/gitopskit/internal/testtool"
+	"github.com/gitopskit/gitopskit/render"
+	"github.com/gitopskit/gitopskit/render/helm"
+)
+
+// writeFleet writes workload.WriteChart's chart (300 templates, 1,002 objects)
+// and returns the artifact root; the chart is "fleet".
+func writeFleet(b *testing.B) string {
+	b.Helper()
+	root := b.TempDir()
+	if err := workload.WriteChart(filepath.Join(root, "fleet")); err != nil {
+		b.Fatal(err)
+	}
+	return root
+}
+
+// BenchmarkHelmEngine renders the 300-template chart with the Helm renderer (read
+// from the artifact, loaded, values coalesced, rendered, sorted, decoded into
+// objects) and with Helm's bare engine.Render on the chart and values loaded
+// once, and reports how many times the engine's time the renderer takes.
+func BenchmarkHelmEngine(b *testing.B) {
+	root := writeFleet(b)
+	in := open(b, root)
+	in.Dir = "fleet"
+	r := helm.New(helm.Options{})
+	opts := render.Options{Helm: render.HelmOptions{ReleaseName: "bench", Namespace: "bench"}}
+	ch, err := loader.Load(filepath.Join(root, "fleet"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	vals, err := chartutil.ToRenderValues(ch, map[string]any{},
+		chartutil.ReleaseOptions{Name: "bench", Namespace: "bench", Revision: 1, IsInstall: true}, chartutil.DefaultCapabilities)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var oursTime, engineTime time.Duration
+	for b.Loop() {
+		start := time.Now()
+		res, err := r.Render(context.Background(), in, opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		oursTime += time.Since(start)
+		if len(res.Manifests) != workload.ChartObjects {
+			b.Fatalf("rendered %d objects, want %d", len(res.Manifests), workload.ChartObjects)
+		}
+
+		start = time.Now()
+		out, err := engine.Engine{}.Render(ch, vals)
+		if err != nil {
+			b.Fatal(err)
+		}
+		engineTime += time.Since(start)
+		if len(out) != workload.ChartTemplates {
+			b.Fatalf("engine rendered %d templates, want %d", len(out), workload.ChartTemplates)
+		}
+	}
+	n := float64(b.N)
+	b.ReportMetric(float64(oursTime.Nanoseconds())/n, "gitopskit-ns/op")
+	b.ReportMetric(float64(engineTime.Nanoseconds())/n, "engine-ns/op")
+	b.ReportMetric(float64(oursTime)/float64(engineTime), "x-engine-time")
+}
+
+// BenchmarkHelmProcess runs bench/cmd/helmtemplate (render/helm, objects printed
+// as YAML) and `helm template` on the 300-template chart, each a whole process,
+// and reports how many times helm's time ours takes.
+func BenchmarkHelmProcess(b *testing.B) {
+	bin := testtool.Require(b, "helm")
+	goTool := testtool.Require(b, "go")
+	ours := filepath.Join(b.TempDir(), "helmtemplate")
+	if out, err := exec.Command(goTool, "build", "-o", ours, "github.com/gitopskit/gitopskit/bench/cmd/helmtemplate").CombinedOutput(); err != nil {
+		b.Fatalf("go build: %v\n%s", err, out)
+	}
+	root := writeFleet(b)
+	var oursTime, cliTime time.Duration
+	for b.Loop() {
+		for _, c := range []struct {
+			cmd   *exec.Cmd
+			total *time.Duration
+		}{
+			{exec.Command(ours, "bench", "fleet", "bench"), &oursTime},
+			{exec.Command(bin, "template", "bench", "fleet", "-n", "bench"), &cliTime},
+		} {
+			var stdout, stderr bytes.Buffer
+			c.cmd.Dir, c.cmd.Stdout, c.cmd.Stderr = root, &stdout, &stderr
+			start := time.Now()
+			if err := c.cmd.Run(); err != nil {
+				b.Fatalf("%s: %v\n%.2000s", c.cmd, err, stderr.Bytes())
+			}
+			*c.total += time.Since(start)
+			if n := bytes.Count(stdout.Bytes(), []byte("\nkind: ")); n != workload.ChartObjects {
+				b.Fatalf("%s printed %d objects, want %d", c.cmd, n, workload.ChartObjects)
+			}
+		}
+	}
+	n := float64(b.N)
+	b.ReportMetric(float64(oursTime.Nanoseconds())/n, "gitopskit-ns/op")
+	b.ReportMetric(float64(cliTime.Nanoseconds())/n, "cli-ns/op")
+	b.ReportMetric(float64(oursTime)/float64(cliTime), "x-cli-time")
+}

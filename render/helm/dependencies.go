@@ -14,6 +14,7 @@ import (
 	"helm.sh/helm/v3/pkg/chart"
 	"sigs.k8s.io/yaml"
 
+	"github.com/gitopskit/gitopskit/internal/logging"
 	"github.com/gitopskit/gitopskit/render"
 )
 
@@ -131,7 +132,7 @@ func (r *Renderer) addDependencies(ctx context.Context, fsys fs.FS, c Chart, max
 			if sub, err = localDependency(fsys, c.Dir, d, maxBytes-used); err != nil {
 				return Chart{}, err
 			}
-		} else if sub, _, err = r.remote.chart(ctx, d.HelmChart, maxBytes-used, r.log); err != nil {
+		} else if sub, _, err = r.remote.chart(ctx, d.HelmChart, maxBytes-used, logging.From(ctx, r.log)); err != nil {
 			return Chart{}, fmt.Errorf("%s: dependency %s: %w", d.from, d.Name, err)
 		}
 		if name, err := chartName(sub); err != nil {

@@ -13,6 +13,7 @@ import (
 	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/engine"
 
+	"github.com/gitopskit/gitopskit/internal/logging"
 	"github.com/gitopskit/gitopskit/object"
 	"github.com/gitopskit/gitopskit/render"
 	"github.com/gitopskit/gitopskit/render/internal/capture"
@@ -52,7 +53,7 @@ func (e v3) templateDecoded(ctx context.Context, c Chart, rel Release, dec *obje
 	// message once.
 	logged := capture.Log(func() { out, decs, err = e.template(ctx, c, rel, dec) })
 	for _, l := range logged {
-		e.log.V(1).Info("helm warning", "chart", c.Dir, "warning", l)
+		logging.From(ctx, e.log).V(1).Info("helm warning", "chart", c.Dir, "warning", l)
 	}
 	if err != nil {
 		return nil, nil, err

@@ -12,6 +12,7 @@ import (
 	"k8s.io/client-go/discovery"
 	"sigs.k8s.io/yaml"
 
+	"github.com/gitopskit/gitopskit/internal/logging"
 	"github.com/gitopskit/gitopskit/object"
 	"github.com/gitopskit/gitopskit/render"
 	"github.com/gitopskit/gitopskit/render/internal/bounded"
@@ -22,7 +23,8 @@ import (
 type Options struct {
 	// Engine renders charts (default: [V3] with Logger).
 	Engine Engine
-	// Logger receives debug messages. The zero value discards them.
+	// Logger receives debug messages; unset, the logger of the call's context
+	// (logr.FromContextOrDiscard).
 	Logger logr.Logger
 	// Cluster, when set, gives .Capabilities.KubeVersion the version of the
 	// cluster it reaches (ServerVersion, asked at each render and each Pin) unless
@@ -86,7 +88,7 @@ func (r *Renderer) Render(ctx context.Context, in render.Input, opts render.Opti
 	// Helm's .helmignore rules print what they cannot compile.
 	logged := capture.Log(func() { chart, err = r.chart(ctx, in, opts.Helm.Chart, limits.MaxBytes) })
 	for _, l := range logged {
-		r.log.V(1).Info("helm warning", "chart", in.Dir, "warning", l)
+		logging.From(ctx, r.log).V(1).Info("helm warning", "chart", in.Dir, "warning", l)
 	}
 	if err != nil {
 		return nil, err
@@ -121,7 +123,7 @@ func (r *Renderer) Render(ctx context.Context, in render.Input, opts render.Opti
 	if rel.Namespace == "" {
 		rel.Namespace = "default"
 	}
-	r.log.V(1).Info("helm template", "chart", dir, "release", rel.Name, "namespace", rel.Namespace)
+	logging.From(ctx, r.log).V(1).Info("helm template", "chart", dir, "release", rel.Name, "namespace", rel.Namespace)
 	// A chart's output is read as Helm reads it (see object.Decoder.Lenient).
 	dec := object.Decoder{MaxObjects: limits.MaxObjects, MaxBytes: limits.MaxBytes, Lenient: true}
 	var (
@@ -187,7 +189,7 @@ func (r *Renderer) chart(ctx context.Context, in render.Input, ref *render.HelmC
 		if r.remote == nil {
 			return Chart{}, fmt.Errorf("chart %s: %w: set helm.Options.Remote to fetch it", redactString(ref.String()), render.ErrRemote)
 		}
-		c, _, err := r.remote.chart(ctx, *ref, maxBytes, r.log)
+		c, _, err := r.remote.chart(ctx, *ref, maxBytes, logging.From(ctx, r.log))
 		return c, err
 	}
 	dir := in.Dir

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gitopskit/gitopskit/internal/kube"
+	"github.com/gitopskit/gitopskit/internal/parallel"
 	"github.com/gitopskit/gitopskit/internal/ssa"
 
 	"github.com/gitopskit/gitopskit/object"
@@ -25,7 +26,7 @@ const DefaultFieldManager = "gitopskit"
 
 // DefaultConcurrency is the number of concurrent requests when
 // [Options.Concurrency] is zero.
-const DefaultConcurrency = 16
+const DefaultConcurrency = parallel.DefaultLimit
 
 // DefaultCSAManagers are the field managers of client-side apply whose fields are
 // migrated to the server-side apply field manager, as kubectl does. The diff
@@ -47,7 +48,8 @@ type Options struct {
 	// FieldManager on first server-side apply (DefaultCSAManagers). Set an empty,
 	// non-nil slice to migrate nothing.
 	CSAManagers []string
-	// Logger receives debug logs; the zero value discards them.
+	// Logger receives debug logs; unset, the
+	// logger of the call's context (logr.FromContextOrDiscard).
 	Logger logr.Logger
 	// Discovery lists the cluster's resource types. Pruning a Namespace needs it,
 	// to find every object the namespace still holds. [New] sets it; without it a

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/gitopskit/gitopskit/internal/logging"
 	"github.com/gitopskit/gitopskit/internal/parallel"
 	"github.com/gitopskit/gitopskit/internal/scope"
 	"github.com/gitopskit/gitopskit/internal/ssa"
@@ -205,7 +206,7 @@ func (r *run) applyBatch(ctx context.Context, batch []item) error {
 	missing := r.live.missing(keys)
 	parallel.Do(ctx, r.m.opts.Concurrency, len(missing), func(i int) {
 		if err := r.live.load(ctx, r.m.client, missing[i]); err != nil {
-			r.m.opts.Logger.V(1).Info("list failed; applying without comparing", "resource", missing[i].gvr, "namespace", missing[i].namespace, "error", err)
+			logging.From(ctx, r.m.opts.Logger).V(1).Info("list failed; applying without comparing", "resource", missing[i].gvr, "namespace", missing[i].namespace, "error", err)
 			r.warn(fmt.Sprintf("list %s in namespace %q failed, so its objects were applied without comparing: %v",
 				missing[i].gvr.String(), missing[i].namespace, err))
 		}

@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/sets"
+	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 
 	"github.com/gitopskit/gitopskit/internal/redact"
 	"github.com/gitopskit/gitopskit/internal/scope"
@@ -48,8 +49,9 @@ type Options struct {
 	// Plan, so placeholders cannot be compared across plans; set it only to get
 	// reproducible output (tests, examples).
 	MaskKey []byte
-	// Log receives debug lines. The zero value discards them.
-	Log logr.Logger
+	// Logger receives debug lines; unset, the
+	// logger of the call's context (logr.FromContextOrDiscard).
+	Logger logr.Logger
 	// Mapper, when set, tells namespaced kinds from cluster-scoped ones, so that a
 	// cluster-scoped object declared with a namespace (a ClusterRole in a file that
 	// sets one) is diffed, and compared with its live copy and the inventory,
@@ -57,6 +59,10 @@ type Options struct {
 	// are consulted first. Without it, objects are compared as declared: such an
 	// object shows as created and its live copy as deleted.
 	Mapper meta.RESTMapper
+	// Concurrency bounds how many objects a Plan diffs at once; 0 means 16, as
+	// apply's. The server engine makes one request per object, so this sets its
+	// parallelism.
+	Concurrency int
 }
 
 // Differ computes per-object changes and plans with one [Engine]. It is safe for
@@ -113,16 +119,23 @@ func (d *Differ) diff(ctx context.Context, desired, live *unstructured.Unstructu
 			return nil, err
 		}
 	}
+	var (
+		managers fieldpath.ManagedFields
+		err      error
+	)
 	if live != nil {
 		// Parsed once here for both the engine and foreignFields: on a steady-state
 		// set, reading managedFields is a large share of the work.
-		managers, err := liveManagers(live, d.csa, d.opts.FieldManager)
-		if err != nil {
+		if managers, err = liveManagers(live, d.csa, d.opts.FieldManager); err != nil {
 			return nil, err
 		}
-		req.managers = managers
 	}
-	pred, err := d.engine.Predict(ctx, req)
+	var pred *Prediction
+	if pe, ok := d.engine.(parsedEngine); ok {
+		pred, err = pe.predictParsed(ctx, req, managers)
+	} else {
+		pred, err = d.engine.Predict(ctx, req)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +147,7 @@ func (d *Differ) diff(ctx context.Context, desired, live *unstructured.Unstructu
 	}
 	c.Live = d.normalize(live)
 	c.Paths = comparePaths(c.Live.Object, c.Predicted.Object)
-	if c.Foreign, err = foreignFields(live, req.managers, d.opts.FieldManager); err != nil {
+	if c.Foreign, err = foreignFields(live, managers, d.opts.FieldManager); err != nil {
 		return nil, err
 	}
 	if len(c.Paths) > 0 || (d.opts.ReportForeign && len(c.Foreign) > 0) {

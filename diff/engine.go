@@ -25,10 +25,13 @@ type Request struct {
 	// Recreate allows the apply to delete and recreate the object when an
 	// immutable field changes.
 	Recreate bool
+}
 
-	// managers is Live's managedFields, parsed and migrated, when the Differ has
-	// read them.
-	managers fieldpath.ManagedFields
+// parsedEngine is an engine that can take Live's managedFields already parsed
+// and migrated, which the Differ reads anyway: on a steady-state set, reading
+// them is a large share of the work.
+type parsedEngine interface {
+	predictParsed(ctx context.Context, req Request, managers fieldpath.ManagedFields) (*Prediction, error)
 }
 
 // Engine predicts the object the API server would store if Desired were applied

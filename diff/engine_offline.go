@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/structured-merge-diff/v6/typed"
 
 	"github.com/gitopskit/gitopskit/diff/internal/builtin"
+	"github.com/gitopskit/gitopskit/internal/logging"
 	"github.com/gitopskit/gitopskit/internal/ssa"
 	"github.com/gitopskit/gitopskit/object"
 )
@@ -56,8 +57,9 @@ type Offline struct {
 
 // OfflineOptions configures [NewOffline].
 type OfflineOptions struct {
-	// Log receives a line for each kind that falls back to deduced typing.
-	Log logr.Logger
+	// Logger receives a line for each kind that falls back to deduced typing; unset, the
+	// logger of the call's context (logr.FromContextOrDiscard).
+	Logger logr.Logger
 	// Mapper, when set, tells namespaced kinds from cluster-scoped ones, so that
 	// an object to create of a namespaced kind without a namespace fails, as its
 	// apply would.
@@ -79,7 +81,7 @@ type OfflineOptions struct {
 func NewOffline(schemas SchemaSource, opts OfflineOptions) *Offline {
 	b := merge.UpdaterBuilder{Converter: sameVersion{}, ReturnInputOnNoop: true}
 	return &Offline{
-		schemas: schemas, log: opts.Log, updater: b.BuildUpdater(), opts: opts,
+		schemas: schemas, log: opts.Logger, updater: b.BuildUpdater(), opts: opts,
 		builtin: &builtinSchemas{}, crds: (*crdSchemas)(nil).withCRDs(opts.CRDs),
 	}
 }
@@ -99,6 +101,12 @@ func (o *Offline) forSet(desired []*unstructured.Unstructured) Engine {
 // Predict merges req.Desired into req.Live as the API server would for an apply by
 // req.FieldManager. Without Force, a conflict is a [*ConflictError].
 func (o *Offline) Predict(ctx context.Context, req Request) (*Prediction, error) {
+	return o.predictParsed(ctx, req, nil)
+}
+
+// predictParsed is Predict with Live's managedFields parsed by the caller (nil:
+// parse them here).
+func (o *Offline) predictParsed(ctx context.Context, req Request, managers fieldpath.ManagedFields) (*Prediction, error) {
 	config := stripForApply(req.Desired)
 	dropNulls(config.Object)
 	gvk := config.GroupVersionKind()
@@ -135,14 +143,13 @@ func (o *Offline) Predict(ctx context.Context, req Request) (*Prediction, error)
 	}
 	p.Typing = typing
 	if typing == TypingDeduced {
-		o.log.Info("no schema, lists and maps are merged atomically", "kind", gvk.String())
+		logging.From(ctx, o.log).Info("no schema, lists and maps are merged atomically", "kind", gvk.String())
 		p.Warnings = append(p.Warnings, fmt.Sprintf("no OpenAPI schema for %s: merged with deduced types, lists atomic", gvk))
 	}
 	if o.clusterScoped(gvk, kind, isBuiltin) {
 		// The server ignores a namespace on a cluster-scoped object, as kubectl does.
 		unstructured.RemoveNestedField(config.Object, "metadata", "namespace")
 	}
-	managers := req.managers
 	if managers == nil {
 		if managers, err = liveManagers(req.Live, ssa.CSASet(req.CSAManagers), req.FieldManager); err != nil {
 			return nil, err

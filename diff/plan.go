@@ -53,9 +53,6 @@ type Input struct {
 	// Origins, when set, gives the file and line each desired object was declared
 	// at, for the errors of [Plan.Failed].
 	Origins map[object.ID]object.Origin
-	// Workers bounds how many objects are diffed at once; 0 means 8. The server
-	// engine makes one request per object, so this sets its parallelism.
-	Workers int
 }
 
 // setEngine is implemented by engines that prepare for a whole set: the offline
@@ -76,15 +73,11 @@ func liveOf(live map[object.ID]*unstructured.Unstructured, id object.ID) *unstru
 	return live[id]
 }
 
-// ErrDuplicate is returned (wrapped) when Input.Desired holds two objects with the
-// same ID.
-var ErrDuplicate = errors.New("duplicate object")
-
 // Plan diffs every desired object against its live copy and adds the prune
 // candidates. Objects that fail are listed in Plan.Failed and their errors are
 // joined into the returned error; the plan of the others is still returned. Only a
-// bad input (duplicate IDs, nil objects) or a failure of Options.Mapper returns a
-// nil plan.
+// bad input (duplicate IDs, wrapping object.ErrDuplicate; nil objects) or a
+// failure of Options.Mapper returns a nil plan.
 func (d *Differ) Plan(ctx context.Context, in Input) (*Plan, error) {
 	m, err := newMasker(d.opts.MaskKey)
 	if err != nil {
@@ -116,7 +109,7 @@ func (d *Differ) Plan(ctx context.Context, in Input) (*Plan, error) {
 		}
 		id := object.IDOf(u)
 		if declared.Has(id) {
-			return nil, fmt.Errorf("diff: %s: %w", id.KubectlString(), ErrDuplicate)
+			return nil, fmt.Errorf("diff: %s: %w", id.KubectlString(), object.ErrDuplicate)
 		}
 		declared.Add(id)
 	}
@@ -124,9 +117,9 @@ func (d *Differ) Plan(ctx context.Context, in Input) (*Plan, error) {
 	p := &Plan{masker: m, reportForeign: d.opts.ReportForeign}
 	changes := make([]*Change, len(desired))
 	errs := make([]error, len(desired))
-	workers := in.Workers
+	workers := d.opts.Concurrency
 	if workers <= 0 {
-		workers = 8
+		workers = parallel.DefaultLimit
 	}
 	// Every object gets a change or an error, so no diff is skipped when ctx ends:
 	// each one sees ctx itself.

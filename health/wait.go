@@ -31,7 +31,8 @@ var (
 type WaiterOptions struct {
 	// Assessor assesses the objects; nil means the built-in and generic rules.
 	Assessor *Assessor
-	// Logger receives the watches' diagnostics; the zero value discards them.
+	// Logger receives the watches' diagnostics; unset, the
+	// logger of the call's context (logr.FromContextOrDiscard).
 	Logger logr.Logger
 }
 
@@ -51,11 +52,7 @@ type Waiter struct {
 // NewWaiter returns a Waiter that reads objects through client and finds their
 // resource types through mapper.
 func NewWaiter(client dynamic.Interface, mapper meta.RESTMapper, opts WaiterOptions) *Waiter {
-	log := opts.Logger
-	if log.GetSink() == nil {
-		log = logr.Discard()
-	}
-	return &Waiter{client: client, mapper: mapper, assessor: opts.Assessor, log: log, hints: map[schema.GroupVersionKind]statusHint{}}
+	return &Waiter{client: client, mapper: mapper, assessor: opts.Assessor, log: opts.Logger, hints: map[schema.GroupVersionKind]statusHint{}}
 }
 
 // NewWaiterForConfig returns a Waiter with a dynamic client and a discovery-backed

@@ -8,6 +8,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/gitopskit/gitopskit/internal/logging"
 )
 
 var crdResource = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
@@ -39,7 +41,7 @@ func (w *Waiter) statusHint(ctx context.Context, mapping *meta.RESTMapping) stat
 	case apierrors.IsNotFound(err):
 		h = hintNoStatusSubresource
 	case err != nil:
-		w.log.V(1).Info("cannot read the CRD of a resource type; objects without status are assessed as if it had no status subresource",
+		logging.From(ctx, w.log).V(1).Info("cannot read the CRD of a resource type; objects without status are assessed as if it had no status subresource",
 			"kind", gvk.String(), "error", err.Error())
 		return hintNone // not cached: a transient error should not stick
 	default:

@@ -15,7 +15,9 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	utiljson "k8s.io/apimachinery/pkg/util/json"
-	"sigs.k8s.io/yaml"
+	kjson "sigs.k8s.io/json"
+
+	"github.com/gitopskit/gitopskit/internal/yamlcheck"
 )
 
 // Default limits of a [Decoder]. They are far above what real manifests need and far
@@ -115,10 +117,16 @@ func Decode(r io.Reader, file string) ([]Manifest, error) {
 //
 // Every object must be a mapping with apiVersion, kind and metadata.name or
 // metadata.generateName (an object the server names, such as a hook Job); labels
-// and annotations must map strings to strings. Duplicate keys, YAML alias bombs, two
-// documents declaring the same named object, and input over the limits are errors
-// (see [Decoder].Lenient for what it accepts). Every error is a *DecodeError naming
-// the file and line; on error no objects are returned.
+// and annotations must map strings to strings; apiVersion, kind, name and namespace
+// that YAML reads as booleans or numbers (`name: y` is true) are errors saying so.
+// What kubectl's readers would silently change is an error naming the field: two
+// keys that become the same JSON key (1 and "1", yes and true: one wins at random),
+// and integers that do not fit int64 (they become floats, which the API server
+// stores as another number; floats written as floats, 0.5 or 1e20, are kept).
+// Duplicate keys, in YAML and JSON, YAML alias bombs, two documents declaring the
+// same named object, and input over the limits are errors (see [Decoder].Lenient
+// for what it accepts). Every error is a *DecodeError naming the file and line; on
+// error no objects are returned.
 func (d Decoder) Decode(r io.Reader, file string) ([]Manifest, error) {
 	d.defaults()
 	st := &stream{d: d, file: file, seen: map[ID]Origin{}}
@@ -273,14 +281,13 @@ func (st *stream) yamlDocument(doc []byte, start, firstText int) error {
 	if firstText == 0 {
 		return nil // blank or comments only
 	}
-	toJSON := yaml.YAMLToJSONStrict
-	if st.d.Lenient {
-		toJSON = yaml.YAMLToJSON // the last of duplicate keys wins
-	}
-	js, err := toJSON(doc)
+	js, err := st.yamlToJSON(doc, start)
 	if err != nil {
-		msg := strings.TrimPrefix(err.Error(), "error converting YAML to JSON: ")
-		msg = strings.TrimPrefix(msg, "yaml: ")
+		var ce *yamlcheck.Error
+		if errors.As(err, &ce) {
+			return st.errorf(ce.Line, ErrInvalid, "%s", ce.Msg)
+		}
+		msg := strings.TrimPrefix(err.Error(), "yaml: ")
 		line := firstText
 		if m := yamlLine.FindStringSubmatchIndex(msg); m != nil {
 			n, _ := strconv.Atoi(msg[m[2]:m[3]])
@@ -321,14 +328,40 @@ func (st *stream) decodeJSON(br *bufio.Reader) error {
 		if len(raw) > st.d.MaxDocumentBytes {
 			return st.errorf(line, ErrLimit, "document larger than %d bytes", st.d.MaxDocumentBytes)
 		}
-		if err := st.value(raw, line, nil); err != nil {
+		if err := st.jsonValue(raw, line); err != nil {
 			return err
 		}
 	}
 }
 
-// value decodes one JSON document, flattening Lists. yamlDoc is the YAML it was
-// converted from, if any.
+// jsonValue decodes the JSON document raw, which starts at line, refusing what
+// the API server would silently change: a key written twice (it keeps the last;
+// Lenient does too) and integers beyond int64 (it stores another number).
+func (st *stream) jsonValue(raw []byte, line int) error {
+	var v any
+	strict, err := kjson.UnmarshalStrict(raw, &v, kjson.DisallowDuplicateFields)
+	if err != nil {
+		return st.errorf(line, ErrInvalid, "%v", err)
+	}
+	if st.d.Lenient {
+		strict = nil // the last of a key written twice wins, as in YAML
+	}
+	if len(strict) > 0 || hasHugeNumber(v) {
+		if ce := checkJSON(raw, line, !st.d.Lenient); ce != nil {
+			return st.errorf(ce.Line, ErrInvalid, "%s", ce.Msg)
+		}
+		if len(strict) > 0 {
+			return st.errorf(line, ErrInvalid, "%v", strict[0])
+		}
+	}
+	if v == nil {
+		return nil
+	}
+	return st.object(v, line, nil, nil)
+}
+
+// value decodes one JSON document converted from the YAML document yamlDoc,
+// flattening Lists.
 func (st *stream) value(js []byte, line int, yamlDoc []byte) error {
 	var v any
 	if err := utiljson.Unmarshal(js, &v); err != nil {
@@ -369,7 +402,7 @@ func (st *stream) object(v any, line int, items []int, yamlDoc []byte) error {
 		}
 		stringifyMetadata(m, yamlDoc, items)
 	}
-	if err := validate(m); err != nil {
+	if err := validate(m, sourceText(yamlDoc, items)); err != nil {
 		return st.errorf(line, ErrInvalid, "%w", err)
 	}
 	if len(st.out) >= st.d.MaxObjects {
@@ -389,27 +422,34 @@ func (st *stream) object(v any, line int, items []int, yamlDoc []byte) error {
 
 // validate checks what every Kubernetes object needs, with messages that name the
 // field, so that typed accessors of unstructured never silently see zero values.
-func validate(m map[string]any) error {
-	apiVersion, ok := m["apiVersion"].(string)
-	if !ok || apiVersion == "" {
+// text returns the source text of a scalar field, when known.
+func validate(m map[string]any, text func(path ...string) string) error {
+	apiVersion, err := identityString(m, text, "", "apiVersion")
+	if err != nil {
+		return err
+	}
+	if apiVersion == "" {
 		return fmt.Errorf("object has no apiVersion")
 	}
 	if _, err := schema.ParseGroupVersion(apiVersion); err != nil {
 		return fmt.Errorf("apiVersion %q: %w", apiVersion, err)
 	}
-	kind, ok := m["kind"].(string)
-	if !ok || kind == "" {
+	kind, err := identityString(m, text, "", "kind")
+	if err != nil {
+		return err
+	}
+	if kind == "" {
 		return fmt.Errorf("object of apiVersion %s has no kind", apiVersion)
 	}
 	meta, ok := m["metadata"].(map[string]any)
 	if !ok {
 		return fmt.Errorf("%s has no metadata", kind)
 	}
-	name, err := metadataString(meta, kind, "name", "")
+	name, err := identityString(meta, text, kind, "metadata", "name")
 	if err != nil {
 		return err
 	}
-	generateName, err := metadataString(meta, kind, "generateName", "")
+	generateName, err := identityString(meta, text, kind, "metadata", "generateName")
 	if err != nil {
 		return err
 	}
@@ -419,7 +459,7 @@ func validate(m map[string]any) error {
 	if name == "" {
 		name = generateName + "*"
 	}
-	if _, err := metadataString(meta, kind, "namespace", name); err != nil {
+	if _, err := identityString(meta, text, kind+" "+name, "metadata", "namespace"); err != nil {
 		return err
 	}
 	for _, field := range []string{"labels", "annotations"} {
@@ -440,19 +480,35 @@ func validate(m map[string]any) error {
 	return nil
 }
 
-// metadataString returns the string field of meta, or "" when it is absent or
-// null, and an error naming the object (kind, and name unless empty) when it is
-// something else.
-func metadataString(meta map[string]any, kind, field, name string) (string, error) {
-	v := meta[field]
+// identityString returns the string field at path (whose last element is a key of
+// m), or "" when it is absent or null, and an error naming the object (what) and
+// saying what was read instead when it is something else.
+func identityString(m map[string]any, text func(path ...string) string, what string, path ...string) (string, error) {
+	v := m[path[len(path)-1]]
 	if v == nil {
 		return "", nil
 	}
-	s, ok := v.(string)
-	if !ok {
-		return "", fmt.Errorf("%s: metadata.%s is %s, not a string", strings.TrimSpace(kind+" "+name), field, describe(v))
+	if s, ok := v.(string); ok {
+		return s, nil
 	}
-	return s, nil
+	field := strings.Join(path, ".")
+	var msg string
+	switch v.(type) {
+	case bool, int64, float64:
+		t := fmt.Sprint(v)
+		if text != nil {
+			if s := text(path...); s != "" {
+				t = s
+			}
+		}
+		msg = yamlcheck.NotString(field, t, v)
+	default:
+		msg = fmt.Sprintf("%s is %s, not a string", field, describe(v))
+	}
+	if what != "" {
+		msg = strings.TrimSpace(what) + ": " + msg
+	}
+	return "", errors.New(msg)
 }
 
 func describe(v any) string {

@@ -10,6 +10,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	sigsyaml "sigs.k8s.io/yaml"
+
+	"github.com/gitopskit/gitopskit/internal/yamlcheck"
 )
 
 func TestDecodeStreams(t *testing.T) {
@@ -134,14 +137,21 @@ func TestDecodeLenient(t *testing.T) {
 		name: "label and annotation values that are not strings, in a List item too",
 		input: "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n" +
 			"  labels: {version: 1.10, count: 3, enabled: true, answer: yes, none: null, empty: , same: 1.10, same: 2.50}\n" +
-			"  annotations: {weight: -5, hex: 0x1F}\n" +
+			"  annotations: {weight: -5, hex: 0x1F, checksum: 123456789012345678901234567890}\n" +
 			"---\napiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Secret\n  metadata: {name: s, labels: {v: 1.0}}\n",
 		strictErr: `key "same" already set in map`,
 		check: func(t *testing.T, ms []Manifest) {
 			assert.Equal(t, map[string]string{"version": "1.10", "count": "3", "enabled": "true", "answer": "yes", "none": "", "empty": "", "same": "2.50"},
 				ms[0].Object.GetLabels())
-			assert.Equal(t, map[string]string{"weight": "-5", "hex": "0x1F"}, ms[0].Object.GetAnnotations())
+			assert.Equal(t, map[string]string{"weight": "-5", "hex": "0x1F", "checksum": "123456789012345678901234567890"}, ms[0].Object.GetAnnotations())
 			assert.Equal(t, map[string]string{"v": "1.0"}, ms[1].Object.GetLabels())
+		},
+	}, {
+		name:      "a JSON key written twice: the last wins",
+		input:     `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a","namespace":"safe","namespace":"kube-system"}}`,
+		strictErr: `metadata.namespace: key "namespace" is written twice`,
+		check: func(t *testing.T, ms []Manifest) {
+			assert.Equal(t, "kube-system", ms[0].Object.GetNamespace())
 		},
 	}, {
 		name:      "documents that declare nothing are skipped",
@@ -153,10 +163,14 @@ func TestDecodeLenient(t *testing.T) {
 		},
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := Decode(strings.NewReader(tc.input), "out.yaml")
+			file := "out.yaml"
+			if strings.HasPrefix(tc.input, "{\"") {
+				file = "out.json"
+			}
+			_, err := Decode(strings.NewReader(tc.input), file)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.strictErr)
-			ms, err := Decoder{Lenient: true}.Decode(strings.NewReader(tc.input), "out.yaml")
+			ms, err := Decoder{Lenient: true}.Decode(strings.NewReader(tc.input), file)
 			require.NoError(t, err)
 			tc.check(t, ms)
 		})
@@ -239,7 +253,7 @@ func TestDecodeErrors(t *testing.T) {
 			file:     "m.yaml",
 			input:    "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: 1}\n",
 			sentinel: ErrInvalid,
-			want:     "m.yaml:1: invalid object: ConfigMap: metadata.name is a number, not a string",
+			want:     "m.yaml:1: invalid object: ConfigMap: metadata.name: 1 is read as a number, not a string: quote it",
 		},
 		{
 			name:     "lenient: label value a map",
@@ -395,6 +409,8 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`{"apiVersion":"v1","kind":"Secret","metadata":{"name":"s","labels":{"a":"b"}}} []`), "a.json")
 	f.Add([]byte("--- {a: &a [1], b: *a}\n...\n---\n- x\n"), "b.yaml")
 	f.Add([]byte("\xEF\xBB\xBF---\r\nkind: List\r\nitems: [{kind: X}]"), "-")
+	f.Add([]byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: y}\ndata: {1: a, \"1\": b, yes: c}\nx: 99999999999999999999\n"), "c.yaml")
+	f.Add([]byte(`{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a","namespace":"s","namespace":"k"},"x":[1e20,-9223372036854775809]}`), "d.json")
 	f.Fuzz(func(t *testing.T, data []byte, file string) {
 		d := Decoder{MaxDocumentBytes: 1 << 16, MaxObjects: 100, Lenient: len(file)%2 == 1}
 		ms, err := d.Decode(bytes.NewReader(data), file)
@@ -420,6 +436,9 @@ func FuzzDecode(f *testing.F) {
 			if id.Name != "" {
 				seen.Add(id)
 			}
+			if hasHugeNumber(m.Object.Object) {
+				continue // a float such as 1e20 encodes as an integer beyond int64, which is refused
+			}
 			// What was decoded encodes and decodes back to the same identity.
 			js, err := json.Marshal(m.Object.Object)
 			if err != nil {
@@ -429,6 +448,52 @@ func FuzzDecode(f *testing.F) {
 			if err != nil || len(again) != 1 || IDOf(again[0].Object) != id {
 				t.Fatalf("round trip of %s: %v", id, err)
 			}
+		}
+	})
+}
+
+// FuzzYAMLToJSON checks the YAML conversion against sigs.k8s.io/yaml's, which
+// kubectl uses: where it converts a document, it gives the same JSON, and where
+// it refuses one, so does sigs.k8s.io/yaml, or the document has two keys that
+// become one (which sigs.k8s.io/yaml keeps at random) or an integer beyond int64.
+func FuzzYAMLToJSON(f *testing.F) {
+	for _, seed := range []string{
+		"a: 1\nb: [x, {c: d}]\n",
+		"1: a\n\"1\": b\n",
+		"yes: a\ntrue: b\n",
+		"1.0000001: a\n1.0000002: b\n",
+		"x: 99999999999999999999\ny: 1e20\nz: 18446744073709551615\n",
+		"a: &a {1: x}\nb:\n  <<: *a\n  '1': y\n",
+		"? [a]\n: b\n",
+		"a: .nan\n",
+		"a: 2001-12-14\nb: !!binary aGVsbG8=\n",
+	} {
+		f.Add([]byte(seed), false)
+	}
+	f.Fuzz(func(t *testing.T, doc []byte, lenient bool) {
+		if len(doc) > 1<<12 || bytes.Contains(doc, []byte("\n---")) || bytes.Contains(doc, []byte("\n...")) {
+			return
+		}
+		st := &stream{d: Decoder{Lenient: lenient}}
+		got, err := st.yamlToJSON(doc, 1)
+		want, wantErr := sigsyaml.YAMLToJSONStrict(doc)
+		if lenient {
+			want, wantErr = sigsyaml.YAMLToJSON(doc)
+		}
+		var ce *yamlcheck.Error
+		switch {
+		case err == nil && wantErr != nil:
+			t.Fatalf("converted what sigs.k8s.io/yaml refuses (%v): %s", wantErr, got)
+		case err == nil && !bytes.Equal(got, want):
+			t.Fatalf("converted to\n%s\nsigs.k8s.io/yaml to\n%s", got, want)
+		case errors.As(err, &ce):
+			// YAML breaks lines at \n, \r\n and a lone \r.
+			lines := 1 + bytes.Count(doc, []byte("\n")) + bytes.Count(doc, []byte("\r")) - bytes.Count(doc, []byte("\r\n"))
+			if ce.Line < 1 || ce.Line > lines {
+				t.Fatalf("error at line %d of a %d-line document: %v", ce.Line, lines, err)
+			}
+		case err != nil && wantErr == nil:
+			t.Fatalf("refused what sigs.k8s.io/yaml converts to %s: %v", want, err)
 		}
 	})
 }

@@ -16,7 +16,10 @@
 // (a chart's rendered templates) as Helm and kubectl read it instead: the last of
 // duplicate keys wins, label and annotation values become strings as written, and
 // documents declaring nothing are skipped. Both accept objects named by
-// metadata.generateName, such as hook Jobs.
+// metadata.generateName, such as hook Jobs, and both refuse what kubectl's readers
+// would change without a word: two keys that become one JSON key (1 and "1"),
+// integers beyond int64, and an apiVersion, kind, name or namespace that YAML reads
+// as a boolean or number (`name: y`), each naming the field.
 //
 // The package does not talk to a cluster.
 package object

@@ -4,6 +4,8 @@ import (
 	"strconv"
 
 	yamlv3 "go.yaml.in/yaml/v3"
+
+	"github.com/gitopskit/gitopskit/internal/yamlcheck"
 )
 
 // stringifyMetadata makes the label and annotation values of the object m that are
@@ -33,7 +35,7 @@ func stringifyMetadata(m map[string]any, yamlDoc []byte, items []int) {
 			if node == nil {
 				node = parseNode(yamlDoc)
 			}
-			if text, ok := scalarAt(node, items, field, k); ok {
+			if text, ok := scalarAt(node, items, "metadata", field, k); ok {
 				kv[k] = text
 			}
 		}
@@ -49,41 +51,39 @@ func parseNode(doc []byte) *yamlv3.Node {
 	return n.Content[0]
 }
 
-// scalarAt returns the text of the scalar at metadata.<field>.<key> of the object
-// at the List item path items of the document root.
-func scalarAt(root *yamlv3.Node, items []int, field, key string) (string, bool) {
+// scalarAt returns the text of the scalar at the field path of the object at the
+// List item path items of the document root.
+func scalarAt(root *yamlv3.Node, items []int, path ...string) (string, bool) {
 	n := root
 	for _, i := range items {
-		list := mappingValue(n, "items")
+		list := yamlcheck.MapValue(n, "items")
 		if list == nil || list.Kind != yamlv3.SequenceNode || i >= len(list.Content) {
 			return "", false
 		}
 		n = list.Content[i]
 	}
-	n = mappingValue(mappingValue(mappingValue(n, "metadata"), field), key)
+	for _, k := range path {
+		n = yamlcheck.MapValue(n, k)
+	}
 	if n == nil || n.Kind != yamlv3.ScalarNode {
 		return "", false
 	}
 	return n.Value, true
 }
 
-// mappingValue returns the value of the last key key of the mapping n (the last
-// wins, as in the decoded object), or nil.
-func mappingValue(n *yamlv3.Node, key string) *yamlv3.Node {
-	for n != nil && n.Kind == yamlv3.AliasNode {
-		n = n.Alias
-	}
-	if n == nil || n.Kind != yamlv3.MappingNode {
+// sourceText returns a function giving the text of a scalar field of the object
+// at the List item path items of yamlDoc, or "" when it is not known. It parses
+// yamlDoc when first called.
+func sourceText(yamlDoc []byte, items []int) func(path ...string) string {
+	if len(yamlDoc) == 0 {
 		return nil
 	}
-	var v *yamlv3.Node
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			v = n.Content[i+1]
+	var root *yamlv3.Node
+	return func(path ...string) string {
+		if root == nil {
+			root = parseNode(yamlDoc)
 		}
+		s, _ := scalarAt(root, items, path...)
+		return s
 	}
-	for v != nil && v.Kind == yamlv3.AliasNode {
-		v = v.Alias
-	}
-	return v
 }

@@ -54,8 +54,9 @@ type ClusterOptions struct {
 	Assessor *health.Assessor
 	// Concurrency bounds the requests in flight (default apply.DefaultConcurrency).
 	Concurrency int
-	// Log receives debug lines; the zero value discards.
-	Log logr.Logger
+	// Logger receives debug lines; unset, the
+	// logger of the call's context (logr.FromContextOrDiscard).
+	Logger logr.Logger
 }
 
 // Cluster implements the [Differ], [Applier] and [HealthChecker] of a real cluster
@@ -106,7 +107,7 @@ func NewCluster(cfg *rest.Config, opts ClusterOptions) (*Cluster, error) {
 	// The plan is what an apply that takes every field would change, so a field
 	// another manager took is drift, in every mode; whether the apply may take it
 	// is Force's to say, at apply time.
-	differ, err := diff.New(engine, diff.Options{FieldManager: opts.FieldManager, Force: true, Ignore: opts.Ignore, Log: opts.Log, Mapper: mapper})
+	differ, err := diff.New(engine, diff.Options{FieldManager: opts.FieldManager, Force: true, Ignore: opts.Ignore, Logger: opts.Logger, Mapper: mapper, Concurrency: opts.Concurrency})
 	if err != nil {
 		return nil, err
 	}
@@ -114,7 +115,7 @@ func NewCluster(cfg *rest.Config, opts ClusterOptions) (*Cluster, error) {
 	if err != nil {
 		return nil, fmt.Errorf("metadata client: %w", err)
 	}
-	manager, err := apply.NewForClients(client, mapper, apply.Options{FieldManager: opts.FieldManager, Concurrency: opts.Concurrency, Logger: opts.Log,
+	manager, err := apply.NewForClients(client, mapper, apply.Options{FieldManager: opts.FieldManager, Concurrency: opts.Concurrency, Logger: opts.Logger,
 		Discovery: dc, Metadata: meta})
 	if err != nil {
 		return nil, err
@@ -128,7 +129,7 @@ func NewCluster(cfg *rest.Config, opts ClusterOptions) (*Cluster, error) {
 		c.inventory = inv
 	}
 	c.health = WaiterHealth{
-		Waiter:   health.NewWaiter(client, mapper, health.WaiterOptions{Assessor: opts.Assessor, Logger: opts.Log}),
+		Waiter:   health.NewWaiter(client, mapper, health.WaiterOptions{Assessor: opts.Assessor, Logger: opts.Logger}),
 		Assessor: opts.Assessor,
 		Live:     c.lastLive,
 		FailFast: true,
@@ -163,10 +164,11 @@ func NewForConfig(cfg *rest.Config, stages Stages, copts ClusterOptions, opts Op
 // Mapper returns the RESTMapper the stages share.
 func (c *Cluster) Mapper() meta.RESTMapper { return c.mapper }
 
-// Diff implements [Differ]. It sets the inventory's membership labels on desired,
-// as the apply will, so that they are not seen as removals, and drops the
-// namespace of cluster-scoped objects, as the API server does, so that they are
-// named as their live copies and inventory entries are.
+// Diff implements [Differ]. It diffs desired with the inventory's membership
+// labels, as the apply will set them, so that they are not seen as removals, and
+// without the namespace of cluster-scoped objects, as the API server stores them,
+// so that they are named as their live copies and inventory entries are. The
+// objects of desired are not changed.
 //
 // A steady-state pass costs a metadata-only list per resource type and
 // namespace: the live copy the last diff read of an object is used again while
@@ -177,13 +179,15 @@ func (c *Cluster) Mapper() meta.RESTMapper { return c.mapper }
 func (c *Cluster) Diff(ctx context.Context, desired []*unstructured.Unstructured) (*Plan, error) {
 	kinds := scope.New(c.mapper, desired)
 	ids := make([]object.ID, len(desired))
+	desired = slices.Clone(desired) // the caller's objects are not changed
 	for i, u := range desired {
 		id, err := kinds.ID(object.IDOf(u))
 		if err != nil {
 			return nil, err
 		}
+		u = withOwnMetadata(u)
 		u.SetNamespace(id.Namespace)
-		ids[i] = id
+		desired[i], ids[i] = u, id
 	}
 	if c.inventory != nil {
 		labels := c.inventory.Labels()
@@ -250,7 +254,7 @@ func (c *Cluster) Diff(ctx context.Context, desired []*unstructured.Unstructured
 		}
 		maps.Copy(live, more)
 	}
-	dp, err := c.differ.Plan(ctx, diff.Input{Desired: desired, Live: slices.Collect(maps.Values(live)), Inventory: members, Workers: c.opts.Concurrency})
+	dp, err := c.differ.Plan(ctx, diff.Input{Desired: desired, Live: slices.Collect(maps.Values(live)), Inventory: members})
 	if dp == nil {
 		return nil, err
 	}
@@ -401,12 +405,31 @@ func (c *Cluster) apply(ctx context.Context, desired []*unstructured.Unstructure
 
 // Health implements [HealthChecker] with health.Waiter; a snapshot after a pass
 // that wrote nothing assesses the live copies the diff read.
-func (c *Cluster) Health(ctx context.Context, ids []object.ID, wait bool, progress func(object.ID, health.Status)) (map[object.ID]health.Status, error) {
-	return c.health.Health(ctx, ids, wait, progress)
+func (c *Cluster) Health(ctx context.Context, ids []object.ID) (map[object.ID]health.Status, error) {
+	return c.health.Health(ctx, ids)
+}
+
+// Wait implements [HealthChecker] with health.Waiter: one watch per resource type.
+func (c *Cluster) Wait(ctx context.Context, ids []object.ID, progress func(object.ID, health.Status)) (map[object.ID]health.Status, error) {
+	return c.health.Wait(ctx, ids, progress)
 }
 
 func (c *Cluster) lastLive() map[object.ID]*unstructured.Unstructured {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.last.live
+}
+
+// withOwnMetadata returns a copy of u that shares everything with it but its
+// top-level map, its metadata and its labels, which Diff sets.
+func withOwnMetadata(u *unstructured.Unstructured) *unstructured.Unstructured {
+	obj := maps.Clone(u.Object)
+	if md, ok := obj["metadata"].(map[string]any); ok {
+		md = maps.Clone(md)
+		if l, ok := md["labels"].(map[string]any); ok {
+			md["labels"] = maps.Clone(l)
+		}
+		obj["metadata"] = md
+	}
+	return &unstructured.Unstructured{Object: obj}
 }

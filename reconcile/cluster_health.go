@@ -28,8 +28,18 @@ type WaiterHealth struct {
 	FailFast bool
 }
 
-// Health implements [HealthChecker].
-func (h WaiterHealth) Health(ctx context.Context, ids []object.ID, wait bool, progress func(object.ID, health.Status)) (map[object.ID]health.Status, error) {
+// Health implements [HealthChecker]: the live copies the last diff read, when it
+// read them all, else a wait bounded by Snapshot.
+func (h WaiterHealth) Health(ctx context.Context, ids []object.ID) (map[object.ID]health.Status, error) {
+	return h.health(ctx, ids, false, nil)
+}
+
+// Wait implements [HealthChecker].
+func (h WaiterHealth) Wait(ctx context.Context, ids []object.ID, progress func(object.ID, health.Status)) (map[object.ID]health.Status, error) {
+	return h.health(ctx, ids, true, progress)
+}
+
+func (h WaiterHealth) health(ctx context.Context, ids []object.ID, wait bool, progress func(object.ID, health.Status)) (map[object.ID]health.Status, error) {
 	if !wait && h.Live != nil {
 		if out, ok := h.assessLive(ids); ok {
 			return out, nil

@@ -3,6 +3,7 @@ package reconcile_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"slices"
@@ -194,7 +195,7 @@ func TestGitLoop(t *testing.T) {
 	good := res.Revision
 	e.commit("break a", map[string]string{"a.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a\n", "svc.yaml": ""})
 	res, err := rec.Reconcile(ctx)
-	if reconcile.StageOf(err) != reconcile.StageRender || !strings.Contains(err.Error(), "deploy/a.yaml") {
+	if reconcile.FailedStage(err) != reconcile.StageRender || !strings.Contains(err.Error(), "deploy/a.yaml") {
 		t.Fatalf("broken commit: error %v, want a render error naming deploy/a.yaml", err)
 	}
 	if res.Wrote || res.Revision == good {
@@ -245,7 +246,7 @@ func TestFailedApplyDoesNotPrune(t *testing.T) {
 	// must stay.
 	e.commit("bad", map[string]string{"b.yaml": "", "c.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: Not_A_Valid_Name\ndata: {}\n"})
 	res, err := rec.Reconcile(context.Background())
-	if reconcile.StageOf(err) != reconcile.StageApply || !strings.Contains(err.Error(), "deploy/c.yaml") {
+	if reconcile.FailedStage(err) != reconcile.StageApply || !strings.Contains(err.Error(), "deploy/c.yaml") {
 		t.Fatalf("error = %v, want an apply error naming deploy/c.yaml", err)
 	}
 	if len(res.Pruned()) != 0 || e.value("b") != "1" {
@@ -420,8 +421,38 @@ func TestForbiddenListNamesItsObjects(t *testing.T) {
 	nobody.Impersonate = rest.ImpersonationConfig{UserName: "nobody"}
 	rec := e.reconcilerWith(nobody, reconcile.Options{Mode: reconcile.SelfHeal, Path: "deploy"})
 	_, err := rec.Reconcile(context.Background())
-	if reconcile.StageOf(err) != reconcile.StageDiff || !apierrors.IsForbidden(err) ||
+	if reconcile.FailedStage(err) != reconcile.StageDiff || !apierrors.IsForbidden(err) ||
 		!strings.Contains(err.Error(), "for /ConfigMap/"+e.ns+"/a, /ConfigMap/"+e.ns+"/b: ") {
 		t.Fatalf("error = %v, want a forbidden diff naming both ConfigMaps", err)
+	}
+}
+
+// Diff leaves the caller's objects as they were: the membership labels and the
+// namespace a cluster-scoped object loses are set on copies.
+func TestClusterDiffLeavesDesiredAlone(t *testing.T) {
+	cfg := cluster.Config(t)
+	ns := cluster.NewNamespace(t)
+	c, err := reconcile.NewCluster(cfg, reconcile.ClusterOptions{Inventory: object.ID{Kind: "Secret", Namespace: ns, Name: "inv"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := object.Decode(strings.NewReader("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: "+ns+", labels: {app: a}}\n---\n"+
+		"apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: "+ns+"-reader, namespace: "+ns+"}\n"), "app.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	desired := object.Objects(ms)
+	before := []string{fmt.Sprint(desired[0].Object), fmt.Sprint(desired[1].Object)}
+	plan, err := c.Diff(context.Background(), desired)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plan.Count(reconcile.Create) != 2 {
+		t.Errorf("plan %+v, want two creates", plan.Changes)
+	}
+	for i, u := range desired {
+		if got := fmt.Sprint(u.Object); got != before[i] {
+			t.Errorf("Diff changed desired object %d:\n%s\nwas\n%s", i, got, before[i])
+		}
 	}
 }

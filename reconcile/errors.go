@@ -45,8 +45,8 @@ func (e *StageError) Error() string {
 // Unwrap returns the cause.
 func (e *StageError) Unwrap() error { return e.Err }
 
-// StageOf returns the stage err failed in, or "" when err is not a [*StageError].
-func StageOf(err error) Stage {
+// FailedStage returns the stage err failed in, or "" when err is not a [*StageError].
+func FailedStage(err error) Stage {
 	var se *StageError
 	if errors.As(err, &se) {
 		return se.Stage

@@ -63,7 +63,7 @@ func TestCreateNamespace(t *testing.T) {
 		t.Fatalf("apply: namespace exists %v, results %+v", exists(), res.Objects)
 	}
 	res = e.pass(rec)
-	if res.NotApplied != "in sync" {
+	if res.NotApplied != reconcile.SkipInSync {
 		t.Errorf("second pass: %q, want in sync (the created namespace is no drift)", res.NotApplied)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/gitopskit/gitopskit/health"
+	"github.com/gitopskit/gitopskit/internal/logging"
 	"github.com/gitopskit/gitopskit/internal/ssa"
 	"github.com/gitopskit/gitopskit/object"
 	"github.com/gitopskit/gitopskit/render"
@@ -23,7 +24,10 @@ const DefaultHealthTimeout = 5 * time.Minute
 
 // Stages are the implementations of a pass's stages. Source and Differ are
 // required; Applier is required unless the mode is DriftOnly; a nil Renderer means
-// [render.Auto] (plain YAML only); a nil Health skips the health stage.
+// [render.Auto] (plain YAML only, so that this package links neither kustomize nor
+// Helm: a program that renders them from repositories it does not trust sets the
+// Renderer of render/isolate, which runs them in a child process); a nil Health
+// skips the health stage.
 type Stages struct {
 	Source   Source
 	Renderer render.Renderer
@@ -73,8 +77,9 @@ type Options struct {
 	// OnEvent, when set, receives the progress of each pass from the goroutine
 	// running it (apply events may come from the applier's goroutines, one at a time).
 	OnEvent func(Event)
-	// Log receives a line per pass at V(1); the zero value discards.
-	Log logr.Logger
+	// Logger receives a line per pass at V(1); unset, the
+	// logger of the call's context (logr.FromContextOrDiscard).
+	Logger logr.Logger
 }
 
 // Reconciler runs passes of source → render → transforms → diff → apply → prune →
@@ -108,9 +113,6 @@ func New(stages Stages, opts Options) (*Reconciler, error) {
 	if opts.HealthTimeout <= 0 {
 		opts.HealthTimeout = DefaultHealthTimeout
 	}
-	if opts.Log.GetSink() == nil {
-		opts.Log = logr.Discard()
-	}
 	return &Reconciler{stages: stages, opts: opts, lastApplied: opts.LastApplied}, nil
 }
 
@@ -139,9 +141,12 @@ type pass struct {
 func (r *Reconciler) Reconcile(ctx context.Context) (*Result, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	// Every stage logs to the same logger: Options.Logger, else the context's.
+	log := logging.From(ctx, r.opts.Logger)
+	ctx = logr.NewContext(ctx, log)
 	p := &pass{r: r, res: &Result{Mode: r.opts.Mode, Durations: map[Stage]time.Duration{}}}
 	err := p.run(ctx)
-	r.opts.Log.V(1).Info("reconciled", "revision", p.res.Revision, "mode", r.opts.Mode.String(),
+	log.V(1).Info("reconciled", "revision", p.res.Revision, "mode", r.opts.Mode.String(),
 		"drift", len(p.res.Drift), "wrote", p.res.Wrote, "error", err)
 	return p.res, err
 }
@@ -176,7 +181,7 @@ func (p *pass) run(ctx context.Context) error {
 	}
 	desired, err := p.desired(rendered)
 	if err != nil {
-		res.NotApplied = "diff failed"
+		res.NotApplied = SkipDiffFailed
 		return p.fail(StageDiff, err)
 	}
 	if len(desired) == 0 && r.opts.Prune && !r.opts.AllowEmpty && r.opts.Mode != DriftOnly {
@@ -184,7 +189,7 @@ func (p *pass) run(ctx context.Context) error {
 	}
 
 	if err := p.stage(ctx, StageDiff, func() error { return p.diff(ctx, desired) }); err != nil {
-		res.NotApplied = "diff failed"
+		res.NotApplied = SkipDiffFailed
 		return err
 	}
 	if err := p.write(ctx, desired); err != nil {
@@ -218,11 +223,18 @@ func (p *pass) desired(rendered *render.Result) ([]*unstructured.Unstructured, e
 
 func (p *pass) diff(ctx context.Context, desired []*unstructured.Unstructured) error {
 	plan, err := p.r.stages.Differ.Diff(ctx, desired)
-	// Keyed after the diff, which may name objects as the cluster does (without
-	// the namespace of a cluster-scoped kind), as every later stage will.
+	// The stages may name an object as the cluster does, without the namespace a
+	// manifest gave a cluster-scoped kind: each origin is found under that name too.
 	p.origins = make(map[object.ID]object.Origin, len(p.manifests))
 	for _, m := range p.manifests {
-		p.origins[object.IDOf(m.Object)] = m.Origin
+		id := object.IDOf(m.Object)
+		p.origins[id] = m.Origin
+		if id.Namespace != "" {
+			id.Namespace = ""
+			if _, ok := p.origins[id]; !ok {
+				p.origins[id] = m.Origin
+			}
+		}
 	}
 	if plan == nil {
 		plan = &Plan{}
@@ -271,14 +283,14 @@ func (p *pass) write(ctx context.Context, desired []*unstructured.Unstructured) 
 	plan := res.Plan
 	switch {
 	case plan.Empty():
-		res.NotApplied = "in sync"
+		res.NotApplied = SkipInSync
 		p.applied = r.opts.Mode.writes()
 		return nil
 	case r.opts.Mode == DriftOnly:
-		res.NotApplied = "mode drift-only"
+		res.NotApplied = SkipDriftOnly
 		return nil
 	case r.opts.Mode == Apply && res.Revision == r.lastApplied:
-		res.NotApplied = "drift at an applied revision (mode apply)"
+		res.NotApplied = SkipAppliedRevision
 		return nil
 	}
 	opts := ApplyOptions{
@@ -295,7 +307,7 @@ func (p *pass) write(ctx context.Context, desired []*unstructured.Unstructured) 
 			out, err := r.stages.Applier.Apply(ctx, desired, opts)
 			return p.record(out, err)
 		}); err != nil {
-			res.NotApplied = "apply failed"
+			res.NotApplied = SkipApplyFailed
 			return err
 		}
 	}
@@ -310,7 +322,7 @@ func (p *pass) write(ctx context.Context, desired []*unstructured.Unstructured) 
 		}
 	}
 	if !ran {
-		res.NotApplied = "only deletions, and pruning is off"
+		res.NotApplied = SkipOnlyDeletions
 	}
 	if !opts.DryRun {
 		res.Wrote = ran
@@ -371,7 +383,15 @@ func (p *pass) health(ctx context.Context, desired []*unstructured.Unstructured)
 				p.emit(Event{Kind: HealthChanged, Stage: StageHealth, ID: id, Health: s})
 			}
 		}
-		statuses, err := h.Health(hctx, ids, wait, progress)
+		var (
+			statuses map[object.ID]health.Status
+			err      error
+		)
+		if wait {
+			statuses, err = h.Wait(hctx, ids, progress)
+		} else {
+			statuses, err = h.Health(hctx, ids)
+		}
 		p.res.HealthObjects = statuses
 		p.res.Health = health.Aggregate(statuses)
 		return err

@@ -101,7 +101,7 @@ func TestFirstPassAppliesThenSteadyStateSkipsRenderAndApply(t *testing.T) {
 	}
 
 	res = e.pass()
-	if res.Rendered || res.Wrote || !res.InSync() || res.NotApplied != "in sync" {
+	if res.Rendered || res.Wrote || !res.InSync() || res.NotApplied != reconcile.SkipInSync {
 		t.Fatalf("steady state: rendered=%v wrote=%v drift=%v note=%q", res.Rendered, res.Wrote, res.Drift, res.NotApplied)
 	}
 	if got := e.cluster.Calls()[3:]; !slices.Equal(got, []string{"diff", "health"}) {
@@ -167,11 +167,11 @@ func TestDriftByMode(t *testing.T) {
 		mode      reconcile.Mode
 		wantValue string
 		wantWrote bool
-		wantNote  string
+		wantNote  reconcile.Skip
 	}{
-		{reconcile.Apply, "edited", false, "drift at an applied revision (mode apply)"},
+		{reconcile.Apply, "edited", false, reconcile.SkipAppliedRevision},
 		{reconcile.SelfHeal, "1", true, ""},
-		{reconcile.DriftOnly, "edited", false, "mode drift-only"},
+		{reconcile.DriftOnly, "edited", false, reconcile.SkipDriftOnly},
 		{reconcile.DryRun, "edited", false, ""},
 	} {
 		t.Run(tc.mode.String(), func(t *testing.T) {
@@ -231,7 +231,7 @@ func TestBrokenRenderChangesNothing(t *testing.T) {
 	// b.yaml is broken: were it ignored, b would be pruned.
 	e.src.Commit("r2", map[string]string{"a.yaml": configMap("a", "2"), "b.yaml": "kind: [unclosed\n"})
 	res, err := e.fail()
-	if reconcile.StageOf(err) != reconcile.StageRender || !strings.Contains(err.Error(), "b.yaml") || !strings.Contains(err.Error(), "r2") {
+	if reconcile.FailedStage(err) != reconcile.StageRender || !strings.Contains(err.Error(), "b.yaml") || !strings.Contains(err.Error(), "r2") {
 		t.Fatalf("error = %v, want a render error naming b.yaml and the revision", err)
 	}
 	if got := e.cluster.Calls()[calls:]; len(got) != 0 {
@@ -281,7 +281,7 @@ func TestFailedApplyNeverPrunes(t *testing.T) {
 	e.cluster.FailApply(cmID("a"), errors.New("admission webhook denied the request"))
 	e.src.Commit("r2", map[string]string{"a.yaml": configMap("a", "2")})
 	res, err := e.fail()
-	if reconcile.StageOf(err) != reconcile.StageApply || !strings.Contains(err.Error(), "a.yaml:1: configmap/a -n app: ") || !strings.Contains(err.Error(), "denied") {
+	if reconcile.FailedStage(err) != reconcile.StageApply || !strings.Contains(err.Error(), "a.yaml:1: configmap/a -n app: ") || !strings.Contains(err.Error(), "denied") {
 		t.Fatalf("error = %v, want an apply error naming the object and its file", err)
 	}
 	if slices.Contains(e.cluster.Calls(), "prune") || len(res.Pruned()) != 0 || !slices.Equal(res.Failed(), []object.ID{cmID("a")}) {
@@ -309,7 +309,7 @@ func TestEmptySetDoesNotPruneEverything(t *testing.T) {
 
 	e.src.Commit("r2", map[string]string{"README.md": "nothing to deploy"})
 	_, err := e.fail()
-	if !errors.Is(err, reconcile.ErrEmptySet) || reconcile.StageOf(err) != reconcile.StagePrune {
+	if !errors.Is(err, reconcile.ErrEmptySet) || reconcile.FailedStage(err) != reconcile.StagePrune {
 		t.Fatalf("error = %v, want ErrEmptySet", err)
 	}
 	if got := e.cluster.Calls()[calls:]; len(got) != 0 {
@@ -344,8 +344,8 @@ func TestFailedStagesWriteNothing(t *testing.T) {
 			tc.breakIt(e)
 			calls := len(e.cluster.Calls())
 			_, err := e.fail()
-			if reconcile.StageOf(err) != tc.stage {
-				t.Fatalf("error %v: stage %q, want %q", err, reconcile.StageOf(err), tc.stage)
+			if reconcile.FailedStage(err) != tc.stage {
+				t.Fatalf("error %v: stage %q, want %q", err, reconcile.FailedStage(err), tc.stage)
 			}
 			for _, c := range e.cluster.Calls()[calls:] {
 				if c == "apply" || c == "prune" {
@@ -386,7 +386,7 @@ func TestTransformsRunOnEveryPass(t *testing.T) {
 	})
 	e2 := newEnv(t, reconcile.Options{Transforms: []reconcile.Transformer{bad}})
 	e2.src.Commit("r1", map[string]string{"a.yaml": configMap("a", "1")})
-	if _, err := e2.fail(); reconcile.StageOf(err) != reconcile.StageTransform || len(e2.cluster.Calls()) != 0 {
+	if _, err := e2.fail(); reconcile.FailedStage(err) != reconcile.StageTransform || len(e2.cluster.Calls()) != 0 {
 		t.Fatalf("error = %v, calls = %v", err, e2.cluster.Calls())
 	}
 }
@@ -396,7 +396,7 @@ func TestHealthFailureIsReported(t *testing.T) {
 	e.cluster.SetHealth(cmID("a"), health.Status{Code: health.Degraded, Message: "bad"})
 	e.src.Commit("r1", map[string]string{"a.yaml": configMap("a", "1"), "b.yaml": configMap("b", "1")})
 	res, err := e.fail()
-	if reconcile.StageOf(err) != reconcile.StageHealth || res.Health.Code != health.Degraded || !strings.Contains(res.Health.Message, "ConfigMap/app/a") {
+	if reconcile.FailedStage(err) != reconcile.StageHealth || res.Health.Code != health.Degraded || !strings.Contains(res.Health.Message, "ConfigMap/app/a") {
 		t.Fatalf("error=%v health=%v", err, res.Health)
 	}
 	// As Flux's lastAppliedRevision: a revision counts as applied once its set is
@@ -482,7 +482,7 @@ func TestLastAppliedSurvivesARestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Wrote || res.NotApplied != "drift at an applied revision (mode apply)" {
+	if res.Wrote || res.NotApplied != reconcile.SkipAppliedRevision {
 		t.Fatalf("wrote=%v note=%q, want the drift left alone", res.Wrote, res.NotApplied)
 	}
 	e.wantValue("a", "edited")

@@ -27,9 +27,8 @@ type Result struct {
 	Drift []object.ID
 	// Wrote is true when the pass applied or pruned (not in a dry run).
 	Wrote bool
-	// NotApplied says why the pass did not apply, when it did not: "in sync",
-	// "mode drift-only", "drift at an applied revision (mode apply)" or a failure.
-	NotApplied string
+	// NotApplied says why the pass did not apply, when it did not.
+	NotApplied Skip
 	// Objects is the outcome per object of the apply and prune stages, in the order
 	// they happened.
 	Objects []ObjectResult
@@ -104,3 +103,24 @@ type Event struct {
 	ID       object.ID
 	Health   health.Status
 }
+
+// Skip is why a pass did not apply. Its text is for people; compare it with the
+// constants.
+type Skip string
+
+// The reasons a pass does not apply.
+const (
+	// SkipInSync: the cluster already is as the revision declares.
+	SkipInSync Skip = "in sync"
+	// SkipDriftOnly: the mode only reports drift.
+	SkipDriftOnly Skip = "mode drift-only"
+	// SkipAppliedRevision: mode Apply found drift at the revision it applied
+	// last, and leaves it (SelfHeal reverts it).
+	SkipAppliedRevision Skip = "drift at an applied revision (mode apply)"
+	// SkipOnlyDeletions: the only changes are deletions, and pruning is off.
+	SkipOnlyDeletions Skip = "only deletions, and pruning is off"
+	// SkipDiffFailed: the diff failed, so nothing was applied.
+	SkipDiffFailed Skip = "diff failed"
+	// SkipApplyFailed: the apply failed, so nothing was pruned.
+	SkipApplyFailed Skip = "apply failed"
+)

@@ -70,10 +70,13 @@ type ApplyOptions struct {
 	OnObject func(ObjectResult)
 }
 
-// HealthChecker tells the health of objects. With wait it waits, within the
-// context's deadline, until every object is Healthy or Suspended, reporting each
-// change through progress (which may be nil); without wait it returns the statuses
-// as they are now. It returns the statuses it knows also on error.
+// HealthChecker tells the health of objects. Both methods return the statuses
+// they know also on error.
 type HealthChecker interface {
-	Health(ctx context.Context, ids []object.ID, wait bool, progress func(object.ID, health.Status)) (map[object.ID]health.Status, error)
+	// Health returns the statuses of ids as they are now.
+	Health(ctx context.Context, ids []object.ID) (map[object.ID]health.Status, error)
+	// Wait waits, within the context's deadline, until every object of ids is
+	// Healthy or Suspended, reporting each change through progress (which may be
+	// nil).
+	Wait(ctx context.Context, ids []object.ID, progress func(object.ID, health.Status)) (map[object.ID]health.Status, error)
 }

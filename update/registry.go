@@ -59,8 +59,9 @@ type Registry struct {
 	// Timeout bounds each operation (Tags, Digest) on top of the caller's context;
 	// 0 means one minute.
 	Timeout time.Duration
-	// Log receives each listing at V(1); the zero value discards.
-	Log logr.Logger
+	// Logger receives each listing at V(1); unset, the
+	// logger of the call's context (logr.FromContextOrDiscard).
+	Logger logr.Logger
 }
 
 // Tags lists the tags of an image repository ("ghcr.io/org/app"), following the
@@ -134,10 +135,10 @@ func (r *Registry) withTimeout(ctx context.Context) (context.Context, context.Ca
 }
 
 func (r *Registry) logger() logr.Logger {
-	if r.Log.GetSink() == nil {
+	if r.Logger.GetSink() == nil {
 		return logr.Discard()
 	}
-	return r.Log
+	return r.Logger
 }
 
 func (r *Registry) options(ctx context.Context) ([]remote.Option, error) {

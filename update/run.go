@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-logr/logr"
 
+	"github.com/gitopskit/gitopskit/internal/logging"
 	"github.com/gitopskit/gitopskit/source"
 	"github.com/gitopskit/gitopskit/source/git"
 )
@@ -53,12 +54,14 @@ type Options struct {
 	MaxAttempts int
 	// MaxFileSize skips larger files; 0 means 4 MiB.
 	MaxFileSize int64
-	// Log receives progress at V(1); the zero value discards.
-	Log logr.Logger
+	// Logger receives progress at V(1); unset, the
+	// logger of the call's context (logr.FromContextOrDiscard).
+	Logger logr.Logger
 }
 
-// Validate checks o and fills defaults.
-func (o *Options) Validate() error {
+// Validate reports what makes o unusable; it changes nothing ([Options.WithDefaults]
+// fills the defaults).
+func (o Options) Validate() error {
 	if o.Repository == nil {
 		return errors.New("update: no repository")
 	}
@@ -78,8 +81,14 @@ func (o *Options) Validate() error {
 	if o.Path != "" && !fs.ValidPath(strings.Trim(o.Path, "/")) {
 		return fmt.Errorf("update: path %q is not a relative slash-separated path", o.Path)
 	}
+	return nil
+}
+
+// WithDefaults returns o with its zero fields set to their defaults: a [Registry]
+// with o's Logger, the subject "Update images", 3 attempts, files up to 4 MiB.
+func (o Options) WithDefaults() Options {
 	if o.Registry == nil {
-		o.Registry = &Registry{Log: o.Log}
+		o.Registry = &Registry{Logger: o.Logger}
 	}
 	if o.Subject == "" {
 		o.Subject = "Update images"
@@ -90,10 +99,7 @@ func (o *Options) Validate() error {
 	if o.MaxFileSize <= 0 {
 		o.MaxFileSize = 4 << 20
 	}
-	if o.Log.GetSink() == nil {
-		o.Log = logr.Discard()
-	}
-	return nil
+	return o
 }
 
 // Result is what a run chose and committed.
@@ -121,9 +127,11 @@ type Result struct {
 // fetches the new head and edits it again, up to Options.MaxAttempts times. Any
 // policy that cannot be scanned or satisfied fails the run before Git is touched.
 func Run(ctx context.Context, opts Options) (*Result, error) {
+	opts.Logger = logging.From(ctx, opts.Logger)
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
+	opts = opts.WithDefaults()
 	images, err := Choose(ctx, opts.Registry, opts.Policies)
 	if err != nil {
 		return nil, err
@@ -143,7 +151,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		}
 		res.Files, res.Edits = files, edits
 		if len(files) == 0 {
-			opts.Log.V(1).Info("images up to date", "revision", art.Revision)
+			opts.Logger.V(1).Info("images up to date", "revision", art.Revision)
 			return res, nil
 		}
 		change := git.Change{Branch: opts.Branch, Files: files, Author: opts.Author, Message: Message(opts.Subject, edits)}
@@ -152,14 +160,14 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		}
 		rev, err := opts.Repository.Push(ctx, change)
 		if errors.Is(err, git.ErrNonFastForward) && res.Attempts < opts.MaxAttempts {
-			opts.Log.V(1).Info("branch moved; editing the new head", "attempt", res.Attempts)
+			opts.Logger.V(1).Info("branch moved; editing the new head", "attempt", res.Attempts)
 			continue
 		}
 		if err != nil {
 			return res, fmt.Errorf("update: %w", err)
 		}
 		res.Revision, res.Pushed = rev, true
-		opts.Log.V(1).Info("pushed image updates", "revision", rev, "edits", len(edits))
+		opts.Logger.V(1).Info("pushed image updates", "revision", rev, "edits", len(edits))
 		return res, nil
 	}
 }
@@ -209,7 +217,7 @@ func editTree(fsys fs.FS, opts Options, setter *Setter) (map[string][]byte, []Ed
 			return err
 		}
 		if info.Size() > opts.MaxFileSize {
-			opts.Log.V(1).Info("skipping a large file", "file", p, "size", info.Size())
+			opts.Logger.V(1).Info("skipping a large file", "file", p, "size", info.Size())
 			return nil
 		}
 		data, err := fs.ReadFile(fsys, p)
@@ -218,7 +226,7 @@ func editTree(fsys fs.FS, opts Options, setter *Setter) (map[string][]byte, []Ed
 		}
 		out, e, err := setter.Set(p, data)
 		if errors.Is(err, ErrNotYAML) {
-			opts.Log.V(1).Info("skipping a file that is not YAML", "file", p)
+			opts.Logger.V(1).Info("skipping a file that is not YAML", "file", p)
 			return nil
 		}
 		if err != nil {

@@ -43,20 +43,20 @@ func build(b *testing.B) *bench {
 		b.Fatal(err)
 	}
 	w := &bench{set: set}
-	if w.server, w.offline, err = set.Differs(ctx, cfg); err != nil {
+	if w.server, w.offline, err = set.Differs(ctx, cfg, 8, 1); err != nil {
 		b.Fatal(err)
 	}
 	return w
 }
 
-func run(b *testing.B, d *diff.Differ, set *workload.DiffSet, workers int) (perObject time.Duration, fp, fn int) {
+func run(b *testing.B, d *diff.Differ, set *workload.DiffSet) (perObject time.Duration, fp, fn int) {
 	ctx := context.Background()
 	var p *diff.Plan
 	b.ResetTimer()
 	start := time.Now()
 	for i := 0; i < b.N; i++ {
 		var err error
-		if p, err = d.Plan(ctx, diff.Input{Desired: set.Desired, Live: set.Live, Workers: workers}); err != nil {
+		if p, err = d.Plan(ctx, diff.Input{Desired: set.Desired, Live: set.Live}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -73,7 +73,7 @@ var offlinePerObject time.Duration
 // BenchmarkOffline diffs the 1,000 pairs with the offline engine on one worker.
 func BenchmarkOffline(b *testing.B) {
 	w := setup(b)
-	per, fp, fn := run(b, w.offline, w.set, 1)
+	per, fp, fn := run(b, w.offline, w.set)
 	offlinePerObject = per
 	b.ReportMetric(float64(per.Nanoseconds()), "ns/object")
 	b.ReportMetric(float64(fp), "false-positives")
@@ -85,7 +85,7 @@ func BenchmarkOffline(b *testing.B) {
 // applies in flight) and reports its time relative to the offline engine.
 func BenchmarkServer(b *testing.B) {
 	w := setup(b)
-	per, fp, fn := run(b, w.server, w.set, 8)
+	per, fp, fn := run(b, w.server, w.set)
 	b.ReportMetric(float64(per.Nanoseconds()), "ns/object")
 	b.ReportMetric(float64(per*time.Duration(len(w.set.Desired)))/1e6, "ms/set")
 	b.ReportMetric(float64(fp), "false-positives")

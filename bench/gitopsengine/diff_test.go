@@ -49,7 +49,7 @@ func setup(tb testing.TB) *pairs {
 		if p.live, setupErr = p.set.Paired(); setupErr != nil {
 			return
 		}
-		if p.server, p.offline, setupErr = p.set.Differs(ctx, cfg); setupErr != nil {
+		if p.server, p.offline, setupErr = p.set.Differs(ctx, cfg, 1, 1); setupErr != nil {
 			return
 		}
 		shared = p
@@ -88,7 +88,7 @@ func compare(b *testing.B, d *diff.Differ, opts []gediff.Option) {
 	)
 	for b.Loop() {
 		start := time.Now()
-		if plan, err = d.Plan(ctx, diff.Input{Desired: p.set.Desired, Live: p.set.Live, Workers: 1}); setupErr != nil {
+		if plan, err = d.Plan(ctx, diff.Input{Desired: p.set.Desired, Live: p.set.Live}); setupErr != nil {
 			b.Fatal(err)
 		}
 		gk += time.Since(start)

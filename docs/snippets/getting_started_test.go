@@ -79,7 +79,7 @@ func Sync(ctx context.Context, cfg *rest.Config, url, path, ns, cacheDir string,
 	// Wait, with one watch per resource type, until every object is healthy.
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	_, err = cluster.Health(ctx, object.IDs(objs), true, nil)
+	_, err = cluster.Wait(ctx, object.IDs(objs), nil)
 	return err
 }
 

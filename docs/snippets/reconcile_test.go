@@ -68,7 +68,7 @@ func Report(w io.Writer, res *reconcile.Result, err error) {
 		fmt.Fprintf(w, "  %s %s dry-run=%v %s\n", o.Outcome, o.ID, o.DryRun, o.Reason)
 	}
 	if res.NotApplied != "" {
-		fmt.Fprintf(w, "  not applied: %s\n", res.NotApplied) // "in sync", "mode drift-only", ...
+		fmt.Fprintf(w, "  not applied: %s\n", res.NotApplied) // reconcile.SkipInSync, SkipDriftOnly, ...
 	}
 	if res.Health.Code != "" {
 		fmt.Fprintf(w, "  health: %s\n", res.Health)
@@ -80,7 +80,7 @@ func Report(w io.Writer, res *reconcile.Result, err error) {
 		}
 	}
 	if err != nil {
-		fmt.Fprintf(w, "  failed in %s: %v\n", reconcile.StageOf(err), err)
+		fmt.Fprintf(w, "  failed in %s: %v\n", reconcile.FailedStage(err), err)
 	}
 }
 
@@ -221,7 +221,7 @@ func TestReconcileModes(t *testing.T) {
 	// A broken commit fails in render and writes nothing.
 	repo.commit(map[string]string{"a.yaml": "kind: [broken"})
 	out, err = pass(t, healer)
-	if reconcile.StageOf(err) != reconcile.StageRender {
+	if reconcile.FailedStage(err) != reconcile.StageRender {
 		t.Fatalf("broken commit: %v", err)
 	}
 	wantReport(t, "broken commit", out, "failed in render: reconcile main@sha1:", "deploy/a.yaml:1")
@@ -268,7 +268,7 @@ func TestReconcileWithoutForce(t *testing.T) {
 		t.Fatalf("drift-only without Force: drift %v, error %v; want a reported", res.Drift, err)
 	}
 	res, err = withoutForce(reconcile.SelfHeal).Reconcile(ctx)
-	if reconcile.StageOf(err) != reconcile.StageApply || !strings.Contains(err.Error(), "kubectl-edit") {
+	if reconcile.FailedStage(err) != reconcile.StageApply || !strings.Contains(err.Error(), "kubectl-edit") {
 		t.Fatalf("self-heal without Force: %v, want a conflict in the apply stage naming kubectl-edit", err)
 	}
 	if res.Wrote {

@@ -15,8 +15,7 @@ import (
 	"github.com/gitopskit/gitopskit/diff"
 	"github.com/gitopskit/gitopskit/object"
 	"github.com/gitopskit/gitopskit/render"
-	"github.com/gitopskit/gitopskit/render/helm"
-	"github.com/gitopskit/gitopskit/render/kustomize"
+	"github.com/gitopskit/gitopskit/render/isolate"
 	"github.com/gitopskit/gitopskit/source/git"
 )
 
@@ -171,7 +170,7 @@ func fetchRender(ctx context.Context, o options, ref string) (*rendered, error) 
 	if err != nil {
 		return nil, err
 	}
-	renderer := render.Auto{Kustomize: kustomize.New(kustomize.Options{}), Helm: helm.New(helm.Options{})}
+	renderer := isolate.New(isolate.Options{Spec: isolate.DefaultSpec()}) // a child process: a hostile commit cannot end this one
 	res, err := renderer.Render(ctx, render.Input{FS: art.FS, Dir: o.Path, Digest: art.Digest},
 		render.Options{Helm: render.HelmOptions{ReleaseName: o.HelmRelease}})
 	if err != nil {

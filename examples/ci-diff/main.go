@@ -38,6 +38,7 @@ import (
 	"time"
 
 	"github.com/gitopskit/gitopskit/apply"
+	"github.com/gitopskit/gitopskit/render/isolate"
 )
 
 // Exit statuses.
@@ -49,6 +50,9 @@ const (
 )
 
 func main() {
+	if isolate.Child() { // a render child (see render/isolate) answers and ends here
+		return
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))

@@ -26,9 +26,7 @@ import (
 	"github.com/gitopskit/gitopskit/health"
 	"github.com/gitopskit/gitopskit/object"
 	"github.com/gitopskit/gitopskit/reconcile"
-	"github.com/gitopskit/gitopskit/render"
-	"github.com/gitopskit/gitopskit/render/helm"
-	"github.com/gitopskit/gitopskit/render/kustomize"
+	"github.com/gitopskit/gitopskit/render/isolate"
 	"github.com/gitopskit/gitopskit/source/git"
 )
 
@@ -139,7 +137,7 @@ func (r *GitSyncReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 		setCondition(s, gs.Generation, v1alpha1.ConditionReconciling, metav1.ConditionFalse, "Done", "")
 		if passErr != nil {
 			reason := "ReconcileFailed"
-			if st := reconcile.StageOf(passErr); st != "" {
+			if st := reconcile.FailedStage(passErr); st != "" {
 				reason = upperFirst(string(st)) + "Failed"
 			}
 			setCondition(s, gs.Generation, v1alpha1.ConditionReady, metav1.ConditionFalse, reason, passErr.Error())
@@ -217,7 +215,7 @@ func (r *GitSyncReconciler) passFor(gs *v1alpha1.GitSync) (*pass, error) {
 		return nil, err
 	}
 	rec, err := reconcile.NewForConfig(r.configFor(gs),
-		reconcile.Stages{Source: repo, Renderer: render.Auto{Kustomize: kustomize.New(kustomize.Options{}), Helm: helm.New(helm.Options{})}},
+		reconcile.Stages{Source: repo, Renderer: isolate.New(isolate.Options{Spec: isolate.DefaultSpec()})},
 		r.clusterOptions(gs),
 		// No Wait: Reconcile requeues until the set is healthy instead.
 		reconcile.Options{Mode: reconcile.SelfHeal, Path: gs.Spec.Path, Prune: gs.Spec.Prune, LastApplied: gs.Status.LastAppliedRevision})

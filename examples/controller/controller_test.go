@@ -219,8 +219,8 @@ func TestFinalizer(t *testing.T) {
 		// Namespace.
 		notes := eventNotes(t, c, ns, "pruned", "Pruned")
 		if len(notes) != 1 || !strings.HasPrefix(notes[0], "deleted: 3 objects pruned, in order: ") ||
-			!strings.Contains(notes[0], "/ConfigMap/"+app+"/a") || !strings.Contains(notes[0], "/ConfigMap/"+ns+"/b") ||
-			!strings.HasSuffix(notes[0], ", /Namespace//"+app) {
+			!strings.Contains(notes[0], "configmap/a -n "+app) || !strings.Contains(notes[0], "configmap/b -n "+ns) ||
+			!strings.HasSuffix(notes[0], ", namespace/"+app) {
 			t.Errorf("Pruned events = %q, want the ConfigMaps then the Namespace", notes)
 		}
 		t.Logf("event Pruned: %q", notes)

@@ -72,7 +72,7 @@ func (r *GitSyncReconciler) release(ctx context.Context, gs *v1alpha1.GitSync) e
 		case apierrors.IsNotFound(err):
 			r.event(gs, corev1.EventTypeWarning, "Orphaned", fmt.Sprintf(
 				"ServiceAccount %s/%s is gone: nothing prunes in its name, the applied objects and the inventory %s stay",
-				gs.Namespace, sa, inventoryParent(gs)))
+				gs.Namespace, sa, inventoryParent(gs).KubectlString()))
 			return nil
 		case err != nil:
 			return fmt.Errorf("get ServiceAccount %s/%s: %w", gs.Namespace, sa, err)
@@ -95,9 +95,9 @@ func (r *GitSyncReconciler) release(ctx context.Context, gs *v1alpha1.GitSync) e
 		for _, o := range out {
 			switch o.Outcome {
 			case reconcile.Pruned:
-				pruned = append(pruned, o.ID.String())
+				pruned = append(pruned, o.ID.KubectlString())
 			case reconcile.Skipped:
-				kept = append(kept, o.ID.String()+" ("+o.Reason+")")
+				kept = append(kept, o.ID.KubectlString()+" ("+o.Reason+")")
 			}
 		}
 		note := fmt.Sprintf("deleted: %d objects pruned, in order: %s", len(pruned), firstFew(pruned))

@@ -45,6 +45,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/gitopskit/gitopskit/examples/controller/api/v1alpha1"
+	"github.com/gitopskit/gitopskit/render/isolate"
 )
 
 // options are the controller's settings.
@@ -81,6 +82,9 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 }
 
 func main() {
+	if isolate.Child() { // a render child (see render/isolate) answers and ends here
+		return
+	}
 	ctrl.SetLogger(textlogger.NewLogger(textlogger.NewConfig()))
 	os.Exit(run(ctrl.SetupSignalHandler(), os.Args[1:], os.Stderr))
 }

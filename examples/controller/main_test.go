@@ -22,12 +22,18 @@ import (
 	"github.com/gitopskit/gitopskit/clustertest"
 	"github.com/gitopskit/gitopskit/examples/controller/api/v1alpha1"
 	"github.com/gitopskit/gitopskit/object"
+	"github.com/gitopskit/gitopskit/render/isolate"
 	"github.com/gitopskit/gitopskit/source/git/gittest"
 )
 
 var cluster = clustertest.New(clustertest.Options{})
 
-func TestMain(m *testing.M) { cluster.Run(m) }
+func TestMain(m *testing.M) {
+	if isolate.Child() {
+		return
+	}
+	cluster.Run(m)
+}
 
 // readManifests decodes a file of config/.
 func readManifests(t *testing.T, name string) []*unstructured.Unstructured {

@@ -19,6 +19,7 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/gitopskit/gitopskit/clustertest"
+	"github.com/gitopskit/gitopskit/render/isolate"
 	"github.com/gitopskit/gitopskit/source/git/gittest"
 )
 
@@ -26,7 +27,12 @@ import (
 // first use.
 var cluster = clustertest.New(clustertest.Options{})
 
-func TestMain(m *testing.M) { os.Exit(cluster.Run(m)) }
+func TestMain(m *testing.M) {
+	if isolate.Child() {
+		return
+	}
+	os.Exit(cluster.Run(m))
+}
 
 // syncEnv is a repository of one ConfigMap (in deploy/, without a namespace) and
 // a cluster for `gitsync --once` runs.

@@ -50,6 +50,7 @@ import (
 
 	"github.com/gitopskit/gitopskit/clustertest"
 	"github.com/gitopskit/gitopskit/reconcile"
+	"github.com/gitopskit/gitopskit/render/isolate"
 	"github.com/gitopskit/gitopskit/source/git"
 )
 
@@ -64,6 +65,9 @@ type config struct {
 }
 
 func main() {
+	if isolate.Child() { // a render child (see render/isolate) answers and ends here
+		return
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))

@@ -59,7 +59,7 @@ func newMetrics() *metrics {
 
 func (m *metrics) observe(res *reconcile.Result, err error) {
 	if err != nil {
-		m.passes.WithLabelValues("failure", string(reconcile.StageOf(err))).Inc()
+		m.passes.WithLabelValues("failure", string(reconcile.FailedStage(err))).Inc()
 	} else {
 		m.passes.WithLabelValues("success", "").Inc()
 		m.lastSuccess.Set(float64(time.Now().Unix()))

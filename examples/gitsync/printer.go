@@ -277,11 +277,11 @@ func (p *printer) summary(res *reconcile.Result, err error, interrupted bool) {
 	if interrupted {
 		p.mu.Lock()
 		where := "before"
-		if p.stage == reconcile.StageOf(err) && !p.ended {
+		if p.stage == reconcile.FailedStage(err) && !p.ended {
 			where = "during" // a stage that does not write: source, render, diff or health
 		}
 		p.mu.Unlock()
-		p.line("%s %s %s (%s)", p.color(yellow, "■"), rev, p.color(yellow, fmt.Sprintf("interrupted: stopped %s the %s stage", where, reconcile.StageOf(err))), counts)
+		p.line("%s %s %s (%s)", p.color(yellow, "■"), rev, p.color(yellow, fmt.Sprintf("interrupted: stopped %s the %s stage", where, reconcile.FailedStage(err))), counts)
 		return
 	}
 	if err != nil {
@@ -307,7 +307,7 @@ func (p *printer) summary(res *reconcile.Result, err error, interrupted bool) {
 	case res.InSync():
 		state = "in sync"
 	case !res.Wrote:
-		state = res.NotApplied
+		state = string(res.NotApplied)
 	}
 	healthText := ""
 	if res.Health.Code != "" {

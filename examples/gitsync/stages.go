@@ -11,8 +11,7 @@ import (
 	"github.com/gitopskit/gitopskit/object"
 	"github.com/gitopskit/gitopskit/reconcile"
 	"github.com/gitopskit/gitopskit/render"
-	"github.com/gitopskit/gitopskit/render/helm"
-	"github.com/gitopskit/gitopskit/render/kustomize"
+	"github.com/gitopskit/gitopskit/render/isolate"
 	"github.com/gitopskit/gitopskit/source/git"
 )
 
@@ -38,11 +37,11 @@ func newReconciler(cfg *rest.Config, c config, out *printer) (*reconcile.Reconci
 	if err != nil {
 		return nil, err
 	}
-	repo, err := git.New(git.Options{URL: c.repo, Ref: ref, Auth: auth, CacheDir: c.cacheDir, Checkout: git.CheckoutLazy, Log: out.log})
+	repo, err := git.New(git.Options{URL: c.repo, Ref: ref, Auth: auth, CacheDir: c.cacheDir, Checkout: git.CheckoutLazy, Logger: out.log})
 	if err != nil {
 		return nil, err
 	}
-	renderer := render.Auto{Kustomize: kustomize.New(kustomize.Options{}), Helm: helm.New(helm.Options{})}
+	renderer := isolate.New(isolate.Options{Spec: isolate.DefaultSpec()}) // a child process: a hostile commit cannot end this one
 	cluster, err := reconcile.NewCluster(cfg, reconcile.ClusterOptions{
 		FieldManager: c.fieldManager,
 		Inventory:    object.ID{Kind: "Secret", Namespace: ns, Name: name},
@@ -59,7 +58,7 @@ func newReconciler(cfg *rest.Config, c config, out *printer) (*reconcile.Reconci
 		Wait:            true,
 		HealthTimeout:   c.healthTimeout,
 		OnEvent:         out.event,
-		Log:             out.log,
+		Logger:          out.log,
 	}
 	if c.namespace != "" {
 		opts.Transforms = []reconcile.Transformer{reconcile.RenderTransform(render.Transform{Namespace: c.namespace, Mapper: cluster.Mapper()})}

@@ -145,8 +145,8 @@ func options(c config, getenv func(string) string, log logr.Logger) (update.Opti
 		return update.Options{}, err
 	}
 	reg := &update.Registry{
-		Auth: update.RegistryAuth{Username: getenv("REGISTRY_USERNAME"), Password: getenv("REGISTRY_PASSWORD"), BearerToken: getenv("REGISTRY_TOKEN")},
-		Log:  log,
+		Auth:   update.RegistryAuth{Username: getenv("REGISTRY_USERNAME"), Password: getenv("REGISTRY_PASSWORD"), BearerToken: getenv("REGISTRY_TOKEN")},
+		Logger: log,
 	}
 	if c.registryCA != "" {
 		if reg.CABundle, err = os.ReadFile(c.registryCA); err != nil {
@@ -158,7 +158,7 @@ func options(c config, getenv func(string) string, log logr.Logger) (update.Opti
 		Ref:      git.Ref{Branch: c.branch},
 		CacheDir: c.cacheDir,
 		Auth:     git.Auth{Username: getenv("GIT_USERNAME"), Password: getenv("GIT_PASSWORD"), BearerToken: getenv("GIT_TOKEN")},
-		Log:      log,
+		Logger:   log,
 	})
 	if err != nil {
 		return update.Options{}, err
@@ -169,7 +169,7 @@ func options(c config, getenv func(string) string, log logr.Logger) (update.Opti
 		Repository: repo,
 		Path:       c.path,
 		Author:     source.Signature{Name: c.authorName, Email: c.authorEmail},
-		Log:        log,
+		Logger:     log,
 	}, nil
 }
 

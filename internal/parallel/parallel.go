@@ -10,6 +10,10 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
+// DefaultLimit is how many requests to the API server the packages that make
+// them in parallel (apply, diff, reconcile) have in flight unless told otherwise.
+const DefaultLimit = 16
+
 // Do calls f(i) for every i in [0, n), each in its own goroutine and at most limit
 // at a time, and returns when every call has returned. Once ctx is done it starts
 // no more calls: a caller learns it from ctx.

@@ -218,8 +218,18 @@ func (c *Cluster) Prune(_ context.Context, desired []*unstructured.Unstructured,
 }
 
 // Health returns the health set with SetHealth, Healthy by default, and Missing for
-// objects not in the cluster. With wait, it fails when an object is not done.
-func (c *Cluster) Health(_ context.Context, ids []object.ID, wait bool, progress func(object.ID, health.Status)) (map[object.ID]health.Status, error) {
+// objects not in the cluster.
+func (c *Cluster) Health(_ context.Context, ids []object.ID) (map[object.ID]health.Status, error) {
+	return c.statuses(ids, false, nil)
+}
+
+// Wait returns what Health does, reporting each status through progress, and
+// fails when an object is not done.
+func (c *Cluster) Wait(_ context.Context, ids []object.ID, progress func(object.ID, health.Status)) (map[object.ID]health.Status, error) {
+	return c.statuses(ids, true, progress)
+}
+
+func (c *Cluster) statuses(ids []object.ID, wait bool, progress func(object.ID, health.Status)) (map[object.ID]health.Status, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if wait {

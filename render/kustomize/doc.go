@@ -37,4 +37,11 @@
 // buildMetadata. A file that is also a patch or a generator's source is not
 // marked, so that its content reaches kustomize as written; its objects' origin is
 // the top kustomization.
+//
+// Resource files are read as object.Decode reads files: a key written twice (or as
+// 1 and "1"), an integer beyond int64, and an apiVersion, kind, name or namespace
+// that YAML 1.1 reads as a boolean or number (kyaml reads `name: y` as "y", kubectl
+// as true) are an *object.DecodeError wrapping object.ErrInvalid, with the file and
+// line. Integers beyond int64 in kustomize's output, which patches can bring, are
+// refused too, naming the object and its file.
 package kustomize

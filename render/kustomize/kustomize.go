@@ -18,7 +18,9 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/openapi"
 	"sigs.k8s.io/yaml"
 
+	"github.com/gitopskit/gitopskit/internal/logging"
 	"github.com/gitopskit/gitopskit/internal/parallel"
+	"github.com/gitopskit/gitopskit/internal/yamlcheck"
 	"github.com/gitopskit/gitopskit/object"
 	"github.com/gitopskit/gitopskit/render"
 	"github.com/gitopskit/gitopskit/render/internal/capture"
@@ -56,7 +58,8 @@ type Options struct {
 	// a builtin plugin (a PatchTransformer's path, a ConfigMapGenerator's files, …)
 	// that a kustomization's generators, transformers or validators list.
 	AllowRemote bool
-	// Logger receives debug messages. The zero value discards them.
+	// Logger receives debug messages; unset, the
+	// logger of the call's context (logr.FromContextOrDiscard).
 	Logger logr.Logger
 }
 
@@ -135,10 +138,10 @@ func (r *Renderer) Render(ctx context.Context, in render.Input, opts render.Opti
 		afs.guard = &pluginGuard{}
 	}
 
-	r.opts.Logger.V(1).Info("kustomize build", "dir", top, "generated", gen != nil)
+	logging.From(ctx, r.opts.Logger).V(1).Info("kustomize build", "dir", top, "generated", gen != nil)
 	m, err := r.build(afs, top, rd)
 	for _, w := range rd.warnings {
-		r.opts.Logger.V(1).Info("kustomize warning", "dir", top, "warning", w)
+		logging.From(ctx, r.opts.Logger).V(1).Info("kustomize warning", "dir", top, "warning", w)
 	}
 	if err != nil {
 		if rd.err != nil {
@@ -224,6 +227,11 @@ func manifests(m resmap.ResMap, top string, keepOrigin bool) ([]object.Manifest,
 			return
 		}
 		out[i] = object.Manifest{Object: u, Origin: originOf(u, top, keepOrigin)}
+		// A patch or a generator can bring an integer the reader did not see.
+		if err := yamlcheck.Numbers(res.YNode(), 1); err != nil {
+			errs[i] = &object.DecodeError{Origin: object.Origin{File: out[i].Origin.File},
+				Err: fmt.Errorf("%w: %s %s: %w", object.ErrInvalid, u.GetKind(), u.GetName(), err)}
+		}
 	})
 	if err := errors.Join(errs...); err != nil {
 		return nil, err

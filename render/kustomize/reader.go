@@ -16,6 +16,8 @@ import (
 	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
 	"sigs.k8s.io/yaml"
 
+	"github.com/gitopskit/gitopskit/internal/yamlcheck"
+	"github.com/gitopskit/gitopskit/object"
 	"github.com/gitopskit/gitopskit/render"
 	"github.com/gitopskit/gitopskit/render/internal/capture"
 )
@@ -65,7 +67,11 @@ func (rd *reader) read(name string, data []byte) ([]byte, error) {
 		// A file that is also a patch or a generator's source is left as it is:
 		// its content must reach kustomize unchanged.
 		if rd.resources[name] && !rd.others[name] {
-			return tagOrigin(data, trimRoot(name)), nil
+			out, err := tagOrigin(data, trimRoot(name))
+			if err != nil {
+				return nil, rd.fail(&object.DecodeError{Origin: object.Origin{File: name, Line: err.Line}, Err: fmt.Errorf("%w: %s", object.ErrInvalid, err.Msg)})
+			}
+			return out, nil
 		}
 		return data, nil
 	}
@@ -129,7 +135,8 @@ func addPaths(set map[string]bool, dir string, refs []string) map[string]bool {
 // tagOrigin adds originField, set to origin, to every document of a resource file
 // (and to every item of a List). It returns data unchanged when data is not a
 // stream of YAML or JSON objects: kustomize then reports the error in its own
-// words.
+// words. It refuses, naming the line, what kustomize would refuse without naming
+// the file or would silently change (see checkDocument).
 //
 // A document whose root is a block mapping at the first column gets the field as
 // a line of text after its last line, which leaves every other byte as written.
@@ -137,7 +144,7 @@ func addPaths(set map[string]bool, dir string, refs []string) map[string]bool {
 // file is encoded again; as encoding is not always faithful (a flow mapping's
 // empty value becomes ”), that file is checked to say exactly what data says
 // with the field removed, and left unmarked otherwise.
-func tagOrigin(data []byte, origin string) []byte {
+func tagOrigin(data []byte, origin string) ([]byte, *yamlcheck.Error) {
 	dec := kyaml.NewDecoder(bytes.NewReader(data))
 	var (
 		docs  []*kyaml.Node
@@ -151,14 +158,17 @@ func tagOrigin(data []byte, origin string) []byte {
 			break
 		}
 		if err != nil || len(doc.Content) != 1 {
-			return data
+			return data, nil
 		}
 		root := doc.Content[0]
 		if root.Kind == kyaml.ScalarNode && root.Tag == "!!null" {
 			continue // an empty document, which kustomize skips too
 		}
 		if root.Kind != kyaml.MappingNode || field(root, originField) != nil {
-			return data
+			return data, nil
+		}
+		if err := checkDocument(root); err != nil {
+			return nil, err
 		}
 		tagNode(root, origin)
 		list := false
@@ -179,26 +189,41 @@ func tagOrigin(data []byte, origin string) []byte {
 	// Without a line break at the end, the last line may be part of a block
 	// scalar that keeps its line breaks: a line after it would add one.
 	if text && bytes.HasSuffix(data, []byte("\n")) {
-		return insertField(data, lines, originField+": "+strconv.Quote(origin))
+		return insertField(data, lines, originField+": "+strconv.Quote(origin)), nil
 	}
 	var out bytes.Buffer
 	enc := kyaml.NewEncoder(&out)
 	for _, d := range docs {
 		if err := enc.Encode(d); err != nil {
-			return data
+			return data, nil
 		}
 	}
 	if err := enc.Close(); err != nil {
-		return data
+		return data, nil
 	}
 	want, err := untagged(data)
 	if err != nil {
-		return data
+		return data, nil
 	}
 	if got, err := untagged(out.Bytes()); err != nil || !reflect.DeepEqual(got, want) {
-		return data
+		return data, nil
 	}
-	return out.Bytes()
+	return out.Bytes(), nil
+}
+
+// checkDocument refuses, in a resource document, two keys with the same text
+// (kyaml refuses them later without naming the file), integers beyond int64
+// (kyaml makes them floats, which the API server stores as another number) and
+// identity fields that YAML 1.1 reads as something else than a string (kyaml
+// reads `name: y` as "y", kubectl and the other renderers as true).
+func checkDocument(root *kyaml.Node) *yamlcheck.Error {
+	err := yamlcheck.Check(root, yamlcheck.Options{})
+	if err == nil {
+		err = yamlcheck.Identity(root, 1)
+	}
+	var ce *yamlcheck.Error
+	errors.As(err, &ce)
+	return ce
 }
 
 // insertField adds the line field at the end of each document of data whose root

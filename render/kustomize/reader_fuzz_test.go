@@ -21,7 +21,15 @@ func FuzzTagOrigin(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		out := tagOrigin(data, "dir/file.yaml")
+		out, cerr := tagOrigin(data, "dir/file.yaml")
+		if cerr != nil {
+			// YAML breaks lines at \n, \r\n and a lone \r.
+			lines := 1 + bytes.Count(data, []byte("\n")) + bytes.Count(data, []byte("\r")) - bytes.Count(data, []byte("\r\n"))
+			if cerr.Line < 1 || cerr.Line > lines || cerr.Msg == "" {
+				t.Fatalf("refusal at line %d of a %d-line file: %q", cerr.Line, lines, cerr.Msg)
+			}
+			return
+		}
 		if bytes.Equal(out, data) {
 			return
 		}

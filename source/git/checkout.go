@@ -140,7 +140,7 @@ func (r *Repository) prune(root, keep string) {
 	sort.Slice(dirs, func(i, j int) bool { return dirs[i].mod > dirs[j].mod })
 	for i, d := range dirs {
 		if i >= r.opts.KeepArtifacts-1 {
-			r.opts.Log.V(1).Info("pruning old checkout", "dir", d.path)
+			r.opts.Logger.V(1).Info("pruning old checkout", "dir", d.path)
 			_ = os.Remove(d.path + digestSuffix) // first: the checkout is incomplete from here on
 			_ = os.RemoveAll(d.path)
 		}

@@ -155,12 +155,14 @@ type Options struct {
 	// KeepArtifacts is how many checked-out revisions stay on disk; older ones are
 	// deleted by a later Fetch. 0 means 3.
 	KeepArtifacts int
-	// Log receives progress at V(1); the zero value discards.
-	Log logr.Logger
+	// Logger receives progress at V(1); unset, the
+	// logger of the call's context (logr.FromContextOrDiscard).
+	Logger logr.Logger
 }
 
-// Validate checks o and fills defaults, like go-git's options.
-func (o *Options) Validate() error {
+// Validate reports what makes o unusable; it changes nothing ([Options.WithDefaults]
+// fills the defaults).
+func (o Options) Validate() error {
 	if o.URL == "" {
 		return ErrMissingURL
 	}
@@ -176,6 +178,12 @@ func (o *Options) Validate() error {
 	if o.Checkout != CheckoutDirectory && o.Checkout != CheckoutLazy {
 		return fmt.Errorf("git: unknown Checkout %d", o.Checkout)
 	}
+	return nil
+}
+
+// WithDefaults returns o with its zero fields set to their defaults: MaxSize
+// 1 GiB, Timeout five minutes, KeepArtifacts 3.
+func (o Options) WithDefaults() Options {
 	if o.MaxSize == 0 {
 		o.MaxSize = 1 << 30
 	}
@@ -185,10 +193,7 @@ func (o *Options) Validate() error {
 	if o.KeepArtifacts <= 0 {
 		o.KeepArtifacts = 3
 	}
-	if o.Log.GetSink() == nil {
-		o.Log = logr.Discard()
-	}
-	return nil
+	return o
 }
 
 // splitUserinfo removes credentials from a URL or an scp-like address

@@ -20,6 +20,7 @@ import (
 	"github.com/go-git/go-git/v5/storage"
 	"github.com/go-git/go-git/v5/storage/filesystem"
 
+	"github.com/gitopskit/gitopskit/internal/logging"
 	"github.com/gitopskit/gitopskit/source"
 )
 
@@ -39,12 +40,13 @@ type Repository struct {
 
 var _ source.Source = (*Repository)(nil)
 
-// New validates opts (see [Options.Validate]) and returns a Repository. It does not
-// touch the network.
+// New validates opts (see [Options.Validate]) and returns a Repository with
+// opts' defaults filled ([Options.WithDefaults]). It does not touch the network.
 func New(opts Options) (*Repository, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
+	opts = opts.WithDefaults()
 	rem, err := newRemote(opts.URL, opts.Auth)
 	if err != nil {
 		return nil, err
@@ -158,7 +160,7 @@ func (r *Repository) openStorageAt(name string) (*filesystem.Storage, error) {
 	}
 	st, err := open()
 	if err != nil {
-		r.opts.Log.V(1).Info("recreating unreadable cache", "dir", path, "error", err.Error())
+		r.opts.Logger.V(1).Info("recreating unreadable cache", "dir", path, "error", err.Error())
 		if err := os.RemoveAll(path); err != nil {
 			return nil, err
 		}
@@ -214,10 +216,10 @@ func (r *Repository) update(ctx context.Context, st *filesystem.Storage) (plumbi
 		return plumbing.ZeroHash, "", err
 	}
 	if hasCommit(st, t.hash) {
-		r.opts.Log.V(1).Info("commit already cached", "ref", t.refName.String(), "commit", t.hash.String())
+		logging.From(ctx, r.opts.Logger).V(1).Info("commit already cached", "ref", t.refName.String(), "commit", t.hash.String())
 		return t.hash, t.display, nil
 	}
-	r.opts.Log.V(1).Info("fetching", "url", r.remote.url, "ref", t.refName.String(), "object", t.object.String(), "depth", r.depth0())
+	logging.From(ctx, r.opts.Logger).V(1).Info("fetching", "url", r.remote.url, "ref", t.refName.String(), "object", t.object.String(), "depth", r.depth0())
 	if err := s.fetch(ctx, st, t.object, r.depth0(), r.opts.MaxSize); err != nil {
 		removeTempPacks(st)
 		return plumbing.ZeroHash, "", err
@@ -233,7 +235,7 @@ func (r *Repository) update(ctx context.Context, st *filesystem.Storage) (plumbi
 	if err := st.SetReference(plumbing.NewHashReference(t.refName, t.object)); err != nil {
 		return plumbing.ZeroHash, "", err
 	}
-	r.opts.Log.V(1).Info("fetched", "ref", t.refName.String(), "commit", h.String())
+	logging.From(ctx, r.opts.Logger).V(1).Info("fetched", "ref", t.refName.String(), "commit", h.String())
 	return h, t.display, nil
 }
 
@@ -276,7 +278,7 @@ func (r *Repository) fetchSpecs(ctx context.Context, st *filesystem.Storage, dep
 		stored = checkedStorage{Storage: st, limit: r.opts.MaxSize}
 	}
 	rem := gogit.NewRemote(stored, &config.RemoteConfig{Name: "origin", URLs: []string{r.remote.url}})
-	r.opts.Log.V(1).Info("fetching", "url", r.remote.url, "refspecs", fmt.Sprint(specs), "depth", depth)
+	logging.From(ctx, r.opts.Logger).V(1).Info("fetching", "url", r.remote.url, "refspecs", fmt.Sprint(specs), "depth", depth)
 	err := rem.FetchContext(ctx, &gogit.FetchOptions{
 		RefSpecs: specs,
 		Depth:    depth,

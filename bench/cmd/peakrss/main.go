@@ -22,22 +22,27 @@ import (
 	"github.com/gitopskit/gitopskit/object"
 	"github.com/gitopskit/gitopskit/render"
 	"github.com/gitopskit/gitopskit/render/helm"
+	"github.com/gitopskit/gitopskit/render/isolate"
 	"github.com/gitopskit/gitopskit/render/kustomize"
 )
 
 const bigFile = 1 << 30 // bytes of a "giant file" case
 
 var cases = map[string]func(ctx context.Context, dir string) error{
-	"helm-output":         helmOutput,
-	"helm-values":         helmValues,
-	"kustomize-resource":  kustomizeResource,
-	"kustomize-generator": kustomizeGenerator,
-	"substitute":          substitute,
+	"helm-output":          helmOutput,
+	"helm-output-isolated": helmOutputIsolated,
+	"helm-values":          helmValues,
+	"kustomize-resource":   kustomizeResource,
+	"kustomize-generator":  kustomizeGenerator,
+	"substitute":           substitute,
 }
 
 func main() {
+	if isolate.Child() {
+		return
+	}
 	if len(os.Args) != 2 || cases[os.Args[1]] == nil {
-		fmt.Fprintln(os.Stderr, "usage: peakrss helm-output|helm-values|kustomize-resource|kustomize-generator|substitute")
+		fmt.Fprintln(os.Stderr, "usage: peakrss helm-output|helm-output-isolated|helm-values|kustomize-resource|kustomize-generator|substitute")
 		os.Exit(2)
 	}
 	dir, err := os.MkdirTemp("", "peakrss-")
@@ -113,7 +118,36 @@ func writeFiles(dir string, files map[string]string) error {
 // helmOutput renders a chart whose one template writes about 400 MB (19,000
 // objects, under the default limit on objects).
 func helmOutput(ctx context.Context, dir string) error {
-	err := writeFiles(dir, map[string]string{
+	if err := writeBigChart(dir); err != nil {
+		return err
+	}
+	res, err := helm.New(helm.Options{}).Render(ctx, input(dir), render.Options{})
+	if err == nil {
+		err = fmt.Errorf("no error: %d objects", len(res.Manifests))
+	}
+	return err
+}
+
+// helmOutputIsolated renders the chart of helmOutput in a child process
+// (render/isolate with its default limits, as the example programs do): the
+// child is stopped at its memory limit, and this process's peak is its own.
+func helmOutputIsolated(ctx context.Context, dir string) error {
+	if err := writeBigChart(dir); err != nil {
+		return err
+	}
+	// The child may use twice the render limit beyond a Go program's ~60 MB.
+	limits := isolate.Limits{Memory: 2*render.DefaultMaxBytes + 64<<20}
+	r := isolate.New(isolate.Options{Spec: isolate.Spec{Kind: render.KindHelm, Helm: &isolate.HelmSpec{}}, Limits: limits})
+	res, err := r.Render(ctx, input(dir), render.Options{})
+	if err == nil {
+		err = fmt.Errorf("no error: %d objects", len(res.Manifests))
+	}
+	return err
+}
+
+// writeBigChart writes a chart whose one template prints about 400 MB.
+func writeBigChart(dir string) error {
+	return writeFiles(dir, map[string]string{
 		"Chart.yaml":  "apiVersion: v2\nname: big\nversion: 1.0.0\n",
 		"values.yaml": "count: 19000\npad: " + strings.Repeat("x", 21000) + "\n",
 		"templates/cm.yaml": `{{- range $i := until (int .Values.count) }}
@@ -127,14 +161,6 @@ data:
 {{- end }}
 `,
 	})
-	if err != nil {
-		return err
-	}
-	res, err := helm.New(helm.Options{}).Render(ctx, input(dir), render.Options{})
-	if err == nil {
-		err = fmt.Errorf("no error: %d objects", len(res.Manifests))
-	}
-	return err
 }
 
 // helmValues renders a small chart with a 1 GiB values file.

@@ -158,7 +158,7 @@ func (s *DiffSet) Score(p *diff.Plan) (fp, fn int) {
 // Differs returns gitopskit's server-side and offline differs for the set's
 // cluster, with [FieldManager], their schema cache and REST mapper warmed by a plan
 // of the first ten pairs.
-func (s *DiffSet) Differs(ctx context.Context, cfg *rest.Config) (server, offline *diff.Differ, err error) {
+func (s *DiffSet) Differs(ctx context.Context, cfg *rest.Config, serverConcurrency, offlineConcurrency int) (server, offline *diff.Differ, err error) {
 	dyn, err := dynamic.NewForConfig(cfg)
 	if err != nil {
 		return nil, nil, err
@@ -168,10 +168,11 @@ func (s *DiffSet) Differs(ctx context.Context, cfg *rest.Config) (server, offlin
 		return nil, nil, err
 	}
 	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
-	opts := diff.Options{FieldManager: FieldManager, Force: true}
+	opts := diff.Options{FieldManager: FieldManager, Force: true, Concurrency: serverConcurrency}
 	if server, err = diff.New(diff.NewServer(dyn, mapper), opts); err != nil {
 		return nil, nil, err
 	}
+	opts.Concurrency = offlineConcurrency
 	if offline, err = diff.New(diff.NewOffline(diff.NewClusterSchemas(dc.OpenAPIV3()), diff.OfflineOptions{}), opts); err != nil {
 		return nil, nil, err
 	}

@@ -4,7 +4,7 @@
 
 # The whole GitOps loop on a local cluster: see examples/gitsync.
 demo:
-	GITOPSKIT_CONTROLPLANE_DIR=$$(hack/controlplane/build.sh) go run ./examples/gitsync
+	GITOPSKIT_CONTROLPLANE_DIR=$$(hack/controlplane/build.sh) go run -C examples ./gitsync
 
 test:
 	hack/test.sh

@@ -12,7 +12,9 @@ PATH="$(hack/tools.sh):$PATH"
 export PATH
 echo "prerequisites ready in $((SECONDS - start))s" >&2
 
-modules=(. bench)
+# examples/ is its own module, so that what only the examples need (controller-runtime,
+# the Prometheus client) is not in the library's go.mod.
+modules=(. examples bench)
 unformatted=$(gofmt -l $(git ls-files '*.go'))
 if [ -n "$unformatted" ]; then
 	echo "gofmt would change:" >&2
@@ -35,6 +37,7 @@ go run ./clustertest/setup -module "$builder"
 (cd bench/gitopsengine && GOTOOLCHAIN=auto go vet ./...)
 
 go test -count=1 -timeout 30m ./... "$@"
+(cd examples && go test -count=1 -timeout 30m ./... "$@")
 (cd bench && go test -count=1 -run . ./...)
 (cd bench/gitopsengine && GOTOOLCHAIN=auto go test -count=1 -run . ./...)
 echo "all tests passed in $((SECONDS - start))s" >&2

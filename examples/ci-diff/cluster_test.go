@@ -136,4 +136,10 @@ func TestClusterScopedObjectDeclaredWithNamespace(t *testing.T) {
 	if plan.Counts != (diff.Counts{None: 1}) {
 		t.Errorf("counts %+v, want one object in sync: %+v", plan.Counts, plan.Changes)
 	}
+	want := object.ID{Group: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: name}
+	for _, c := range plan.Changes {
+		if c.ID != want {
+			t.Errorf("change of %s, want it named as the cluster names it, %s", c.ID, want)
+		}
+	}
 }

@@ -7,16 +7,16 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/gitopskit/gitopskit/internal/kube"
-	"github.com/gitopskit/gitopskit/internal/scope"
-
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/managedfields"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/restmapper"
 	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 
 	"github.com/gitopskit/gitopskit/apply"
@@ -32,11 +32,15 @@ func clusterInput(ctx context.Context, o options, head *render.Result, rep *repo
 	if err != nil {
 		return nil, diff.Input{}, err
 	}
-	kc, err := kube.New(cfg)
+	dyn, err := dynamic.NewForConfig(cfg)
 	if err != nil {
-		return nil, diff.Input{}, err
+		return nil, diff.Input{}, fmt.Errorf("dynamic client: %w", err)
 	}
-	dyn, dc, mapper := kc.Dynamic, kc.Discovery, kc.Mapper
+	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		return nil, diff.Input{}, fmt.Errorf("discovery client: %w", err)
+	}
+	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
 	if o.Namespace != "" {
 		t := render.Transform{Namespace: o.Namespace, Mapper: mapper, UnknownKinds: render.UnknownKindsNamespaced}
 		if err := t.Apply(head); err != nil {
@@ -46,11 +50,8 @@ func clusterInput(ctx context.Context, o options, head *render.Result, rep *repo
 	in := diff.Input{Desired: object.Objects(head.Manifests)}
 	// Named as the cluster names them: a cluster-scoped object declared with a
 	// namespace has none live, nor in the inventory.
-	kinds := scope.New(mapper, in.Desired)
-	for i, u := range in.Desired {
-		if in.Desired[i], err = kinds.Object(u); err != nil {
-			return nil, diff.Input{}, err
-		}
+	if err := asNamed(mapper, in.Desired); err != nil {
+		return nil, diff.Input{}, err
 	}
 	ids := object.NewSet()
 	for _, u := range in.Desired {
@@ -96,6 +97,39 @@ func clusterInput(ctx context.Context, o options, head *render.Result, rep *repo
 		return diff.NewServer(dyn, mapper), in, nil
 	}
 	return diff.NewOffline(diff.NewClusterSchemas(dc.OpenAPIV3()), diff.OfflineOptions{}), in, nil
+}
+
+// asNamed replaces each object of objs whose kind is cluster-scoped and that
+// declares a namespace by a copy without it. The CustomResourceDefinitions among
+// objs say first, since the cluster may not serve their kinds yet, then mapper; a
+// kind neither knows keeps its namespace (reading it finds nothing live).
+func asNamed(mapper meta.RESTMapper, objs []*unstructured.Unstructured) error {
+	crd := schema.GroupKind{Group: "apiextensions.k8s.io", Kind: "CustomResourceDefinition"}
+	clusterScoped := map[schema.GroupKind]bool{}
+	for _, u := range objs {
+		if u.GroupVersionKind().GroupKind() == crd {
+			group, _, _ := unstructured.NestedString(u.Object, "spec", "group")
+			kind, _, _ := unstructured.NestedString(u.Object, "spec", "names", "kind")
+			scope, _, _ := unstructured.NestedString(u.Object, "spec", "scope")
+			clusterScoped[schema.GroupKind{Group: group, Kind: kind}] = scope == "Cluster"
+		}
+	}
+	for i, u := range objs {
+		gk := u.GroupVersionKind().GroupKind()
+		cs, ok := clusterScoped[gk]
+		if u.GetNamespace() != "" && !ok {
+			m, err := mapper.RESTMapping(gk)
+			if err != nil && !meta.IsNoMatchError(err) {
+				return fmt.Errorf("%s: scope of its kind: %w", object.IDOf(u).KubectlString(), err)
+			}
+			cs = err == nil && m.Scope.Name() == meta.RESTScopeNameRoot
+		}
+		if cs && u.GetNamespace() != "" {
+			objs[i] = u.DeepCopy()
+			objs[i].SetNamespace("")
+		}
+	}
+	return nil
 }
 
 // onlyIDs returns the objects of live whose IDs are in ids.

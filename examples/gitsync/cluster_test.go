@@ -19,7 +19,6 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/gitopskit/gitopskit/clustertest"
-	"github.com/gitopskit/gitopskit/internal/testtool"
 	"github.com/gitopskit/gitopskit/render/isolate"
 	"github.com/gitopskit/gitopskit/source/git/gittest"
 )
@@ -47,7 +46,7 @@ type syncEnv struct {
 
 func newSyncEnv(t *testing.T) *syncEnv {
 	t.Helper()
-	testtool.Require(t, "git")
+	requireGit(t)
 	cs, err := kubernetes.NewForConfig(cluster.Config(t))
 	if err != nil {
 		t.Fatal(err)

@@ -165,7 +165,7 @@ func runDemo(ctx context.Context, out *printer, opts demoOptions) error {
 	}
 
 	out.Notef("\n✔ demo complete in %s: synced, applied a commit, healed drift, pruned a removed file.", time.Since(start).Round(time.Second))
-	out.line("  Next: point gitsync at your repository and cluster:\n    go run ./examples/gitsync --repo https://… --path deploy --prune --kubeconfig ~/.kube/config")
+	out.line("  Next: point gitsync at your repository and cluster:\n    go run -C examples ./gitsync --repo https://… --path deploy --prune --kubeconfig ~/.kube/config")
 	return nil
 }
 

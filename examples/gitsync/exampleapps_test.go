@@ -15,7 +15,6 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/gitopskit/gitopskit/clustertest"
-	"github.com/gitopskit/gitopskit/internal/testtool"
 	"github.com/gitopskit/gitopskit/source/git/gittest"
 )
 
@@ -24,7 +23,7 @@ import (
 // master, and serves it over smart HTTP on loopback. It returns the URL.
 func exampleApps(t *testing.T) (*gittest.Repo, string) {
 	t.Helper()
-	testtool.Require(t, "git")
+	requireGit(t)
 	files := map[string]string{}
 	root := os.DirFS("testdata/example-apps")
 	err := fs.WalkDir(root, ".", func(name string, d fs.DirEntry, err error) error {
@@ -62,7 +61,7 @@ func TestExampleApps(t *testing.T) {
 	defer cancel()
 	c, err := clustertest.Start(ctx, clustertest.Options{Nodes: 1})
 	if errors.Is(err, clustertest.ErrBinariesMissing) {
-		testtool.Missing(t, err.Error())
+		missing(t, err.Error())
 	}
 	if err != nil {
 		t.Fatal(err)

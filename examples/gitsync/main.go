@@ -24,7 +24,7 @@
 // gets self-healed (the demo asks for --mode self-heal --force), and a removed
 // file that gets pruned:
 //
-//	go run ./examples/gitsync
+//	go run -C examples ./gitsync
 package main
 
 import (

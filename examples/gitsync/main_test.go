@@ -18,7 +18,6 @@ import (
 
 	"github.com/gitopskit/gitopskit/clustertest"
 	"github.com/gitopskit/gitopskit/health"
-	"github.com/gitopskit/gitopskit/internal/testtool"
 	"github.com/gitopskit/gitopskit/object"
 	"github.com/gitopskit/gitopskit/reconcile"
 	"github.com/gitopskit/gitopskit/reconcile/fake"
@@ -212,13 +211,13 @@ func TestDemo(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a cluster with controllers and a fake node")
 	}
-	testtool.Require(t, "git")
+	requireGit(t)
 	var out bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	err := runDemo(ctx, newPrinter(&out), demoOptions{})
 	if errors.Is(err, clustertest.ErrBinariesMissing) {
-		testtool.Missing(t, err.Error())
+		missing(t, err.Error())
 	}
 	if err != nil {
 		t.Fatalf("demo: %v\n%s", err, out.String())

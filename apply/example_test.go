@@ -3,6 +3,7 @@ package apply_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -100,15 +101,17 @@ func ExampleManager_Apply() {
 		if err != nil {
 			panic(err)
 		}
-		for _, ev := range res.Events {
+		// Events come as each request returns; print them sorted by object.
+		events := slices.SortedFunc(slices.Values(res.Events), func(a, b apply.Event) int { return object.Compare(a.ID, b.ID) })
+		for _, ev := range events {
 			fmt.Println(ev.Action, ev.ID)
 		}
 	}
 	// Output:
-	// created /Namespace//example-apply
 	// created /ConfigMap/example-apply/a
 	// created /ConfigMap/example-apply/b
-	// unchanged /Namespace//example-apply
+	// created /Namespace//example-apply
 	// unchanged /ConfigMap/example-apply/a
 	// pruned /ConfigMap/example-apply/b
+	// unchanged /Namespace//example-apply
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -29,14 +30,15 @@ func (r *run) settleCRDs(ctx context.Context, batch []item) error {
 	if timeout <= 0 {
 		timeout = time.Minute
 	}
-	found := false
+	var kinds []schema.GroupKind
 	for _, it := range batch {
 		if it.stage != StageCRDs {
 			continue
 		}
-		found = true
+		var crd *unstructured.Unstructured
 		err := wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
-			crd, err := r.m.client.Resource(crdResource).Get(ctx, it.id.Name, metav1.GetOptions{})
+			var err error
+			crd, err = r.m.client.Resource(crdResource).Get(ctx, it.id.Name, metav1.GetOptions{})
 			if apierrors.IsNotFound(err) {
 				return false, nil
 			}
@@ -48,10 +50,32 @@ func (r *run) settleCRDs(ctx context.Context, batch []item) error {
 		if err != nil {
 			return fmt.Errorf("wait for %s to be established: %w", it.id.KubectlString(), err)
 		}
+		group, _, _ := unstructured.NestedString(crd.Object, "spec", "group")
+		kind, _, _ := unstructured.NestedString(crd.Object, "spec", "names", "kind")
+		kinds = append(kinds, schema.GroupKind{Group: group, Kind: kind})
 	}
-	if found {
+	// The API server serves a kind in discovery a moment after its CRD is
+	// Established: wait until the RESTMapper finds each, reading discovery again
+	// while it does not.
+	reset := func() {
 		if rs, ok := r.m.mapper.(resetter); ok {
 			rs.Reset()
+		}
+	}
+	if len(kinds) > 0 {
+		reset()
+	}
+	for _, gk := range kinds {
+		err := wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, timeout, true, func(context.Context) (bool, error) {
+			_, err := r.m.mapper.RESTMapping(gk)
+			if meta.IsNoMatchError(err) {
+				reset()
+				return false, nil
+			}
+			return err == nil, err
+		})
+		if err != nil {
+			return fmt.Errorf("wait for discovery to serve %s: %w", gk, err)
 		}
 	}
 	return nil

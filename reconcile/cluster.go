@@ -319,20 +319,10 @@ func fingerprint(desired []*unstructured.Unstructured) ([sha256.Size]byte, error
 func planOf(dp *diff.Plan, live map[object.ID]*unstructured.Unstructured) *Plan {
 	p := &Plan{Changes: make([]Change, 0, len(dp.Changes))}
 	for _, ch := range dp.Changes {
-		c := Change{ID: ch.ID, Paths: ch.Paths}
-		switch ch.Action {
-		case diff.Create:
-			c.Action = Create
-		case diff.Update:
-			c.Action = Update
-		case diff.Delete:
-			if live[ch.ID] == nil {
-				continue
-			}
-			c.Action = Delete
-		default:
-			c.Action = InSync
+		if ch.Action == diff.Delete && live[ch.ID] == nil {
+			continue
 		}
+		c := Change{ID: ch.ID, Action: ch.Action, Paths: ch.Paths}
 		p.Changes = append(p.Changes, c)
 	}
 	for _, f := range dp.Failed {

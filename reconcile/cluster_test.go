@@ -19,6 +19,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/gitopskit/gitopskit/clustertest"
+	"github.com/gitopskit/gitopskit/diff"
 	"github.com/gitopskit/gitopskit/health"
 	"github.com/gitopskit/gitopskit/object"
 	"github.com/gitopskit/gitopskit/reconcile"
@@ -176,7 +177,7 @@ func TestGitLoop(t *testing.T) {
 	if len(res.Drift) != 1 || res.Drift[0].Name != "b" || res.Wrote || e.value("b") != "edited" {
 		t.Fatalf("drift-only: drift %v, wrote %v, b=%q", res.Drift, res.Wrote, e.value("b"))
 	}
-	if c := res.Plan.Changed()[0]; c.Action != reconcile.Update || !slices.Contains(c.Paths, ".data.key") || c.Origin.File != "deploy/b.yaml" {
+	if c := res.Plan.Changed()[0]; c.Action != diff.Update || !slices.Contains(c.Paths, ".data.key") || c.Origin.File != "deploy/b.yaml" {
 		t.Fatalf("drift change = %+v", c)
 	}
 	res = e.pass(rec)
@@ -286,7 +287,7 @@ func TestSteadyStateSeesChanges(t *testing.T) {
 		res := e.pass(drift)
 		var got []string
 		for _, c := range res.Plan.Changed() {
-			got = append(got, string(c.Action)+" "+c.ID.Name)
+			got = append(got, c.Action.String()+" "+c.ID.Name)
 		}
 		if !slices.Equal(got, want) {
 			t.Errorf("%s: changes %q, want %q", step, got, want)
@@ -447,7 +448,7 @@ func TestClusterDiffLeavesDesiredAlone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if plan.Count(reconcile.Create) != 2 {
+	if plan.Count(diff.Create) != 2 {
 		t.Errorf("plan %+v, want two creates", plan.Changes)
 	}
 	for i, u := range desired {

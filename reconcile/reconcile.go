@@ -11,6 +11,7 @@ import (
 	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/gitopskit/gitopskit/diff"
 	"github.com/gitopskit/gitopskit/health"
 	"github.com/gitopskit/gitopskit/internal/logging"
 	"github.com/gitopskit/gitopskit/internal/ssa"
@@ -267,7 +268,7 @@ func pendingNamespaces(plan *Plan, create bool) []ObjectError {
 	for _, f := range plan.Failed {
 		if ssa.IsNamespaceNotFound(f.Err, f.ID.Namespace) {
 			if create {
-				plan.Changes = append(plan.Changes, Change{ID: f.ID, Action: Create})
+				plan.Changes = append(plan.Changes, Change{ID: f.ID, Action: diff.Create})
 				continue
 			}
 			f.Err = fmt.Errorf("%w (add the Namespace to the set, or create it with Options.CreateNamespace)", f.Err)
@@ -301,7 +302,7 @@ func (p *pass) write(ctx context.Context, desired []*unstructured.Unstructured) 
 		OnObject:        func(o ObjectResult) { p.emit(Event{Kind: ObjectDone, Stage: StageApply, Object: o}) },
 	}
 	ran := false
-	if plan.Count(Create)+plan.Count(Update) > 0 {
+	if plan.Count(diff.Create)+plan.Count(diff.Update) > 0 {
 		ran = true
 		if err := p.stage(ctx, StageApply, func() error {
 			out, err := r.stages.Applier.Apply(ctx, desired, opts)
@@ -311,7 +312,7 @@ func (p *pass) write(ctx context.Context, desired []*unstructured.Unstructured) 
 			return err
 		}
 	}
-	if r.opts.Prune && plan.Count(Delete) > 0 {
+	if r.opts.Prune && plan.Count(diff.Delete) > 0 {
 		ran = true
 		opts.OnObject = func(o ObjectResult) { p.emit(Event{Kind: ObjectDone, Stage: StagePrune, Object: o}) }
 		if err := p.stage(ctx, StagePrune, func() error {

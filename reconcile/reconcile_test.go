@@ -9,6 +9,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/gitopskit/gitopskit/diff"
 	"github.com/gitopskit/gitopskit/health"
 	"github.com/gitopskit/gitopskit/object"
 	"github.com/gitopskit/gitopskit/reconcile"
@@ -86,7 +87,7 @@ func TestFirstPassAppliesThenSteadyStateSkipsRenderAndApply(t *testing.T) {
 	if !res.Rendered || !res.Wrote || res.Desired != 2 || len(res.Applied()) != 2 || res.InSync() {
 		t.Fatalf("first pass: rendered=%v wrote=%v desired=%d applied=%v drift=%v", res.Rendered, res.Wrote, res.Desired, res.Applied(), res.Drift)
 	}
-	if res.Plan.Count(reconcile.Create) != 2 || res.Plan.Changes[0].Origin.File != "a.yaml" {
+	if res.Plan.Count(diff.Create) != 2 || res.Plan.Changes[0].Origin.File != "a.yaml" {
 		t.Fatalf("plan = %+v", res.Plan.Changes)
 	}
 	if res.Health.Code != health.Healthy || len(res.HealthObjects) != 2 {
@@ -127,14 +128,14 @@ func TestNewCommitAppliedAndRemovedFilePruned(t *testing.T) {
 	if !res.Rendered || !slices.Equal(res.Drift, []object.ID{cmID("a")}) || !slices.Equal(res.Applied(), []object.ID{cmID("a")}) {
 		t.Fatalf("update: rendered=%v drift=%v applied=%v", res.Rendered, res.Drift, res.Applied())
 	}
-	if c := res.Plan.Changed()[0]; c.Action != reconcile.Update || !slices.Equal(c.Paths, []string{".data"}) {
+	if c := res.Plan.Changed()[0]; c.Action != diff.Update || !slices.Equal(c.Paths, []string{".data"}) {
 		t.Fatalf("change = %+v", c)
 	}
 	e.wantValue("a", "2")
 
 	e.src.Commit("main@sha1:3", map[string]string{"a.yaml": configMap("a", "2")})
 	res = e.pass()
-	if !slices.Equal(res.Pruned(), []object.ID{cmID("b")}) || res.Plan.Count(reconcile.Delete) != 1 {
+	if !slices.Equal(res.Pruned(), []object.ID{cmID("b")}) || res.Plan.Count(diff.Delete) != 1 {
 		t.Fatalf("prune: pruned=%v plan=%+v", res.Pruned(), res.Plan.Changes)
 	}
 	if _, ok := res.Durations[reconcile.StageApply]; ok {

@@ -5,29 +5,17 @@ import (
 	"strings"
 
 	"github.com/gitopskit/gitopskit/apply"
+	"github.com/gitopskit/gitopskit/diff"
 	"github.com/gitopskit/gitopskit/object"
-)
-
-// Action is what a plan would do to one object.
-type Action string
-
-// The actions of a [Change].
-const (
-	// InSync: live already is as desired.
-	InSync Action = "InSync"
-	// Create: the object does not exist.
-	Create Action = "Create"
-	// Update: applying would change the live object.
-	Update Action = "Update"
-	// Delete: the inventory owns the object and the set no longer declares it; a
-	// pass with pruning deletes it.
-	Delete Action = "Delete"
 )
 
 // Change is the plan for one object.
 type Change struct {
-	ID     object.ID
-	Action Action
+	ID object.ID
+	// Action is what an apply would do: diff.None (in sync), diff.Create,
+	// diff.Update, or diff.Delete (the inventory owns the object and the set no
+	// longer declares it; a pass with pruning deletes it).
+	Action diff.Action
 	// Paths are the fields an apply would add, change or remove, sorted (Update only).
 	Paths []string
 	// Origin is the file the desired object came from (empty for Delete).
@@ -48,7 +36,7 @@ func (p *Plan) Changed() []Change {
 	}
 	var out []Change
 	for _, c := range p.Changes {
-		if c.Action != InSync {
+		if c.Action != diff.None {
 			out = append(out, c)
 		}
 	}
@@ -59,7 +47,7 @@ func (p *Plan) Changed() []Change {
 func (p *Plan) Empty() bool { return len(p.Changed()) == 0 }
 
 // Count returns the number of changes with action a.
-func (p *Plan) Count(a Action) int {
+func (p *Plan) Count(a diff.Action) int {
 	if p == nil {
 		return 0
 	}

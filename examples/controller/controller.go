@@ -22,6 +22,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
+	"github.com/gitopskit/gitopskit/diff"
 	"github.com/gitopskit/gitopskit/examples/controller/api/v1alpha1"
 	"github.com/gitopskit/gitopskit/health"
 	"github.com/gitopskit/gitopskit/object"
@@ -294,7 +295,7 @@ func inventory(res *reconcile.Result) []string {
 	}
 	var out []string
 	for _, c := range res.Plan.Changes {
-		if c.Action != reconcile.Delete {
+		if c.Action != diff.Delete {
 			out = append(out, c.ID.String())
 		}
 	}

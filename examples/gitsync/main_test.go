@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/gitopskit/gitopskit/clustertest"
+	"github.com/gitopskit/gitopskit/diff"
 	"github.com/gitopskit/gitopskit/health"
 	"github.com/gitopskit/gitopskit/object"
 	"github.com/gitopskit/gitopskit/reconcile"
@@ -311,7 +312,7 @@ func TestStatusLine(t *testing.T) {
 			{Kind: reconcile.HealthChanged, ID: id("b"), Health: health.Status{Code: health.Progressing}}}, "checking health: 1 of 2 done"},
 	} {
 		if step.events[0].Stage == reconcile.StageApply {
-			p.planned(&reconcile.Plan{Changes: []reconcile.Change{{ID: id("a"), Action: reconcile.Create}, {ID: id("b"), Action: reconcile.Update}}})
+			p.planned(&reconcile.Plan{Changes: []reconcile.Change{{ID: id("a"), Action: diff.Create}, {ID: id("b"), Action: diff.Update}}})
 		}
 		for _, e := range step.events {
 			p.event(e)

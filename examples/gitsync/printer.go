@@ -12,6 +12,7 @@ import (
 	"github.com/go-logr/logr"
 	"golang.org/x/term"
 
+	"github.com/gitopskit/gitopskit/diff"
 	"github.com/gitopskit/gitopskit/health"
 	"github.com/gitopskit/gitopskit/object"
 	"github.com/gitopskit/gitopskit/reconcile"
@@ -136,11 +137,11 @@ func (p *printer) stageStarted(s reconcile.Stage) {
 	p.log.V(1).Info("stage started", "stage", string(s))
 	switch {
 	case s == reconcile.StageApply:
-		p.log.Info("applying", "objects", plan.Count(reconcile.Create)+plan.Count(reconcile.Update))
+		p.log.Info("applying", "objects", plan.Count(diff.Create)+plan.Count(diff.Update))
 	case s == reconcile.StagePrune:
-		p.log.Info("pruning", "objects", plan.Count(reconcile.Delete))
+		p.log.Info("pruning", "objects", plan.Count(diff.Delete))
 	case s == reconcile.StageHealth && wrote:
-		p.log.Info("waiting for health", "objects", plan.Count(reconcile.InSync)+plan.Count(reconcile.Create)+plan.Count(reconcile.Update))
+		p.log.Info("waiting for health", "objects", plan.Count(diff.None)+plan.Count(diff.Create)+plan.Count(diff.Update))
 	}
 	p.startWait()
 }
@@ -158,9 +159,9 @@ func (p *printer) status() string {
 	case reconcile.StageDiff:
 		return "comparing with the cluster"
 	case reconcile.StageApply:
-		return fmt.Sprintf("applying: %d of %d", p.done, p.plan.Count(reconcile.Create)+p.plan.Count(reconcile.Update))
+		return fmt.Sprintf("applying: %d of %d", p.done, p.plan.Count(diff.Create)+p.plan.Count(diff.Update))
 	case reconcile.StagePrune:
-		return fmt.Sprintf("pruning: %d of %d", p.done, p.plan.Count(reconcile.Delete))
+		return fmt.Sprintf("pruning: %d of %d", p.done, p.plan.Count(diff.Delete))
 	case reconcile.StageHealth:
 		done := 0
 		for _, s := range p.health {
@@ -294,7 +295,7 @@ func (p *printer) summary(res *reconcile.Result, err error, interrupted bool) {
 	}
 	if res.Plan != nil && !res.Wrote {
 		for _, c := range res.Plan.Changed() {
-			what := map[reconcile.Action]string{reconcile.Create: "missing", reconcile.Update: "out of sync", reconcile.Delete: "left the set"}[c.Action]
+			what := map[diff.Action]string{diff.Create: "missing", diff.Update: "out of sync", diff.Delete: "left the set"}[c.Action]
 			detail := ""
 			if len(c.Paths) > 0 {
 				detail = " " + p.color(dim, strings.Join(c.Paths, ", "))
@@ -356,9 +357,9 @@ func (p *printer) counts(res *reconcile.Result) string {
 		add(n[reconcile.Failed], "failed")
 		add(extra, "namespace(s) created for them"+dry)
 	} else if res.Plan != nil {
-		add(res.Plan.Count(reconcile.Create), "missing")
-		add(res.Plan.Count(reconcile.Update), "drifted")
-		add(res.Plan.Count(reconcile.Delete), "left the set")
+		add(res.Plan.Count(diff.Create), "missing")
+		add(res.Plan.Count(diff.Update), "drifted")
+		add(res.Plan.Count(diff.Delete), "left the set")
 	}
 	s := fmt.Sprintf("%d objects", res.Desired)
 	if len(parts) > 0 {

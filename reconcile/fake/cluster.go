@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/gitopskit/gitopskit/diff"
 	"github.com/gitopskit/gitopskit/health"
 	"github.com/gitopskit/gitopskit/object"
 	"github.com/gitopskit/gitopskit/reconcile"
@@ -121,19 +122,19 @@ func (c *Cluster) Diff(_ context.Context, desired []*unstructured.Unstructured) 
 	for _, u := range desired {
 		id := object.IDOf(u)
 		declared.Add(id)
-		ch := reconcile.Change{ID: id, Action: reconcile.InSync}
+		ch := reconcile.Change{ID: id, Action: diff.None}
 		switch live := c.objects[id]; {
 		case live == nil:
-			ch.Action = reconcile.Create
+			ch.Action = diff.Create
 		case !equality.Semantic.DeepEqual(live.Object, u.Object):
-			ch.Action = reconcile.Update
+			ch.Action = diff.Update
 			ch.Paths = differentKeys(live.Object, u.Object)
 		}
 		plan.Changes = append(plan.Changes, ch)
 	}
 	for _, id := range c.inventory.Difference(declared) {
 		if c.objects[id] != nil {
-			plan.Changes = append(plan.Changes, reconcile.Change{ID: id, Action: reconcile.Delete})
+			plan.Changes = append(plan.Changes, reconcile.Change{ID: id, Action: diff.Delete})
 		}
 	}
 	return plan, nil

@@ -149,3 +149,15 @@ func TestStatusGracePeriodOutsideWait(t *testing.T) {
 	assert.Equal(t, health.Status{Code: health.Progressing, Message: "waiting for the controller of the Certificate to write its status"},
 		health.Assess(cert(time.Now().Add(-time.Hour))), "no grace period: no bound")
 }
+
+// TestWaiterLearnsNewKinds: a Waiter made before a CRD existed finds the kind
+// when asked for it, since its RESTMapper reads discovery again on a kind it
+// does not know, instead of calling the objects Missing.
+func TestWaiterLearnsNewKinds(t *testing.T) {
+	e := newEnv(t)
+	newDoohickey := e.customResources("Doohickey", false) // waits with e.waiter: discovery is cached before the kind exists
+	id := newDoohickey("d")
+	res, _, err := e.wait(health.WaitOptions{Timeout: 20 * time.Second}, id)
+	require.NoError(t, err)
+	assert.Equal(t, health.Healthy, res.Objects[id].Code)
+}

@@ -129,14 +129,15 @@ func helmOutput(ctx context.Context, dir string) error {
 }
 
 // helmOutputIsolated renders the chart of helmOutput in a child process
-// (render/isolate with its default limits, as the example programs do): the
-// child is stopped at its memory limit, and this process's peak is its own.
+// (render/isolate, as the example programs do, with the child's memory limit at
+// twice the render limit instead of its 1 GiB default): the child is stopped at
+// its memory limit, and this process's peak is its own.
 func helmOutputIsolated(ctx context.Context, dir string) error {
 	if err := writeBigChart(dir); err != nil {
 		return err
 	}
-	// The child may use twice the render limit beyond a Go program's ~60 MB.
-	limits := isolate.Limits{Memory: 2*render.DefaultMaxBytes + 64<<20}
+	// The child may use twice the render limit, its Go runtime included.
+	limits := isolate.Limits{Memory: 2 * render.DefaultMaxBytes}
 	r := isolate.New(isolate.Options{Spec: isolate.Spec{Kind: render.KindHelm, Helm: &isolate.HelmSpec{}}, Limits: limits})
 	res, err := r.Render(ctx, input(dir), render.Options{})
 	if err == nil {

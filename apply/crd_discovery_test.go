@@ -40,7 +40,7 @@ func TestApplyWaitsForDiscoveryOfNewKinds(t *testing.T) {
 	require.NoError(t, err)
 	mapper := &laggingMapper{DeferredDiscoveryRESTMapper: restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc)), group: widgets.Group}
 	mapper.lag.Store(3)
-	m, err := apply.NewForClients(e.dyn, mapper, apply.Options{})
+	m, err := apply.New(e.dyn, mapper, apply.Options{})
 	require.NoError(t, err)
 	e.m = m
 	e.apply(e.objects(crd+widget(widgets.Group, "gear")), apply.ApplyOptions{})

@@ -1,7 +1,7 @@
 // Package apply applies sets of Kubernetes objects with server-side apply, in a safe
 // order, records them in an inventory and prunes what left the set.
 //
-// A [Manager] (built with [New] from a rest.Config, or [NewForClients]) applies under
+// A [Manager] (built with [NewForConfig] from a rest.Config, or [New] from clients) applies under
 // one field manager. [Manager.Apply] takes the whole desired set:
 //
 //   - Order: objects go in stages by kind (namespaces, CRDs, cluster-scoped

@@ -76,7 +76,7 @@ func ExampleManager_Apply() {
 		fmt.Println(err)
 		return
 	}
-	m, err := apply.New(cluster.RESTConfig(), apply.Options{FieldManager: "example"})
+	m, err := apply.NewForConfig(cluster.RESTConfig(), apply.Options{FieldManager: "example"})
 	if err != nil {
 		panic(err)
 	}

@@ -43,7 +43,7 @@ type env struct {
 func newEnv(t *testing.T, opts apply.Options) *env {
 	t.Helper()
 	cfg := cluster.Config(t)
-	m, err := apply.New(cfg, opts)
+	m, err := apply.NewForConfig(cfg, opts)
 	require.NoError(t, err)
 	return &env{t: t, m: m, dyn: dynamic.NewForConfigOrDie(cfg), ns: cluster.NewNamespace(t)}
 }

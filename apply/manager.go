@@ -73,9 +73,9 @@ type Manager struct {
 	opts   Options
 }
 
-// New returns a Manager for the cluster of cfg, with a RESTMapper that discovers
-// kinds lazily and is reset after the apply of CustomResourceDefinitions.
-func New(cfg *rest.Config, opts Options) (*Manager, error) {
+// NewForConfig returns a Manager for the cluster of cfg, with a RESTMapper that
+// discovers kinds lazily and is reset after the apply of CustomResourceDefinitions.
+func NewForConfig(cfg *rest.Config, opts Options) (*Manager, error) {
 	c, err := kube.New(cfg)
 	if err != nil {
 		return nil, err
@@ -88,13 +88,13 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 	if opts.Discovery == nil {
 		opts.Discovery = c.Discovery
 	}
-	return NewForClients(c.Dynamic, c.Mapper, opts)
+	return New(c.Dynamic, c.Mapper, opts)
 }
 
-// NewForClients returns a Manager that uses client and mapper. When mapper has a
-// Reset method (like restmapper.DeferredDiscoveryRESTMapper), it is called after
+// New returns a Manager that uses client and mapper. When mapper has a Reset
+// method (like restmapper.DeferredDiscoveryRESTMapper), it is called after
 // CustomResourceDefinitions become Established.
-func NewForClients(client dynamic.Interface, mapper meta.RESTMapper, opts Options) (*Manager, error) {
+func New(client dynamic.Interface, mapper meta.RESTMapper, opts Options) (*Manager, error) {
 	if client == nil || mapper == nil {
 		return nil, errors.New("apply: client and mapper must not be nil")
 	}

@@ -223,7 +223,7 @@ func TestPruneDryRunReportsTheRealDecisions(t *testing.T) {
 func TestPruneWithoutDiscoveryKeepsNamespaces(t *testing.T) {
 	e := newEnv(t, apply.Options{})
 	dc := discovery.NewDiscoveryClientForConfigOrDie(cluster.Config(t))
-	m, err := apply.NewForClients(e.dyn, restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc)), apply.Options{})
+	m, err := apply.New(e.dyn, restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc)), apply.Options{})
 	require.NoError(t, err)
 	e.m = m
 	inv := e.applySet("inv", apply.ApplySetOptions{})

@@ -33,7 +33,7 @@ func TestListForbiddenWarns(t *testing.T) {
 
 	cfg := cluster.Config(t)
 	cfg.Impersonate.UserName = "write-only-user"
-	m, err := apply.New(cfg, apply.Options{})
+	m, err := apply.NewForConfig(cfg, apply.Options{})
 	require.NoError(t, err)
 	objs := e.objects("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: NS}\ndata: {k: v}\n")
 	res, err := m.Apply(ctx, objs, apply.ApplyOptions{})

@@ -9,8 +9,10 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/sets"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 
+	"github.com/gitopskit/gitopskit/internal/kube"
 	"github.com/gitopskit/gitopskit/internal/redact"
 	"github.com/gitopskit/gitopskit/internal/scope"
 	"github.com/gitopskit/gitopskit/internal/ssa"
@@ -85,6 +87,22 @@ func New(engine Engine, opts Options) (*Differ, error) {
 		return nil, fmt.Errorf("diff: %w", err)
 	}
 	return &Differ{engine: engine, opts: opts, rules: rules, csa: ssa.CSASet(opts.CSAManagers)}, nil
+}
+
+// NewForConfig returns a Differ for the cluster of cfg: the [Offline] engine,
+// typed by the cluster's OpenAPI schemas, with a RESTMapper that discovers kinds
+// lazily (opts.Mapper when set) and reads discovery again for a kind it does not
+// know. It makes no request until the first diff.
+func NewForConfig(cfg *rest.Config, opts Options) (*Differ, error) {
+	c, err := kube.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Mapper == nil {
+		opts.Mapper = c.Mapper
+	}
+	engine := NewOffline(NewClusterSchemas(c.Discovery.OpenAPIV3()), OfflineOptions{Mapper: opts.Mapper, Client: c.Dynamic, Logger: opts.Logger})
+	return New(engine, opts)
 }
 
 // Diff returns the change an apply of desired would make to live (nil when the

@@ -43,7 +43,7 @@ func TestPlanIsWhatApplyDoes(t *testing.T) {
 				plan, _ := d.Plan(e.ctx, in)
 				require.NotNil(t, plan)
 
-				m, err := apply.New(cluster.Config(t), apply.Options{})
+				m, err := apply.NewForConfig(cluster.Config(t), apply.Options{})
 				require.NoError(t, err)
 				outcomes := map[bool]map[string]string{}
 				for _, dryRun := range []bool{true, false} {

@@ -105,7 +105,7 @@ type tool struct {
 func tools(b *testing.B, cfg *rest.Config) []tool {
 	dyn := dynamic.NewForConfigOrDie(cfg)
 	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(discovery.NewDiscoveryClientForConfigOrDie(cfg)))
-	gk, err := apply.New(cfg, apply.Options{Concurrency: concurrency, FieldManager: "gitopskit"})
+	gk, err := apply.NewForConfig(cfg, apply.Options{Concurrency: concurrency, FieldManager: "gitopskit"})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -74,7 +74,7 @@ metadata: {name: shop}
 // Deploy applies objs to the cluster of cfg as the set named name in namespace ns,
 // prunes the members that left it, and waits between waves until each is healthy.
 func Deploy(ctx context.Context, cfg *rest.Config, ns, name string, objs []*unstructured.Unstructured) (*apply.Result, error) {
-	m, err := apply.New(cfg, apply.Options{FieldManager: "my-tool"})
+	m, err := apply.NewForConfig(cfg, apply.Options{FieldManager: "my-tool"})
 	if err != nil {
 		return nil, err
 	}

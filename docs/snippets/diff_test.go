@@ -72,7 +72,7 @@ func TestPreview(t *testing.T) {
 	cfg := cluster.Config(t)
 	ns := cluster.NewNamespace(t)
 	ctx := context.Background()
-	m, err := apply.New(cfg, apply.Options{FieldManager: "my-tool"})
+	m, err := apply.NewForConfig(cfg, apply.Options{FieldManager: "my-tool"})
 	if err != nil {
 		t.Fatal(err)
 	}

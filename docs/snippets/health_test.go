@@ -104,7 +104,7 @@ func TestWaitHealthy(t *testing.T) {
 	go func() { done <- WaitHealthy(ctx, cfg, []object.ID{object.IDOf(cm)}) }()
 	// The object appears while the wait runs.
 	time.Sleep(200 * time.Millisecond)
-	m, err := apply.New(cfg, apply.Options{})
+	m, err := apply.NewForConfig(cfg, apply.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,7 +32,7 @@ func TestClusterDiff(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := apply.New(cfg, apply.Options{FieldManager: o.FieldManager})
+	m, err := apply.NewForConfig(cfg, apply.Options{FieldManager: o.FieldManager})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +105,7 @@ func TestClusterScopedObjectDeclaredWithNamespace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := apply.New(cfg, apply.Options{FieldManager: "ci-diff-test"})
+	m, err := apply.NewForConfig(cfg, apply.Options{FieldManager: "ci-diff-test"})
 	if err != nil {
 		t.Fatal(err)
 	}

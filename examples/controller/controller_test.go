@@ -424,7 +424,7 @@ func TestHealthWaitDoesNotBlock(t *testing.T) {
 // applyManifests applies a file of config/ for real.
 func applyManifests(t *testing.T, cfg *rest.Config, name string) {
 	t.Helper()
-	m, err := apply.New(cfg, apply.Options{FieldManager: "test"})
+	m, err := apply.NewForConfig(cfg, apply.Options{FieldManager: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -53,7 +53,7 @@ func readManifests(t *testing.T, name string) []*unstructured.Unstructured {
 // installCRD applies config/crd.yaml; the apply waits until it is Established.
 func installCRD(t *testing.T, cfg *rest.Config) {
 	t.Helper()
-	m, err := apply.New(cfg, apply.Options{FieldManager: "test"})
+	m, err := apply.NewForConfig(cfg, apply.Options{FieldManager: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +67,7 @@ func installCRD(t *testing.T, cfg *rest.Config) {
 func TestManifestsApply(t *testing.T) {
 	cfg := cluster.Config(t)
 	installCRD(t, cfg)
-	m, err := apply.New(cfg, apply.Options{FieldManager: "test"})
+	m, err := apply.NewForConfig(cfg, apply.Options{FieldManager: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}

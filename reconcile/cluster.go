@@ -179,6 +179,10 @@ func (c *Cluster) Mapper() meta.RESTMapper { return c.mapper }
 func (c *Cluster) Diff(ctx context.Context, desired []*unstructured.Unstructured) (*Plan, error) {
 	kinds := scope.New(c.mapper, desired)
 	ids := make([]object.ID, len(desired))
+	var labels map[string]string
+	if c.inventory != nil {
+		labels = c.inventory.Labels()
+	}
 	desired = slices.Clone(desired) // the caller's objects are not changed
 	for i, u := range desired {
 		id, err := kinds.ID(object.IDOf(u))
@@ -187,18 +191,15 @@ func (c *Cluster) Diff(ctx context.Context, desired []*unstructured.Unstructured
 		}
 		u = withOwnMetadata(u)
 		u.SetNamespace(id.Namespace)
-		desired[i], ids[i] = u, id
-	}
-	if c.inventory != nil {
-		labels := c.inventory.Labels()
-		for _, u := range desired {
-			l := u.GetLabels()
+		if labels != nil {
+			l := u.GetLabels() // a copy
 			if l == nil {
 				l = make(map[string]string, len(labels))
 			}
 			maps.Copy(l, labels)
 			u.SetLabels(l)
 		}
+		desired[i], ids[i] = u, id
 	}
 	sum, err := fingerprint(desired)
 	if err != nil {
@@ -411,15 +412,12 @@ func (c *Cluster) lastLive() map[object.ID]*unstructured.Unstructured {
 }
 
 // withOwnMetadata returns a copy of u that shares everything with it but its
-// top-level map, its metadata and its labels, which Diff sets.
+// top-level map and its metadata, where Diff sets the namespace and replaces
+// the labels.
 func withOwnMetadata(u *unstructured.Unstructured) *unstructured.Unstructured {
 	obj := maps.Clone(u.Object)
 	if md, ok := obj["metadata"].(map[string]any); ok {
-		md = maps.Clone(md)
-		if l, ok := md["labels"].(map[string]any); ok {
-			md["labels"] = maps.Clone(l)
-		}
-		obj["metadata"] = md
+		obj["metadata"] = maps.Clone(md)
 	}
 	return &unstructured.Unstructured{Object: obj}
 }

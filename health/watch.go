@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gitopskit/gitopskit/internal/logging"
 	"github.com/gitopskit/gitopskit/object"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -198,7 +199,7 @@ func (w *Waiter) run(ctx context.Context, sc watchScope, out chan<- update) {
 			return wi, err
 		},
 	}
-	log := w.log.WithValues("watch", sc.name)
+	log := logging.From(ctx, w.log).WithValues("watch", sc.name)
 	r := cache.NewReflectorWithOptions(lw, &unstructured.Unstructured{}, t, cache.ReflectorOptions{
 		Name:   fmt.Sprintf("health %s", sc.name),
 		Logger: &log,

@@ -1,0 +1,139 @@
+package sops
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/gitopskit/gitopskit/object"
+	"github.com/gitopskit/gitopskit/render"
+)
+
+// Renderer renders with another renderer, which reads the artifact through a
+// file system that decrypts SOPS files as they are read: the manifests of a
+// plain directory, a kustomization's resources, patches and generator sources
+// (a secretGenerator fed by an encrypted .env, .json, .yaml or other file), a
+// Helm chart's values files. Decrypted content stays in memory. Then it runs
+// [Decryptor.Transform] on the result, for objects that came with their SOPS
+// metadata from elsewhere (a Helm template).
+//
+// A file that does not decrypt (no key opens it, its MAC does not verify, it is
+// malformed) is read as it is, and fails the render when the result shows it
+// was used: an object that still holds SOPS metadata, a Secret generated from
+// an encrypted source, a Helm chart's values file. So a renderer that reads the
+// whole artifact (render/isolate streams it to its child) is not failed by the
+// encrypted files of another application in the same repository. The error
+// names the file, and the document when it has several.
+//
+// A Renderer is a [render.Pinner]: its pin holds [Decryptor.Digest], so a
+// render.Cache in front of it renders again when the keys change. It is safe
+// for concurrent use when the renderer it wraps is.
+type Renderer struct {
+	next render.Renderer
+	d    *Decryptor
+}
+
+var (
+	_ render.Renderer = (*Renderer)(nil)
+	_ render.Pinner   = (*Renderer)(nil)
+)
+
+// NewRenderer returns a Renderer that renders with next and decrypts with d.
+func NewRenderer(next render.Renderer, d *Decryptor) *Renderer {
+	return &Renderer{next: next, d: d}
+}
+
+// Render renders in with the wrapped renderer, the artifact's files decrypted.
+func (r *Renderer) Render(ctx context.Context, in render.Input, opts render.Options) (*render.Result, error) {
+	dfs := &decryptFS{ctx: ctx, fsys: in.FS, d: r.d, fails: map[string]error{}}
+	in.FS = dfs
+	res, err := r.next.Render(ctx, in, opts)
+	fails := dfs.failures()
+	if err != nil {
+		if len(fails) > 0 {
+			return nil, errors.Join(append([]error{err}, sortedErrors(fails)...)...)
+		}
+		return nil, err
+	}
+	if err := check(in, opts, res, fails); err != nil {
+		return nil, err
+	}
+	if err := r.d.Transform(ctx, res); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// Pin returns "sops:" and the Decryptor's digest, followed by the wrapped
+// renderer's pin when it is a render.Pinner.
+func (r *Renderer) Pin(ctx context.Context, in render.Input, opts render.Options) (string, error) {
+	pin := "sops:" + r.d.Digest()
+	if p, ok := r.next.(render.Pinner); ok {
+		s, err := p.Pin(ctx, in, opts)
+		if err != nil {
+			return "", err
+		}
+		if s != "" {
+			pin += " " + s
+		}
+	}
+	return pin, nil
+}
+
+// check fails the render when its result used a file that did not decrypt.
+func check(in render.Input, opts render.Options, res *render.Result, fails map[string]error) error {
+	if len(fails) == 0 {
+		return nil
+	}
+	if res.Renderer == string(render.KindHelm) {
+		dir := path.Clean(in.Dir)
+		for name, err := range fails {
+			if slices.Contains(opts.Helm.ValuesFiles, name) || dir == "." || name == dir || strings.HasPrefix(name, dir+"/") {
+				return err
+			}
+		}
+	}
+	for _, m := range res.Manifests {
+		if !holdsUndecrypted(m) {
+			continue
+		}
+		if err, ok := fails[m.Origin.File]; ok {
+			return err
+		}
+		return fmt.Errorf("%s (%s): %w: built from a file that did not decrypt: %w", object.IDOf(m.Object).KubectlString(), m.Origin, ErrInvalid, errors.Join(sortedErrors(fails)...))
+	}
+	return nil
+}
+
+// holdsUndecrypted reports whether m holds SOPS metadata or, for a Secret,
+// data generated from a SOPS file that was not decrypted.
+func holdsUndecrypted(m object.Manifest) bool {
+	if _, ok := m.Object.Object["sops"].(map[string]any); ok {
+		return true
+	}
+	if m.Object.GetKind() != "Secret" {
+		return false
+	}
+	for _, field := range []string{"data", "stringData"} {
+		data, _ := m.Object.Object[field].(map[string]any)
+		for k, v := range data {
+			s, _ := v.(string)
+			if strings.HasPrefix(k, "sops_") || strings.Contains(s, encPrefix) || (field == "data" && isEncodedSOPS(k, s)) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func sortedErrors(m map[string]error) []error {
+	out := make([]error, 0, len(m))
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		out = append(out, m[k])
+	}
+	return out
+}

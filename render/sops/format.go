@@ -389,16 +389,29 @@ func emit(f format, docs []document) ([]byte, error) {
 		}
 		return b.Bytes(), nil
 	}
-	enc := yaml.NewEncoder(&b)
-	enc.SetIndent(2)
-	for _, d := range docs {
+	// Each document starts on the line it starts on in the encrypted file, so
+	// that the origins of its objects point into that file.
+	line := 1
+	for i, d := range docs {
 		clearComments(d.root)
+		var one bytes.Buffer
+		enc := yaml.NewEncoder(&one)
+		enc.SetIndent(2)
 		if err := enc.Encode(d.root); err != nil {
 			return nil, fmt.Errorf("encode YAML: %w", err)
 		}
-	}
-	if err := enc.Close(); err != nil {
-		return nil, err
+		if err := enc.Close(); err != nil {
+			return nil, err
+		}
+		if i > 0 {
+			b.WriteString("---\n")
+			line++
+		}
+		for ; line < d.line; line++ {
+			b.WriteByte('\n')
+		}
+		b.Write(one.Bytes())
+		line += bytes.Count(one.Bytes(), []byte("\n"))
 	}
 	return b.Bytes(), nil
 }

@@ -210,7 +210,7 @@ func TestBadInputs(t *testing.T) {
 		t.Fatalf("no line %q in\n%s", prefix, s)
 		return ""
 	}
-	encOf := func(l string) string { return l[strings.Index(l, "ENC["):strings.LastIndex(l, "]")+1] }
+	encOf := func(l string) string { return l[strings.Index(l, "ENC[") : strings.LastIndex(l, "]")+1] }
 	withoutLine := func(s, prefix string) string { return strings.Replace(s, line(s, prefix), "", 1) }
 	aliceD := k.decryptor(t, true, false)
 	cases := []struct {

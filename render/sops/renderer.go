@@ -104,7 +104,7 @@ func check(in render.Input, opts render.Options, res *render.Result, fails map[s
 		if err, ok := fails[m.Origin.File]; ok {
 			return err
 		}
-		return fmt.Errorf("%s (%s): %w: built from a file that did not decrypt: %w", object.IDOf(m.Object).KubectlString(), m.Origin, ErrInvalid, errors.Join(sortedErrors(fails)...))
+		return fmt.Errorf("%s (%s): %w: built from a file that did not decrypt: %w", object.IDOf(m.Object).KubectlString(), m.Origin, ErrInvalid, errors.Join(nearest(fails, m.Origin.File)...))
 	}
 	return nil
 }
@@ -128,6 +128,22 @@ func holdsUndecrypted(m object.Manifest) bool {
 		}
 	}
 	return false
+}
+
+// nearest returns the errors of the files in the directory of file or below
+// it, or all of them when there is none.
+func nearest(fails map[string]error, file string) []error {
+	dir := path.Dir(file) + "/"
+	near := map[string]error{}
+	for name, err := range fails {
+		if dir == "./" || strings.HasPrefix(name, dir) {
+			near[name] = err
+		}
+	}
+	if len(near) == 0 {
+		near = fails
+	}
+	return sortedErrors(near)
 }
 
 func sortedErrors(m map[string]error) []error {

@@ -1,0 +1,228 @@
+package sops_test
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/gitopskit/gitopskit/object"
+	"github.com/gitopskit/gitopskit/render"
+	"github.com/gitopskit/gitopskit/render/isolate"
+	"github.com/gitopskit/gitopskit/render/kustomize"
+	"github.com/gitopskit/gitopskit/render/sops"
+	"github.com/gitopskit/gitopskit/source"
+)
+
+func TestMain(m *testing.M) {
+	if isolate.Child() {
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// kustomizeApp writes a kustomization to dir/app whose resources, patch and
+// secretGenerator sources are encrypted with the sops CLI for k's age key, and
+// returns what `sops -d` makes of each encrypted file.
+func kustomizeApp(t *testing.T, cli sopsCLI, dir string) map[string][]byte {
+	t.Helper()
+	age := []string{"--age", cli.keys.ageRecipient}
+	plain := map[string]string{}
+	for _, fk := range fileKinds {
+		plain[fk.name] = fk.plain
+	}
+	files := map[string][]string{
+		"app/secret.yaml": append(age, "--encrypted-regex", "^(data|stringData)$"),
+		"app/multi.yaml":  age,
+		"app/patch.yaml":  age,
+		"app/app.env":     age,
+		"app/config.json": age,
+		"app/key.bin":     age,
+		"app/values.yaml": append(age, "--unencrypted-suffix", "_unencrypted"),
+	}
+	plain["patch.yaml"] = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: one\nstringData:\n  patched: p@ss:word\n"
+	want := map[string][]byte{}
+	for name, args := range files {
+		enc := cli.encrypt(t, dir, name, []byte(plain[filepath.Base(name)]), args...)
+		out, err := cli.decrypt(t, t.TempDir(), filepath.Base(name), enc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[name] = out
+	}
+	writeFile(t, dir, "app/plain.txt", "not a secret\n")
+	writeFile(t, dir, "app/kustomization.yaml", `resources:
+- secret.yaml
+- multi.yaml
+patches:
+- path: patch.yaml
+secretGenerator:
+- name: gen
+  envs:
+  - app.env
+  files:
+  - config.json
+  - key.bin
+  - values.yaml
+  - plain.txt
+configMapGenerator:
+- name: settings
+  literals:
+  - mode=prod
+`)
+	return want
+}
+
+func writeFile(t *testing.T, dir, name, content string) {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestKustomizeSecretGenerator renders a kustomization whose resources, patch
+// and secretGenerator sources are encrypted, in process and in an isolated
+// child, and checks every Secret holds what `sops -d` makes of its source.
+func TestKustomizeSecretGenerator(t *testing.T) {
+	k := sharedKeys(t)
+	cli := requireSOPS(t, k)
+	dir := t.TempDir()
+	want := kustomizeApp(t, cli, dir)
+	d := k.decryptor(t, true, false)
+	for name, r := range map[string]render.Renderer{
+		"in process": kustomize.New(kustomize.Options{}),
+		"isolated":   isolate.New(isolate.Options{Spec: isolate.Spec{Kind: render.KindKustomize, Kustomize: &isolate.KustomizeSpec{}}}),
+	} {
+		t.Run(name, func(t *testing.T) {
+			res, err := sops.NewRenderer(r, d).Render(context.Background(), render.Input{FS: source.DirFS(dir), Dir: "app"}, render.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			objs := map[string]*unstructured.Unstructured{}
+			for _, m := range res.Manifests {
+				objs[m.Object.GetName()] = m.Object
+				if _, ok := m.Object.Object["sops"]; ok {
+					t.Errorf("%s keeps its sops metadata", m.Object.GetName())
+				}
+			}
+			if got := objs["db"].Object["stringData"].(map[string]any)["password"]; got != "hunter2" {
+				t.Errorf("db password = %v", got)
+			}
+			if got := objs["one"].Object["stringData"].(map[string]any); got["patched"] != "p@ss:word" || got["password"] != "hunter2" {
+				t.Errorf("one (patched) stringData = %v", got)
+			}
+			if got := objs["three"].Object["stringData"].(map[string]any)["phrase"]; got != "correct horse" {
+				t.Errorf("three phrase = %v", got)
+			}
+			var gen *unstructured.Unstructured
+			for n, o := range objs {
+				if strings.HasPrefix(n, "gen-") {
+					gen = o
+				}
+			}
+			if gen == nil {
+				t.Fatal("no generated Secret")
+			}
+			data := gen.Object["data"].(map[string]any)
+			for key, file := range map[string]string{"config.json": "app/config.json", "key.bin": "app/key.bin", "values.yaml": "app/values.yaml"} {
+				b, _ := base64.StdEncoding.DecodeString(data[key].(string))
+				sameContent(t, key, b, want[file])
+			}
+			b, _ := base64.StdEncoding.DecodeString(data["plain.txt"].(string))
+			if string(b) != "not a secret\n" {
+				t.Errorf("plain.txt = %q", b)
+			}
+			for key, v := range map[string]string{"DB_USER": "admin", "DB_PASSWORD": "hunter2", "MULTI": `line1\nline2`, "TOKEN_unencrypted": "visible"} {
+				b, _ := base64.StdEncoding.DecodeString(data[key].(string))
+				if string(b) != v {
+					t.Errorf("env %s = %q, want %q", key, b, v)
+				}
+			}
+			if len(data) != 8 {
+				t.Errorf("generated Secret has keys %v", data)
+			}
+		})
+	}
+}
+
+// TestOtherAppsSecrets checks that a file no key opens fails the render that
+// uses it, naming it, and not one that does not use it, even when the whole
+// artifact is read (an isolated render streams it to its child).
+func TestOtherAppsSecrets(t *testing.T) {
+	k := sharedKeys(t)
+	cli := requireSOPS(t, k)
+	other := newKeys(t)
+	dir := t.TempDir()
+	cli.encrypt(t, dir, "mine/secret.yaml", []byte(fileKinds[0].plain), "--age", k.ageRecipient)
+	cli.encrypt(t, dir, "theirs/secret.yaml", []byte(fileKinds[0].plain), "--age", other.ageRecipient)
+	cli.encrypt(t, dir, "gen/app.env", []byte(fileKinds[4].plain), "--age", other.ageRecipient)
+	writeFile(t, dir, "gen/kustomization.yaml", "secretGenerator:\n- name: gen\n  envs:\n  - app.env\n")
+	d := k.decryptor(t, true, false)
+	for name, r := range map[string]render.Renderer{
+		"in process": render.Auto{Kustomize: kustomize.New(kustomize.Options{})},
+		"isolated":   isolate.New(isolate.Options{Spec: isolate.Spec{Kustomize: &isolate.KustomizeSpec{}}}),
+	} {
+		t.Run(name, func(t *testing.T) {
+			sr := sops.NewRenderer(r, d)
+			in := render.Input{FS: source.DirFS(dir)}
+			in.Dir = "mine"
+			if _, err := sr.Render(context.Background(), in, render.Options{}); err != nil {
+				t.Fatalf("mine: %v", err)
+			}
+			for dir, file := range map[string]string{"theirs": "theirs/secret.yaml", "gen": "gen/app.env"} {
+				in.Dir = dir
+				_, err := sr.Render(context.Background(), in, render.Options{})
+				if !errors.Is(err, sops.ErrNoKey) || !strings.Contains(err.Error(), file) {
+					t.Errorf("%s: got %v, want an error naming %s wrapping ErrNoKey", dir, err, file)
+				}
+				t.Log(err)
+			}
+		})
+	}
+}
+
+// TestPlainAndCache renders a plain directory through a render.Cache, and checks
+// that the pin, part of the cache key, is the key set's.
+func TestPlainAndCache(t *testing.T) {
+	k := sharedKeys(t)
+	cli := requireSOPS(t, k)
+	dir := t.TempDir()
+	cli.encrypt(t, dir, "secret.yaml", []byte(fileKinds[0].plain), "--pgp", k.pgpFP, "--age", k.ageRecipient)
+	writeFile(t, dir, "cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  a: b\n")
+	in := render.Input{FS: source.DirFS(dir), Digest: "sha1:abc"}
+	var pins []string
+	for _, d := range []*sops.Decryptor{k.decryptor(t, true, false), k.decryptor(t, true, false), k.decryptor(t, false, true)} {
+		pin, err := sops.NewRenderer(render.Plain{}, d).Pin(context.Background(), in, render.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pins = append(pins, pin)
+	}
+	if pins[0] != pins[1] || pins[0] == pins[2] {
+		t.Fatalf("pins of the same keys must be equal, of other keys different: %q", pins)
+	}
+	c := render.NewCache(sops.NewRenderer(render.Plain{}, k.decryptor(t, true, false)), 0)
+	res, err := c.Render(context.Background(), in, render.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.Manifests[1].Object.Object["stringData"].(map[string]any)["password"]; got != "hunter2" {
+		t.Errorf("password = %v", got)
+	}
+	if res.Manifests[1].Origin != (object.Origin{File: "secret.yaml", Line: 1}) {
+		t.Errorf("origin = %v", res.Manifests[1].Origin)
+	}
+	noKeys := sops.NewRenderer(render.Plain{}, mustNew(t, sops.Options{}))
+	if _, err := noKeys.Render(context.Background(), in, render.Options{}); !errors.Is(err, sops.ErrNoKey) || !strings.Contains(err.Error(), "secret.yaml") {
+		t.Errorf("without keys: got %v, want ErrNoKey naming secret.yaml", err)
+	}
+}

@@ -23,6 +23,7 @@ import (
 	"github.com/gitopskit/gitopskit/health"
 	"github.com/gitopskit/gitopskit/object"
 	"github.com/gitopskit/gitopskit/reconcile"
+	"github.com/gitopskit/gitopskit/render"
 	"github.com/gitopskit/gitopskit/source/git"
 	"github.com/gitopskit/gitopskit/source/git/gittest"
 )
@@ -34,11 +35,12 @@ func TestMain(m *testing.M) { os.Exit(cluster.Run(m)) }
 // gitEnv is a repository served over smart HTTP on loopback, a namespace, and a
 // reconciler following the repository's main branch into the namespace.
 type gitEnv struct {
-	t    *testing.T
-	repo *gittest.Repo
-	ns   string
-	cs   *kubernetes.Clientset
-	url  string
+	t        *testing.T
+	repo     *gittest.Repo
+	ns       string
+	cs       *kubernetes.Clientset
+	url      string
+	renderer render.Renderer // nil: render.Auto
 }
 
 func newGitEnv(t *testing.T, files map[string]string) *gitEnv {
@@ -73,7 +75,7 @@ func (e *gitEnv) reconcilerWith(cfg *rest.Config, opts reconcile.Options) *recon
 		e.t.Fatal(err)
 	}
 	rec, err := reconcile.NewForConfig(cfg,
-		reconcile.Stages{Source: repo},
+		reconcile.Stages{Source: repo, Renderer: e.renderer},
 		reconcile.ClusterOptions{FieldManager: "gitsync-test", Inventory: object.ID{Kind: "Secret", Namespace: e.ns, Name: "inventory"}, Force: true, Namespace: e.ns},
 		opts)
 	if err != nil {

@@ -7,6 +7,7 @@ go 1.26.0
 replace github.com/gitopskit/gitopskit => ../
 
 require (
+	filippo.io/age v1.3.2
 	github.com/gitopskit/gitopskit v0.0.0
 	github.com/go-logr/logr v1.4.4
 	github.com/prometheus/client_golang v1.24.1
@@ -24,6 +25,7 @@ require (
 require (
 	cel.dev/expr v0.25.1 // indirect
 	dario.cat/mergo v1.0.1 // indirect
+	filippo.io/hpke v0.4.0 // indirect
 	github.com/BurntSushi/toml v1.6.0 // indirect
 	github.com/Masterminds/goutils v1.1.1 // indirect
 	github.com/Masterminds/semver/v3 v3.5.0 // indirect

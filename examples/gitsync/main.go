@@ -57,7 +57,7 @@ import (
 // config is the command line.
 type config struct {
 	repo, ref, path, kubeconfig, kubeContext, mode, listen, inventory, namespace, cacheDir, fieldManager, webhookSecretFile string
-	logFormat                                                                                                               string
+	logFormat, decryptionKeys                                                                                               string
 	verbosity                                                                                                               int
 	interval, healthTimeout                                                                                                 time.Duration
 	prune, force, once, createNamespace, version                                                                            bool
@@ -107,6 +107,7 @@ func flagSet(c *config) *flag.FlagSet {
 	fs.StringVar(&c.bearerTokenFile, "bearer-token-file", "", "file holding a token sent as an HTTP bearer token")
 	fs.StringVar(&c.sshKeyFile, "ssh-key-file", "", "file holding the SSH private key (PEM) for ssh:// and scp-like URLs")
 	fs.StringVar(&c.knownHostsFile, "known-hosts-file", "", "known_hosts file the SSH server's host key must match (required for SSH)")
+	fs.StringVar(&c.decryptionKeys, "decryption-keys", "", "file, or directory such as a mounted Secret, of SOPS decryption keys: *.agekey (age identities) and *.asc (armored OpenPGP private keys), as Flux's decryption.secretRef holds them; SOPS-encrypted files are then decrypted as they are rendered")
 	fs.StringVar(&c.inventory, "inventory", "default/gitsync", "namespace/name of the Secret recording the applied set (an ApplySet parent)")
 	fs.StringVar(&c.namespace, "namespace", "", "namespace for namespaced objects that declare none")
 	fs.BoolVar(&c.createNamespace, "create-namespace", false, "create the namespaces the objects and the --inventory Secret use when they are missing and not in the repository (never pruned)")

@@ -41,7 +41,10 @@ func newReconciler(cfg *rest.Config, c config, out *printer) (*reconcile.Reconci
 	if err != nil {
 		return nil, err
 	}
-	renderer := isolate.New(isolate.Options{Spec: isolate.DefaultSpec()}) // a child process: a hostile commit cannot end this one
+	renderer, err := decrypting(isolate.New(isolate.Options{Spec: isolate.DefaultSpec()}), c.decryptionKeys) // a child process: a hostile commit cannot end this one
+	if err != nil {
+		return nil, err
+	}
 	cluster, err := reconcile.NewCluster(cfg, reconcile.ClusterOptions{
 		FieldManager: c.fieldManager,
 		Inventory:    object.ID{Kind: "Secret", Namespace: ns, Name: name},

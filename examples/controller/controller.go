@@ -12,6 +12,7 @@ import (
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -27,7 +28,9 @@ import (
 	"github.com/gitopskit/gitopskit/health"
 	"github.com/gitopskit/gitopskit/object"
 	"github.com/gitopskit/gitopskit/reconcile"
+	"github.com/gitopskit/gitopskit/render"
 	"github.com/gitopskit/gitopskit/render/isolate"
+	"github.com/gitopskit/gitopskit/render/sops"
 	"github.com/gitopskit/gitopskit/source/git"
 )
 
@@ -58,7 +61,9 @@ type GitSyncReconciler struct {
 
 type pass struct {
 	generation int64
-	rec        *reconcile.Reconciler
+	keys       string // the digest of the decryption keys, "" without
+
+	rec *reconcile.Reconciler
 	// waitingSince is when the set started waiting for health (the last pass that
 	// wrote, or the first that found it unhealthy); zero once healthy.
 	waitingSince time.Time
@@ -111,7 +116,15 @@ func (r *GitSyncReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 		interval = 5 * time.Minute
 	}
 	timeout := timeoutOf(&gs)
-	p, err := r.passFor(&gs)
+	dec, err := r.decryptor(ctx, &gs)
+	if err != nil {
+		r.event(&gs, corev1.EventTypeWarning, "DecryptionFailed", err.Error())
+		return ctrl.Result{RequeueAfter: interval}, r.setStatus(ctx, &gs, func(s *v1alpha1.GitSyncStatus) {
+			setCondition(s, gs.Generation, v1alpha1.ConditionReady, metav1.ConditionFalse, "DecryptionFailed", err.Error())
+			setCondition(s, gs.Generation, v1alpha1.ConditionReconciling, metav1.ConditionFalse, "DecryptionFailed", "")
+		})
+	}
+	p, err := r.passFor(&gs, dec)
 	if err != nil {
 		r.event(&gs, corev1.EventTypeWarning, "InvalidSpec", err.Error())
 		return ctrl.Result{}, r.setStatus(ctx, &gs, func(s *v1alpha1.GitSyncStatus) {
@@ -196,13 +209,20 @@ func timeoutOf(gs *v1alpha1.GitSync) time.Duration {
 	return defaultTimeout
 }
 
-// passFor returns the GitSync's reconciler, built again when its spec changed,
-// starting from the revision its status says was applied.
-func (r *GitSyncReconciler) passFor(gs *v1alpha1.GitSync) (*pass, error) {
+// passFor returns the GitSync's reconciler, built again when its spec or its
+// decryption keys changed, starting from the revision its status says was
+// applied. dec, when set, decrypts SOPS files as they are rendered.
+func (r *GitSyncReconciler) passFor(gs *v1alpha1.GitSync, dec *sops.Decryptor) (*pass, error) {
 	key := types.NamespacedName{Namespace: gs.Namespace, Name: gs.Name}
+	keys := ""
+	var renderer render.Renderer = isolate.New(isolate.Options{Spec: isolate.DefaultSpec()})
+	if dec != nil {
+		keys = dec.Digest()
+		renderer = sops.NewRenderer(renderer, dec)
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if p, ok := r.passes[key]; ok && p.generation == gs.Generation {
+	if p, ok := r.passes[key]; ok && p.generation == gs.Generation && p.keys == keys {
 		return p, nil
 	}
 	ref := gs.Spec.Ref
@@ -216,7 +236,7 @@ func (r *GitSyncReconciler) passFor(gs *v1alpha1.GitSync) (*pass, error) {
 		return nil, err
 	}
 	rec, err := reconcile.NewForConfig(r.configFor(gs),
-		reconcile.Stages{Source: repo, Renderer: isolate.New(isolate.Options{Spec: isolate.DefaultSpec()})},
+		reconcile.Stages{Source: repo, Renderer: renderer},
 		r.clusterOptions(gs),
 		// No Wait: Reconcile requeues until the set is healthy instead.
 		reconcile.Options{Mode: reconcile.SelfHeal, Path: gs.Spec.Path, Prune: gs.Spec.Prune, LastApplied: gs.Status.LastAppliedRevision})
@@ -226,9 +246,40 @@ func (r *GitSyncReconciler) passFor(gs *v1alpha1.GitSync) (*pass, error) {
 	if r.passes == nil {
 		r.passes = map[types.NamespacedName]*pass{}
 	}
-	p := &pass{generation: gs.Generation, rec: rec}
+	p := &pass{generation: gs.Generation, keys: keys, rec: rec}
 	r.passes[key] = p
 	return p, nil
+}
+
+// decryptor returns the Decryptor of gs's spec.decryption, or nil without one.
+// The keys' Secret is read at every pass, with the rights the GitSync applies
+// with (its ServiceAccount's, or the controller's), so a tenant decrypts only
+// with a Secret it may read. Errors name the Secret, never a key.
+func (r *GitSyncReconciler) decryptor(ctx context.Context, gs *v1alpha1.GitSync) (*sops.Decryptor, error) {
+	d := gs.Spec.Decryption
+	if d == nil {
+		return nil, nil
+	}
+	if d.Provider != "sops" {
+		return nil, fmt.Errorf("spec.decryption.provider %q: only sops is known", d.Provider)
+	}
+	var keys sops.Keys
+	if d.SecretRef != nil {
+		cs, err := kubernetes.NewForConfig(r.configFor(gs))
+		if err != nil {
+			return nil, err
+		}
+		s, err := cs.CoreV1().Secrets(gs.Namespace).Get(ctx, d.SecretRef.Name, metav1.GetOptions{})
+		if err != nil {
+			return nil, fmt.Errorf("spec.decryption.secretRef: %w", err)
+		}
+		keys = sops.KeysFromData(s.Data)
+	}
+	dec, err := sops.New(sops.Options{Keys: keys})
+	if err != nil {
+		return nil, fmt.Errorf("spec.decryption.secretRef: %w", err)
+	}
+	return dec, nil
 }
 
 // clusterOptions are the cluster stages' options for gs.

@@ -63,6 +63,25 @@ type GitSyncSpec struct {
 	// health, so the objects are limited to what it may do. Without it the
 	// controller uses its own rights.
 	ServiceAccountName string `json:"serviceAccountName,omitempty"`
+	// Decryption decrypts SOPS-encrypted files as they are rendered, as Flux's
+	// Kustomization spec.decryption does.
+	Decryption *Decryption `json:"decryption,omitempty"`
+}
+
+// Decryption says how to decrypt the repository's encrypted files.
+type Decryption struct {
+	// Provider is "sops", the only one.
+	Provider string `json:"provider"`
+	// SecretRef names a Secret of the GitSync's namespace holding the keys:
+	// entries named *.agekey hold age identities, *.asc armored OpenPGP private
+	// keys. The controller reads it with its own rights at every pass, so a
+	// rotated key is used at the next one.
+	SecretRef *LocalObjectReference `json:"secretRef,omitempty"`
+}
+
+// LocalObjectReference names an object in the GitSync's namespace.
+type LocalObjectReference struct {
+	Name string `json:"name"`
 }
 
 // GitRef selects a commit, as Flux's GitRepository does: at most one of Branch,
@@ -103,6 +122,14 @@ func (s *GitSyncSpec) DeepCopyInto(out *GitSyncSpec) {
 	if s.Timeout != nil {
 		t := *s.Timeout
 		out.Timeout = &t
+	}
+	if s.Decryption != nil {
+		d := *s.Decryption
+		if d.SecretRef != nil {
+			ref := *d.SecretRef
+			d.SecretRef = &ref
+		}
+		out.Decryption = &d
 	}
 }
 

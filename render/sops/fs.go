@@ -3,6 +3,7 @@ package sops
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"io"
 	"io/fs"
 	"sync"
@@ -19,8 +20,9 @@ type decryptFS struct {
 	fsys fs.FS
 	d    *Decryptor
 
-	mu    sync.Mutex
-	fails map[string]error // by file name
+	mu        sync.Mutex
+	fails     map[string]error    // by file name
+	decrypted map[[32]byte]string // the file each decrypted content came from, by its SHA-256
 }
 
 var (
@@ -87,13 +89,23 @@ func (f *decryptFS) read(name string, file fs.File, size int64) ([]byte, error) 
 		return append(data, rest...), err
 	}
 	out, err := f.d.Decrypt(f.ctx, name, data)
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if err != nil {
-		f.mu.Lock()
 		f.fails[name] = err
-		f.mu.Unlock()
 		return data, nil
 	}
+	if len(out) > 0 && !bytes.Equal(out, data) {
+		f.decrypted[sha256.Sum256(out)] = name
+	}
 	return out, nil
+}
+
+// decryptedFrom returns the file whose decrypted content is b, or "".
+func (f *decryptFS) decryptedFrom(b []byte) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.decrypted[sha256.Sum256(b)]
 }
 
 // failures returns the errors of the files that did not decrypt, by name.

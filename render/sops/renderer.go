@@ -2,6 +2,7 @@ package sops
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"maps"
@@ -49,7 +50,7 @@ func NewRenderer(next render.Renderer, d *Decryptor) *Renderer {
 
 // Render renders in with the wrapped renderer, the artifact's files decrypted.
 func (r *Renderer) Render(ctx context.Context, in render.Input, opts render.Options) (*render.Result, error) {
-	dfs := &decryptFS{ctx: ctx, fsys: in.FS, d: r.d, fails: map[string]error{}}
+	dfs := &decryptFS{ctx: ctx, fsys: in.FS, d: r.d, fails: map[string]error{}, decrypted: map[[32]byte]string{}}
 	in.FS = dfs
 	res, err := r.next.Render(ctx, in, opts)
 	fails := dfs.failures()
@@ -60,6 +61,9 @@ func (r *Renderer) Render(ctx context.Context, in render.Input, opts render.Opti
 		return nil, err
 	}
 	if err := check(in, opts, res, fails); err != nil {
+		return nil, err
+	}
+	if err := checkConfigMaps(res, dfs); err != nil {
 		return nil, err
 	}
 	if err := r.d.Transform(ctx, res); err != nil {
@@ -105,6 +109,36 @@ func check(in render.Input, opts render.Options, res *render.Result, fails map[s
 			return err
 		}
 		return fmt.Errorf("%s (%s): %w: built from a file that did not decrypt: %w", object.IDOf(m.Object).KubectlString(), m.Origin, ErrInvalid, errors.Join(nearest(fails, m.Origin.File)...))
+	}
+	return nil
+}
+
+// checkConfigMaps refuses a ConfigMap holding a decrypted file, as a
+// configMapGenerator listing a SOPS file makes one: a ConfigMap is not masked in
+// diffs and is readable by whoever may read ConfigMaps. (Flux decrypts only a
+// secretGenerator's sources, so there the ConfigMap would hold the ciphertext.)
+func checkConfigMaps(res *render.Result, dfs *decryptFS) error {
+	for _, m := range res.Manifests {
+		if m.Object.GetKind() != "ConfigMap" || m.Object.GroupVersionKind().Group != "" {
+			continue
+		}
+		for _, field := range []string{"data", "binaryData"} {
+			data, _ := m.Object.Object[field].(map[string]any)
+			for _, k := range slices.Sorted(maps.Keys(data)) {
+				s, _ := data[k].(string)
+				b := []byte(s)
+				if field == "binaryData" {
+					var err error
+					if b, err = base64.StdEncoding.DecodeString(s); err != nil {
+						continue
+					}
+				}
+				if file := dfs.decryptedFrom(b); file != "" {
+					return fmt.Errorf("%s (%s): %s.%s holds %s decrypted: a SOPS-encrypted file belongs in a Secret (a secretGenerator)",
+						object.IDOf(m.Object).KubectlString(), m.Origin, field, k, file)
+				}
+			}
+		}
 	}
 	return nil
 }

@@ -226,3 +226,22 @@ func TestPlainAndCache(t *testing.T) {
 		t.Errorf("without keys: got %v, want ErrNoKey naming secret.yaml", err)
 	}
 }
+
+// TestConfigMapGeneratorRefused: a configMapGenerator fed by an encrypted file
+// would put it decrypted in a ConfigMap; the render fails, naming both.
+func TestConfigMapGeneratorRefused(t *testing.T) {
+	k := sharedKeys(t)
+	cli := requireSOPS(t, k)
+	dir := t.TempDir()
+	cli.encrypt(t, dir, "app/config.json", []byte(fileKinds[3].plain), "--age", k.ageRecipient)
+	writeFile(t, dir, "app/kustomization.yaml", "configMapGenerator:\n- name: settings\n  files:\n  - config.json\n")
+	r := sops.NewRenderer(kustomize.New(kustomize.Options{}), k.decryptor(t, true, false))
+	_, err := r.Render(context.Background(), render.Input{FS: source.DirFS(dir), Dir: "app"}, render.Options{})
+	if err == nil || !strings.Contains(err.Error(), "configmap/settings-") || !strings.Contains(err.Error(), "app/config.json") {
+		t.Fatalf("got %v, want an error naming the ConfigMap and app/config.json", err)
+	}
+	if strings.Contains(err.Error(), "hunter2") {
+		t.Fatalf("the error holds a secret: %v", err)
+	}
+	t.Log(err)
+}

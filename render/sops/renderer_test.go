@@ -245,3 +245,20 @@ func TestConfigMapGeneratorRefused(t *testing.T) {
 	}
 	t.Log(err)
 }
+
+// TestTamperedFileFailsTheRender: a file whose MAC does not verify but whose
+// values each still authenticate (an unencrypted field changed) fails the
+// render with ErrMAC: the object it leaves undecrypted is not decrypted after
+// the render, where the MAC cannot be checked.
+func TestTamperedFileFailsTheRender(t *testing.T) {
+	k := sharedKeys(t)
+	cli := requireSOPS(t, k)
+	dir := t.TempDir()
+	enc := cli.encrypt(t, dir, "secret.yaml", []byte(fileKinds[0].plain), "--age", k.ageRecipient, "--encrypted-regex", "^(data|stringData)$")
+	writeFile(t, dir, "secret.yaml", strings.Replace(string(enc), "name: db", "name: attacker", 1))
+	r := sops.NewRenderer(render.Plain{}, k.decryptor(t, true, false))
+	_, err := r.Render(context.Background(), render.Input{FS: source.DirFS(dir)}, render.Options{})
+	if !errors.Is(err, sops.ErrMAC) || !strings.HasPrefix(err.Error(), "secret.yaml: ") {
+		t.Fatalf("got %v, want ErrMAC naming secret.yaml", err)
+	}
+}

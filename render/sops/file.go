@@ -305,7 +305,11 @@ func setPlain(n *yaml.Node, p plain) {
 	case "time":
 		n.Tag = "!!timestamp"
 	default:
+		// Quoted, so that no reader takes it for another type: "y", "on" and
+		// "0777" are strings in YAML 1.2 but not in 1.1, which object.Decode
+		// refuses to guess.
 		n.Tag = "!!str"
+		n.Style = yaml.DoubleQuotedStyle
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -260,5 +261,29 @@ func TestTamperedFileFailsTheRender(t *testing.T) {
 	_, err := r.Render(context.Background(), render.Input{FS: source.DirFS(dir)}, render.Options{})
 	if !errors.Is(err, sops.ErrMAC) || !strings.HasPrefix(err.Error(), "secret.yaml: ") {
 		t.Fatalf("got %v, want ErrMAC naming secret.yaml", err)
+	}
+}
+
+// TestAmbiguousStrings: decrypted strings that YAML 1.1 reads as other types
+// ("y", "on", "0777") stay strings, and do not fail the decoder's checks.
+func TestAmbiguousStrings(t *testing.T) {
+	k := sharedKeys(t)
+	cli := requireSOPS(t, k)
+	dir := t.TempDir()
+	values := []string{"y", "on", "No", "0777", "1e3", "~", "null", "", "multi\nline\n", "  spaced  ", "tab\there", "é ünï"}
+	plain := "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n"
+	for i, v := range values {
+		plain += "  k" + string(rune('a'+i)) + ": " + strconv.Quote(v) + "\n"
+	}
+	cli.encrypt(t, dir, "secret.yaml", []byte(plain), "--age", k.ageRecipient)
+	res, err := sops.NewRenderer(render.Plain{}, k.decryptor(t, true, false)).Render(context.Background(), render.Input{FS: source.DirFS(dir)}, render.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sd := res.Manifests[0].Object.Object["stringData"].(map[string]any)
+	for i, v := range values {
+		if got := sd["k"+string(rune('a'+i))]; got != v {
+			t.Errorf("k%c = %#v, want %q", 'a'+i, got, v)
+		}
 	}
 }

@@ -109,6 +109,15 @@ func newGitSync(ns, name, url, path string, prune bool) *v1alpha1.GitSync {
 	}
 }
 
+// create creates gs and returns its key.
+func create(t *testing.T, c client.Client, gs *v1alpha1.GitSync) types.NamespacedName {
+	t.Helper()
+	if err := c.Create(context.Background(), gs); err != nil {
+		t.Fatal(err)
+	}
+	return client.ObjectKeyFromObject(gs)
+}
+
 // readyIs returns a check that Ready has status and reason and its message holds
 // each of parts.
 func readyIs(status metav1.ConditionStatus, reason string, parts ...string) func(v1alpha1.GitSyncStatus) bool {
@@ -477,10 +486,7 @@ func TestServiceAccountImpersonation(t *testing.T) {
 	gitSync := func(name, path, sa string) types.NamespacedName {
 		gs := newGitSync(ns, name, url, path, true)
 		gs.Spec.ServiceAccountName = sa
-		if err := c.Create(ctx, gs); err != nil {
-			t.Fatal(err)
-		}
-		return client.ObjectKeyFromObject(gs)
+		return create(t, c, gs)
 	}
 	tenant := gitSync("configmaps", "configmaps", "tenant")
 	deploy := gitSync("deployment", "deployment", "tenant")

@@ -9,7 +9,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/gitopskit/gitopskit/examples/controller/api/v1alpha1"
 )
@@ -51,10 +50,7 @@ func TestDecryption(t *testing.T) {
 	gitSync := func(name, path, secret string) types.NamespacedName {
 		gs := newGitSync(ns, name, url, path, true)
 		gs.Spec.Decryption = &v1alpha1.Decryption{Provider: "sops", SecretRef: &v1alpha1.LocalObjectReference{Name: secret}}
-		if err := c.Create(ctx, gs); err != nil {
-			t.Fatal(err)
-		}
-		return client.ObjectKeyFromObject(gs)
+		return create(t, c, gs)
 	}
 	good := gitSync("good", "good", "sops-keys")
 	bad := gitSync("bad", "bad", "other-keys")

@@ -30,7 +30,7 @@ func ExampleDecryptor_Decrypt() {
 	if err != nil {
 		panic(err)
 	}
-	fmt.Print(strings.Contains(string(out), "password: hunter2"), " ", strings.Contains(string(out), "sops:"))
+	fmt.Print(strings.Contains(string(out), `password: "hunter2"`), " ", strings.Contains(string(out), "sops:"))
 	// Output: true false
 }
 

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"io"
 	"io/fs"
+	"maps"
 	"sync"
 	"time"
 )
@@ -14,21 +15,27 @@ import (
 // reads as `sops -d` writes it. A file that does not decrypt reads as it is, and
 // its error is kept (see failures), so that a renderer that reads the whole
 // artifact (render/isolate streams it to its child) fails only on the files
-// it renders.
+// it renders. A file larger than the Decryptor's MaxBytes is handed on
+// unread, for the renderer's own limits. Each file is decrypted once per
+// render, however often it is opened or its size asked.
 type decryptFS struct {
 	ctx  context.Context
 	fsys fs.FS
 	d    *Decryptor
 
 	mu        sync.Mutex
+	files     map[string][]byte   // decrypted content by name; nil for a file that is not a SOPS file
 	fails     map[string]error    // by file name
 	decrypted map[[32]byte]string // the file each decrypted content came from, by its SHA-256
 }
 
+func newDecryptFS(ctx context.Context, fsys fs.FS, d *Decryptor) *decryptFS {
+	return &decryptFS{ctx: ctx, fsys: fsys, d: d, files: map[string][]byte{}, fails: map[string]error{}, decrypted: map[[32]byte]string{}}
+}
+
 var (
-	_ fs.ReadFileFS = (*decryptFS)(nil)
-	_ fs.ReadDirFS  = (*decryptFS)(nil)
-	_ fs.StatFS     = (*decryptFS)(nil)
+	_ fs.ReadDirFS = (*decryptFS)(nil)
+	_ fs.StatFS    = (*decryptFS)(nil)
 )
 
 func (f *decryptFS) Open(name string) (fs.File, error) {
@@ -37,24 +44,21 @@ func (f *decryptFS) Open(name string) (fs.File, error) {
 		return nil, err
 	}
 	fi, err := file.Stat()
-	if err != nil || !fi.Mode().IsRegular() {
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() > f.d.maxSize {
 		return file, err
 	}
-	defer file.Close()
-	data, err := f.read(name, file, fi.Size())
-	if err != nil {
+	out, read, err := f.decrypt(name, file)
+	switch {
+	case err != nil:
+		file.Close()
 		return nil, err
+	case out != nil:
+		file.Close()
+		return &memFile{Reader: bytes.NewReader(out), info: sizedInfo{fi, int64(len(out))}}, nil
+	case read != nil:
+		return &readFile{File: file, r: io.MultiReader(bytes.NewReader(read), file)}, nil
 	}
-	return &memFile{Reader: bytes.NewReader(data), info: sizedInfo{fi, int64(len(data))}}, nil
-}
-
-func (f *decryptFS) ReadFile(name string) ([]byte, error) {
-	file, err := f.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer file.Close()
-	return io.ReadAll(file)
+	return file, nil
 }
 
 func (f *decryptFS) ReadDir(name string) ([]fs.DirEntry, error) {
@@ -63,7 +67,7 @@ func (f *decryptFS) ReadDir(name string) ([]fs.DirEntry, error) {
 
 func (f *decryptFS) Stat(name string) (fs.FileInfo, error) {
 	fi, err := fs.Stat(f.fsys, name)
-	if err != nil || !fi.Mode().IsRegular() {
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() > f.d.maxSize {
 		return fi, err
 	}
 	file, err := f.Open(name)
@@ -74,31 +78,41 @@ func (f *decryptFS) Stat(name string) (fs.FileInfo, error) {
 	return file.Stat()
 }
 
-// read reads an opened file, decrypted when it is a SOPS file.
-func (f *decryptFS) read(name string, file fs.File, size int64) ([]byte, error) {
-	if size > f.d.maxSize {
-		// Too large to be decrypted: handed on unread, for the renderer's limits.
-		return io.ReadAll(file)
+// decrypt returns the decrypted content of the opened file name, or nil when
+// it is not a SOPS file, does not decrypt, or has grown past MaxBytes. It reads
+// at most MaxBytes+1 bytes of the file, and returns them as read when it read
+// them and does not return a decrypted content.
+func (f *decryptFS) decrypt(name string, file fs.File) (out, read []byte, err error) {
+	f.mu.Lock()
+	out, seen := f.files[name]
+	f.mu.Unlock()
+	if seen {
+		return out, nil, nil
 	}
 	data, err := io.ReadAll(io.LimitReader(file, f.d.maxSize+1))
 	if err != nil {
-		return nil, &fs.PathError{Op: "read", Path: name, Err: err}
+		return nil, nil, &fs.PathError{Op: "read", Path: name, Err: err}
 	}
 	if int64(len(data)) > f.d.maxSize {
-		rest, err := io.ReadAll(file)
-		return append(data, rest...), err
+		return nil, data, nil
 	}
-	out, err := f.d.Decrypt(f.ctx, name, data)
+	out, err = f.d.Decrypt(f.ctx, name, data)
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if err != nil {
+	switch {
+	case err != nil:
 		f.fails[name] = err
-		return data, nil
-	}
-	if len(out) > 0 && !bytes.Equal(out, data) {
+		out = nil
+	case bytes.Equal(out, data):
+		out = nil // not a SOPS file
+	default:
 		f.decrypted[sha256.Sum256(out)] = name
 	}
-	return out, nil
+	f.files[name] = out
+	if out == nil {
+		return nil, data, nil
+	}
+	return out, nil, nil
 }
 
 // decryptedFrom returns the file whose decrypted content is b, or "".
@@ -112,12 +126,16 @@ func (f *decryptFS) decryptedFrom(b []byte) string {
 func (f *decryptFS) failures() map[string]error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	out := make(map[string]error, len(f.fails))
-	for k, v := range f.fails {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(f.fails)
 }
+
+// readFile is a file of which the first bytes were read already.
+type readFile struct {
+	fs.File
+	r io.Reader
+}
+
+func (f *readFile) Read(p []byte) (int, error) { return f.r.Read(p) }
 
 type memFile struct {
 	*bytes.Reader

@@ -19,13 +19,16 @@ import (
 // plain directory, a kustomization's resources, patches and generator sources
 // (a secretGenerator fed by an encrypted .env, .json, .yaml or other file), a
 // Helm chart's values files. Decrypted content stays in memory. Then it runs
-// [Decryptor.Transform] on the result, for objects that came with their SOPS
-// metadata from elsewhere (a Helm template).
+// [Decryptor.Transform] on the result, for Secrets whose data holds a whole
+// SOPS file.
 //
 // A file that does not decrypt (no key opens it, its MAC does not verify, it is
 // malformed) is read as it is, and fails the render when the result shows it
 // was used: an object that still holds SOPS metadata, a Secret generated from
-// an encrypted source, a Helm chart's values file. So a renderer that reads the
+// an encrypted source, a Helm chart's values file. An object that still holds
+// SOPS metadata fails the render in any case (its file is larger than
+// Options.MaxBytes, a template made it): decrypting it after the render would
+// not check its MAC. So a renderer that reads the
 // whole artifact (render/isolate streams it to its child) is not failed by the
 // encrypted files of another application in the same repository. The error
 // names the file, and the document when it has several.
@@ -50,7 +53,7 @@ func NewRenderer(next render.Renderer, d *Decryptor) *Renderer {
 
 // Render renders in with the wrapped renderer, the artifact's files decrypted.
 func (r *Renderer) Render(ctx context.Context, in render.Input, opts render.Options) (*render.Result, error) {
-	dfs := &decryptFS{ctx: ctx, fsys: in.FS, d: r.d, fails: map[string]error{}, decrypted: map[[32]byte]string{}}
+	dfs := newDecryptFS(ctx, in.FS, r.d)
 	in.FS = dfs
 	res, err := r.next.Render(ctx, in, opts)
 	fails := dfs.failures()
@@ -88,16 +91,16 @@ func (r *Renderer) Pin(ctx context.Context, in render.Input, opts render.Options
 	return pin, nil
 }
 
-// check fails the render when its result used a file that did not decrypt.
+// check fails the render when its result used a file that did not decrypt, or
+// holds an object with SOPS metadata: one whose file was not decrypted as it
+// was read (it did not decrypt, or is larger than MaxBytes), which must not be
+// decrypted now, where its MAC cannot be checked.
 func check(in render.Input, opts render.Options, res *render.Result, fails map[string]error) error {
-	if len(fails) == 0 {
-		return nil
-	}
 	if res.Renderer == string(render.KindHelm) {
 		dir := path.Clean(in.Dir)
-		for name, err := range fails {
+		for _, name := range slices.Sorted(maps.Keys(fails)) {
 			if slices.Contains(opts.Helm.ValuesFiles, name) || dir == "." || name == dir || strings.HasPrefix(name, dir+"/") {
-				return err
+				return fails[name]
 			}
 		}
 	}
@@ -108,7 +111,13 @@ func check(in render.Input, opts render.Options, res *render.Result, fails map[s
 		if err, ok := fails[m.Origin.File]; ok {
 			return err
 		}
-		return fmt.Errorf("%s (%s): %w: built from a file that did not decrypt: %w", object.IDOf(m.Object).KubectlString(), m.Origin, ErrInvalid, errors.Join(nearest(fails, m.Origin.File)...))
+		id := object.IDOf(m.Object).KubectlString()
+		if len(fails) > 0 {
+			return fmt.Errorf("%s (%s): %w: built from a file that did not decrypt: %w", id, m.Origin, ErrInvalid, errors.Join(nearest(fails, m.Origin.File)...))
+		}
+		if _, ok := m.Object.Object["sops"]; ok {
+			return fmt.Errorf("%s (%s): %w: SOPS metadata not decrypted as its file was read (a file over the Decryptor's MaxBytes, or an object a template made)", id, m.Origin, ErrInvalid)
+		}
 	}
 	return nil
 }

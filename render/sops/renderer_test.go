@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
@@ -285,5 +286,25 @@ func TestAmbiguousStrings(t *testing.T) {
 		if got := sd["k"+string(rune('a'+i))]; got != v {
 			t.Errorf("k%c = %#v, want %q", 'a'+i, got, v)
 		}
+	}
+}
+
+// TestLargeFileNotDecryptedLater: a SOPS file larger than MaxBytes is handed to
+// the renderer unread, and the object it makes fails the render instead of
+// being decrypted without its MAC checked.
+func TestLargeFileNotDecryptedLater(t *testing.T) {
+	enc, err := os.ReadFile("testdata/secret.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := os.ReadFile("testdata/test.agekey")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := mustNew(t, sops.Options{Keys: sops.Keys{Age: [][]byte{key}}, MaxBytes: int64(len(enc)) - 1})
+	fsys := fstest.MapFS{"secret.yaml": {Data: enc}, "cm.yaml": {Data: []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\n")}}
+	_, err = sops.NewRenderer(render.Plain{}, d).Render(context.Background(), render.Input{FS: fsys}, render.Options{})
+	if !errors.Is(err, sops.ErrInvalid) || !strings.Contains(err.Error(), "secret/db -n shop (secret.yaml:1)") {
+		t.Fatalf("got %v, want ErrInvalid naming secret/db -n shop (secret.yaml:1)", err)
 	}
 }

@@ -12,9 +12,13 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/gitopskit/gitopskit/object"
+	"github.com/gitopskit/gitopskit/reconcile"
 	"github.com/gitopskit/gitopskit/render"
 	"github.com/gitopskit/gitopskit/render/sops"
 )
+
+// A Decryptor is a post-render transform of package reconcile.
+var _ reconcile.Transformer = (*sops.Decryptor)(nil)
 
 // TestTransform decrypts rendered objects as a post-render transform: an object
 // with SOPS metadata that a renderer changed (a namespace and a label added,

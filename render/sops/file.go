@@ -1,6 +1,7 @@
 package sops
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha512"
 	"fmt"
@@ -81,6 +82,9 @@ func (d *Decryptor) decryptFile(ctx context.Context, name string, data []byte) (
 	}
 	docs, f, err := parse(f, data)
 	if err != nil {
+		if !bytes.Contains(data, []byte(encPrefix)) {
+			return nil, false, nil // not SOPS: a template, a file of another syntax
+		}
 		return nil, false, err
 	}
 	var groups [][]int // documents decrypted together

@@ -124,15 +124,30 @@ func newDocument(root *yaml.Node) (document, error) {
 		}
 		v := root.Content[i+1]
 		if v.Kind != yaml.MappingNode {
-			return doc, fmt.Errorf("%w: sops is not a mapping", ErrInvalid)
+			return doc, nil // not SOPS metadata: a field of the document's own
 		}
-		if err := v.Decode(&doc.meta); err != nil {
+		var meta map[string]any
+		if err := v.Decode(&meta); err != nil {
 			return doc, fmt.Errorf("%w: sops: %w", ErrInvalid, err)
 		}
+		if !isMetadata(meta) {
+			return doc, nil
+		}
+		doc.meta = meta
 		root.Content = append(root.Content[:i:i], root.Content[i+2:]...)
 		return doc, nil
 	}
 	return doc, nil
+}
+
+// isMetadata tells SOPS metadata from a field a document names "sops" for
+// its own reasons (a chart's values): SOPS always writes mac and lastmodified,
+// so metadata holds at least one of them, and a file missing the other is a
+// SOPS file with its metadata broken.
+func isMetadata(m map[string]any) bool {
+	_, mac := m["mac"]
+	_, lm := m["lastmodified"]
+	return mac || lm
 }
 
 // parseJSON reads a JSON object into a YAML mapping node, in the order of its
@@ -239,7 +254,9 @@ func parseDotenv(data []byte) (document, error) {
 		if err != nil {
 			return doc, err
 		}
-		doc.meta = m
+		if isMetadata(m) {
+			doc.meta = m
+		}
 	}
 	return doc, nil
 }

@@ -308,3 +308,27 @@ func TestLargeFileNotDecryptedLater(t *testing.T) {
 		t.Fatalf("got %v, want ErrInvalid naming secret/db -n shop (secret.yaml:1)", err)
 	}
 }
+
+// TestNotSOPS: files that mention sops without being SOPS files are read as
+// they are: a chart template, values with a "sops" key, a Flux Kustomization
+// with decryption, a dotenv and a JSON file that say sops.
+func TestNotSOPS(t *testing.T) {
+	files := map[string]string{
+		"templates/ks.yaml": "{{- if .Values.sops.enabled }}\napiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nspec:\n  decryption:\n    provider: sops\n{{- end }}\n",
+		"values.yaml":       "sops:\n  enabled: true\n  age: []\n",
+		"flux.yaml":         "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: {name: a}\nspec:\n  decryption: {provider: sops}\n",
+		"app.env":           "TOOL=sops\nsops_version=1\n",
+		"x.json":            `{"sops": {"age": []}, "tool": "sops"}`,
+		"notes.txt":         "sops: is a tool {{",
+	}
+	d := mustNew(t, sops.Options{})
+	for name, content := range files {
+		if sops.IsEncrypted(name, []byte(content)) {
+			t.Errorf("%s: IsEncrypted", name)
+		}
+		out, err := d.Decrypt(context.Background(), name, []byte(content))
+		if err != nil || string(out) != content {
+			t.Errorf("%s: Decrypt = %q, %v; want it unchanged", name, out, err)
+		}
+	}
+}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gitopskit/gitopskit/object"
 	"github.com/gitopskit/gitopskit/render"
+	"github.com/gitopskit/gitopskit/render/helm"
 	"github.com/gitopskit/gitopskit/render/isolate"
 	"github.com/gitopskit/gitopskit/render/kustomize"
 	"github.com/gitopskit/gitopskit/render/sops"
@@ -330,5 +331,38 @@ func TestNotSOPS(t *testing.T) {
 		if err != nil || string(out) != content {
 			t.Errorf("%s: Decrypt = %q, %v; want it unchanged", name, out, err)
 		}
+	}
+}
+
+// TestHelmValues: a chart's values files are read decrypted, and one no key
+// opens fails the render, naming it.
+func TestHelmValues(t *testing.T) {
+	k := sharedKeys(t)
+	cli := requireSOPS(t, k)
+	other := newKeys(t)
+	dir := t.TempDir()
+	writeFile(t, dir, "chart/Chart.yaml", "apiVersion: v2\nname: app\nversion: 1.0.0\n")
+	writeFile(t, dir, "chart/templates/secret.yaml", "apiVersion: v1\nkind: Secret\nmetadata: {name: app}\nstringData:\n  password: {{ .Values.password | quote }}\n")
+	cli.encrypt(t, dir, "chart/values.yaml", []byte("password: hunter2\nreplicas: 1\n"), "--age", k.ageRecipient, "--encrypted-regex", "^password$")
+	cli.encrypt(t, dir, "prod.yaml", []byte("password: correct horse\n"), "--age", k.ageRecipient)
+	cli.encrypt(t, dir, "theirs.yaml", []byte("password: s3cr3t-token\n"), "--age", other.ageRecipient)
+	r := sops.NewRenderer(helm.New(helm.Options{}), k.decryptor(t, true, false))
+	in := render.Input{FS: source.DirFS(dir), Dir: "chart"}
+	for files, want := range map[string]string{"": "hunter2", "prod.yaml": "correct horse"} {
+		var opts render.Options
+		if files != "" {
+			opts.Helm.ValuesFiles = []string{files}
+		}
+		res, err := r.Render(context.Background(), in, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := res.Manifests[0].Object.Object["stringData"].(map[string]any)["password"]; got != want {
+			t.Errorf("values %q: password = %v, want %q", files, got, want)
+		}
+	}
+	_, err := r.Render(context.Background(), in, render.Options{Helm: render.HelmOptions{ValuesFiles: []string{"theirs.yaml"}}})
+	if !errors.Is(err, sops.ErrNoKey) || !strings.HasPrefix(err.Error(), "theirs.yaml: ") {
+		t.Fatalf("got %v, want ErrNoKey naming theirs.yaml", err)
 	}
 }

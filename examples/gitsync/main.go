@@ -15,7 +15,10 @@
 // (a forge's push webhook; with --webhook-secret-file, only a request signed with
 // the secret as GitHub and Gitea sign, or carrying it as GitLab's token, is
 // heard); it serves Prometheus metrics on /metrics and probes on /healthz and
-// /readyz. In a pod it uses the pod's service account.
+// /readyz. In a pod it uses the pod's service account. With --decryption-keys
+// (a file or a mounted Secret of *.agekey and *.asc keys, as Flux's
+// decryption.secretRef), SOPS-encrypted files are decrypted as they are
+// rendered (see render/sops).
 //
 // Run without --repo and without --kubeconfig, outside a pod, it shows the whole
 // loop on this machine: it starts a local cluster (clustertest, whose binaries

@@ -25,13 +25,14 @@ import (
 // A file that does not decrypt (no key opens it, its MAC does not verify, it is
 // malformed) is read as it is, and fails the render when the result shows it
 // was used: an object that still holds SOPS metadata, a Secret generated from
-// an encrypted source, a Helm chart's values file. An object that still holds
-// SOPS metadata fails the render in any case (its file is larger than
-// Options.MaxBytes, a template made it): decrypting it after the render would
-// not check its MAC. So a renderer that reads the
+// an encrypted source, a Helm chart's values file. So a renderer that reads the
 // whole artifact (render/isolate streams it to its child) is not failed by the
 // encrypted files of another application in the same repository. The error
-// names the file, and the document when it has several.
+// names the file, and the document when it has several. An object that still
+// holds SOPS metadata fails the render even when no file failed (its file is
+// larger than Options.MaxBytes, a template made it): decrypting it after the
+// render would not check its MAC. A ConfigMap holding a decrypted file (a
+// configMapGenerator fed by a SOPS file) fails the render too.
 //
 // A Renderer is a [render.Pinner]: its pin holds [Decryptor.Digest], so a
 // render.Cache in front of it renders again when the keys change. It is safe
@@ -59,7 +60,8 @@ func (r *Renderer) Render(ctx context.Context, in render.Input, opts render.Opti
 	fails := dfs.failures()
 	if err != nil {
 		if len(fails) > 0 {
-			return nil, errors.Join(append([]error{err}, sortedErrors(fails)...)...)
+			// The render may have failed on a file it read undecrypted.
+			return nil, errors.Join(append([]error{err}, nearest(fails, path.Join(in.Dir, "*"))...)...)
 		}
 		return nil, err
 	}

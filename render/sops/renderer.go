@@ -167,7 +167,7 @@ func holdsUndecrypted(m object.Manifest) bool {
 		data, _ := m.Object.Object[field].(map[string]any)
 		for k, v := range data {
 			s, _ := v.(string)
-			if strings.HasPrefix(k, "sops_") || strings.Contains(s, encPrefix) || (field == "data" && isEncodedSOPS(k, s)) {
+			if isEnvMAC(field, k, s) || (field == "data" && isEncodedSOPS(k, s)) || (field == "stringData" && IsEncrypted(k, []byte(s))) {
 				return true
 			}
 		}

@@ -63,10 +63,10 @@ func (d *Decryptor) transform(ctx context.Context, u *unstructured.Unstructured)
 	for _, field := range []string{"data", "stringData"} {
 		data, _ := u.Object[field].(map[string]any)
 		for _, k := range slices.Sorted(maps.Keys(data)) {
-			if strings.HasPrefix(k, "sops_") {
+			s, _ := data[k].(string)
+			if isEnvMAC(field, k, s) {
 				return fmt.Errorf("%w: %s.%s: generated from a SOPS-encrypted env file that was not decrypted", ErrInvalid, field, k)
 			}
-			s, _ := data[k].(string)
 			raw := []byte(s)
 			if field == "data" {
 				var err error
@@ -89,6 +89,22 @@ func (d *Decryptor) transform(ctx context.Context, u *unstructured.Unstructured)
 		}
 	}
 	return nil
+}
+
+// isEnvMAC reports whether the entry k of a Secret's field holds the MAC of a
+// SOPS dotenv file: the Secret was generated from one not decrypted.
+func isEnvMAC(field, k, s string) bool {
+	if k != "sops_mac" {
+		return false
+	}
+	if field == "data" {
+		b, err := base64.StdEncoding.DecodeString(s)
+		if err != nil {
+			return false
+		}
+		s = string(b)
+	}
+	return strings.HasPrefix(s, encPrefix)
 }
 
 // isEncodedSOPS reports whether s, a Secret's data entry named k, is the base64

@@ -48,7 +48,7 @@ func TestTransform(t *testing.T) {
 	}
 	gen := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "v1", "kind": "Secret", "metadata": map[string]any{"name": "gen"},
-		"data": map[string]any{"app.env": base64.StdEncoding.EncodeToString(env), "plain": "YQ=="},
+		"data": map[string]any{"app.env": base64.StdEncoding.EncodeToString(env), "plain": "YQ==", "sops_config": "YQ=="},
 	}}
 	res.Manifests = append(res.Manifests, object.Manifest{Object: gen, Origin: object.Origin{File: "kustomization.yaml"}})
 	if err := d.Transform(context.Background(), res); err != nil {

@@ -153,10 +153,16 @@ func (d *Decryptor) decryptDocs(ctx context.Context, docs []document, idx []int,
 	}
 	for _, i := range idx {
 		if err := w.node(docs[i].root, nil); err != nil {
+			if len(docs) > 1 && len(idx) > 1 {
+				return fmt.Errorf("document %d (line %d): %w", i+1, docs[i].line, err)
+			}
 			return err
 		}
 	}
 	if err := checkMAC(md, key, w.hash.Sum(nil)); err != nil {
+		if len(idx) > 1 {
+			return fmt.Errorf("the %d documents: %w", len(idx), err)
+		}
 		return err
 	}
 	if f == formatDotenv {

@@ -222,6 +222,7 @@ func TestBadInputs(t *testing.T) {
 		{"value moved to another key", "whole.yaml", strings.Replace(whole, encOf(line(whole, "password:")), encOf(line(whole, "port:")), 1), aliceD, sops.ErrMAC},
 		{"value removed", "regex.yaml", withoutLine(regex, "password:"), aliceD, sops.ErrMAC},
 		{"document removed", "multi.yaml", multi[:strings.Index(multi, "\n---\n")+1], aliceD, sops.ErrMAC},
+		{"value moved in a document", "multi.yaml", strings.Replace(multi, encOf(line(multi, "phrase:")), encOf(line(multi, "password:")), 1), aliceD, sops.ErrMAC},
 		{"dotenv value moved", "app.env", strings.Replace(env, encOf(line(env, "DB_USER=")), encOf(line(env, "DB_PASSWORD=")), 1), aliceD, sops.ErrMAC},
 		{"tampered MAC", "whole.yaml", strings.Replace(whole, "mac: ENC[AES256_GCM,data:", "mac: ENC[AES256_GCM,data:AAAA", 1), aliceD, sops.ErrMAC},
 		{"wrong key", "whole.yaml", whole, other.decryptor(t, true, true), sops.ErrNoKey},
@@ -248,6 +249,9 @@ func TestBadInputs(t *testing.T) {
 			}
 			if !strings.HasPrefix(err.Error(), c.file+": ") {
 				t.Errorf("error does not start with the file's name: %v", err)
+			}
+			if c.name == "value moved in a document" && !strings.Contains(err.Error(), "multi.yaml: document 3 (line ") {
+				t.Errorf("error does not name the document: %v", err)
 			}
 			for _, s := range secretValues {
 				if strings.Contains(err.Error(), s) {

@@ -93,7 +93,10 @@ type Options struct {
 	// set by default, and this package links no cloud SDK.
 	KeySources []KeySource
 	// MaxBytes bounds one encrypted file or Secret value (default
-	// [DefaultMaxBytes]); a larger one fails with an error wrapping ErrInvalid.
+	// [DefaultMaxBytes]): Decrypt fails on a larger SOPS file with an error
+	// wrapping ErrInvalid, and a [Renderer] hands a larger file to the renderer
+	// unread, for its own limits (an object it makes with SOPS metadata then
+	// fails the render).
 	MaxBytes int64
 	// Logger receives debug messages (which files were decrypted, never a
 	// value); unset, the logger of the call's context

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -153,20 +152,14 @@ func classify(t *task, err error) error {
 	causes := status.Status().Details.Causes
 	switch {
 	case apierrors.IsConflict(err):
-		ce := &ConflictError{ID: t.id, Err: err}
+		var cs []Conflict
 		for _, c := range causes {
-			if c.Type != metav1.CauseTypeFieldManagerConflict {
-				continue
-			}
-			ce.Fields = append(ce.Fields, c.Field)
-			if m := ssa.ConflictManager(c); m != "" {
-				ce.Managers = append(ce.Managers, m)
+			if c.Type == metav1.CauseTypeFieldManagerConflict {
+				cs = append(cs, Conflict{Field: c.Field, Manager: ssa.ConflictManager(c)})
 			}
 		}
-		if len(ce.Fields) > 0 {
-			slices.Sort(ce.Managers)
-			ce.Managers = slices.Compact(ce.Managers)
-			return ce
+		if len(cs) > 0 {
+			return NewConflictError(t.id, cs, err)
 		}
 	case apierrors.IsInvalid(err):
 		if fields := ssa.ImmutableFields(err); len(fields) > 0 {

@@ -3,12 +3,11 @@ package apply
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
-	"github.com/gitopskit/gitopskit/internal/kube"
 	"github.com/gitopskit/gitopskit/internal/parallel"
 	"github.com/gitopskit/gitopskit/internal/ssa"
+	"github.com/gitopskit/gitopskit/kube"
 
 	"github.com/gitopskit/gitopskit/object"
 	"github.com/go-logr/logr"
@@ -76,14 +75,12 @@ type Manager struct {
 // NewForConfig returns a Manager for the cluster of cfg, with a RESTMapper that
 // discovers kinds lazily and is reset after the apply of CustomResourceDefinitions.
 func NewForConfig(cfg *rest.Config, opts Options) (*Manager, error) {
-	c, err := kube.New(cfg)
+	c, err := kube.NewForConfig(cfg, kube.Options{})
 	if err != nil {
 		return nil, err
 	}
 	if opts.Metadata == nil {
-		if opts.Metadata, err = metadata.NewForConfig(cfg); err != nil {
-			return nil, fmt.Errorf("metadata client: %w", err)
-		}
+		opts.Metadata = c.Metadata
 	}
 	if opts.Discovery == nil {
 		opts.Discovery = c.Discovery

@@ -57,6 +57,9 @@ type Change struct {
 	ID object.ID
 	// Action is what an apply would do.
 	Action Action
+	// Origin is where the desired object was declared, when [Input.Origins] said;
+	// the zero Origin for Delete.
+	Origin object.Origin
 	// Paths lists, sorted, the fields an apply would add, change or remove, in the
 	// form ".spec.template.spec.containers[name=\"web\"].image". An added or removed
 	// subtree is reported once, at its root. Empty for Create, Delete and None.

@@ -12,10 +12,10 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 
-	"github.com/gitopskit/gitopskit/internal/kube"
 	"github.com/gitopskit/gitopskit/internal/redact"
 	"github.com/gitopskit/gitopskit/internal/scope"
 	"github.com/gitopskit/gitopskit/internal/ssa"
+	"github.com/gitopskit/gitopskit/kube"
 	"github.com/gitopskit/gitopskit/object"
 )
 
@@ -26,7 +26,7 @@ type Options struct {
 	FieldManager string
 	// Force predicts an apply that takes fields other managers own
 	// (--force-conflicts). Without it, such a conflict is reported as a
-	// [*ConflictError] for that object.
+	// [*apply.ConflictError] for that object.
 	Force bool
 	// CSAManagers are the field managers of kubectl's client-side apply whose
 	// fields an apply migrates to FieldManager before it applies (see
@@ -94,7 +94,7 @@ func New(engine Engine, opts Options) (*Differ, error) {
 // lazily (opts.Mapper when set) and reads discovery again for a kind it does not
 // know. It makes no request until the first diff.
 func NewForConfig(cfg *rest.Config, opts Options) (*Differ, error) {
-	c, err := kube.New(cfg)
+	c, err := kube.NewForConfig(cfg, kube.Options{})
 	if err != nil {
 		return nil, err
 	}
@@ -106,8 +106,8 @@ func NewForConfig(cfg *rest.Config, opts Options) (*Differ, error) {
 }
 
 // Diff returns the change an apply of desired would make to live (nil when the
-// object does not exist). Errors are [*ObjectError]s naming the object; a conflict
-// without Force unwraps to a [*ConflictError]. Secret values never appear in errors.
+// object does not exist). Errors are [*object.Error]s naming the object; a conflict
+// without Force unwraps to a [*apply.ConflictError]. Secret values never appear in errors.
 func (d *Differ) Diff(ctx context.Context, desired, live *unstructured.Unstructured) (*Change, error) {
 	if desired == nil {
 		return nil, errors.New("diff: nil desired object")
@@ -116,13 +116,13 @@ func (d *Differ) Diff(ctx context.Context, desired, live *unstructured.Unstructu
 	if d.opts.Mapper != nil {
 		scoped, err := scope.New(d.opts.Mapper, nil).Object(desired)
 		if err != nil {
-			return nil, &ObjectError{ID: id, Err: redact.Secret(err, desired, live)}
+			return nil, &object.Error{ID: id, Err: redact.Secret(err, desired, live)}
 		}
 		desired, id = scoped, object.IDOf(scoped)
 	}
 	c, err := d.diff(ctx, desired, live)
 	if err != nil {
-		return nil, &ObjectError{ID: id, Err: redact.Secret(err, desired, live)}
+		return nil, &object.Error{ID: id, Err: redact.Secret(err, desired, live)}
 	}
 	return c, nil
 }

@@ -122,8 +122,8 @@ func planned(c *diff.Change) string {
 }
 
 // failure names a failed diff as the apply scenarios name failures.
-func failure(f *diff.ObjectError) string {
-	var conflict *diff.ConflictError
+func failure(f *object.Error) string {
+	var conflict *apply.ConflictError
 	switch {
 	case errors.As(f, &conflict):
 		return applytest.Conflict

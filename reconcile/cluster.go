@@ -22,8 +22,8 @@ import (
 	"github.com/gitopskit/gitopskit/apply"
 	"github.com/gitopskit/gitopskit/diff"
 	"github.com/gitopskit/gitopskit/health"
-	"github.com/gitopskit/gitopskit/internal/kube"
 	"github.com/gitopskit/gitopskit/internal/scope"
+	"github.com/gitopskit/gitopskit/kube"
 	"github.com/gitopskit/gitopskit/object"
 	"github.com/gitopskit/gitopskit/render"
 )
@@ -86,14 +86,9 @@ var (
 	_ HealthChecker = (*Cluster)(nil)
 )
 
-// NewCluster returns the cluster stages for cfg, with a RESTMapper that discovers
-// kinds lazily (reset after CRDs are applied).
-func NewCluster(cfg *rest.Config, opts ClusterOptions) (*Cluster, error) {
-	kc, err := kube.New(cfg)
-	if err != nil {
-		return nil, err
-	}
-	client, dc, mapper := kc.Dynamic, kc.Discovery, kc.Mapper
+// NewCluster returns the cluster stages over clients (see kube.NewForConfig).
+func NewCluster(clients *kube.Clients, opts ClusterOptions) (*Cluster, error) {
+	client, dc, mapper, meta := clients.Dynamic, clients.Discovery, clients.Mapper, clients.Metadata
 	if opts.FieldManager == "" {
 		opts.FieldManager = apply.DefaultFieldManager
 	}
@@ -110,10 +105,6 @@ func NewCluster(cfg *rest.Config, opts ClusterOptions) (*Cluster, error) {
 	differ, err := diff.New(engine, diff.Options{FieldManager: opts.FieldManager, Force: true, Ignore: opts.Ignore, Logger: opts.Logger, Mapper: mapper, Concurrency: opts.Concurrency})
 	if err != nil {
 		return nil, err
-	}
-	meta, err := metadata.NewForConfig(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("metadata client: %w", err)
 	}
 	manager, err := apply.New(client, mapper, apply.Options{FieldManager: opts.FieldManager, Concurrency: opts.Concurrency, Logger: opts.Logger,
 		Discovery: dc, Metadata: meta})
@@ -138,10 +129,18 @@ func NewCluster(cfg *rest.Config, opts ClusterOptions) (*Cluster, error) {
 }
 
 // NewForConfig returns a Reconciler whose Differ, Applier and Health are a
-// [Cluster] for cfg unless stages sets them. With copts.Namespace it runs the
-// default-namespace transform first.
-func NewForConfig(cfg *rest.Config, stages Stages, copts ClusterOptions, opts Options) (*Reconciler, error) {
-	c, err := NewCluster(cfg, copts)
+// [Cluster] for cfg, configured by opts.Cluster, unless stages sets them. With
+// opts.Cluster.Namespace it runs the default-namespace transform first.
+func NewForConfig(cfg *rest.Config, stages Stages, opts Options) (*Reconciler, error) {
+	kc, err := kube.NewForConfig(cfg, kube.Options{})
+	if err != nil {
+		return nil, err
+	}
+	copts := opts.Cluster
+	if copts.Logger.GetSink() == nil {
+		copts.Logger = opts.Logger
+	}
+	c, err := NewCluster(kc, copts)
 	if err != nil {
 		return nil, err
 	}
@@ -176,7 +175,7 @@ func (c *Cluster) Mapper() meta.RESTMapper { return c.mapper }
 // write), and when no object changed, the desired set is the same and the
 // inventory too, the last plan is the answer. Only the lists that hold a changed
 // object are read again in full.
-func (c *Cluster) Diff(ctx context.Context, desired []*unstructured.Unstructured) (*Plan, error) {
+func (c *Cluster) Diff(ctx context.Context, desired []*unstructured.Unstructured) (*diff.Plan, error) {
 	kinds := scope.New(c.mapper, desired)
 	ids := make([]object.ID, len(desired))
 	var labels map[string]string
@@ -246,7 +245,7 @@ func (c *Cluster) Diff(ctx context.Context, desired []*unstructured.Unstructured
 		}
 	}
 	if !changed && len(stale) == 0 && last.plan != nil && last.fingerprint == sum && slices.Equal(last.members, members) {
-		return last.plan.clone(), nil
+		return clonePlan(last.plan), nil
 	}
 	if len(stale) > 0 {
 		more, _, err := readLive(ctx, c.client, c.mapper, stale, c.opts.Concurrency)
@@ -255,19 +254,20 @@ func (c *Cluster) Diff(ctx context.Context, desired []*unstructured.Unstructured
 		}
 		maps.Copy(live, more)
 	}
-	dp, err := c.differ.Plan(ctx, diff.Input{Desired: desired, Live: slices.Collect(maps.Values(live)), Inventory: members})
+	// A member already gone has nothing to delete: it is no prune candidate.
+	existing := slices.DeleteFunc(slices.Clone(members), func(id object.ID) bool { return live[id] == nil })
+	dp, err := c.differ.Plan(ctx, diff.Input{Desired: desired, Live: slices.Collect(maps.Values(live)), Inventory: existing})
 	if dp == nil {
 		return nil, err
 	}
-	plan := planOf(dp, live)
 	next := lastDiff{live: live}
 	if err == nil && len(gone) == 0 {
-		next.plan, next.fingerprint, next.members = plan.clone(), sum, members
+		next.plan, next.fingerprint, next.members = clonePlan(dp), sum, members
 	}
 	c.mu.Lock()
 	c.last = next
 	c.mu.Unlock()
-	return plan, err
+	return dp, err
 }
 
 // members returns the inventory's members, read off the lists of lm where it can.
@@ -299,7 +299,7 @@ type lastDiff struct {
 	live map[object.ID]*unstructured.Unstructured
 	// plan, when set, is the plan for the desired set whose fingerprint this
 	// is, the inventory members, and live: the answer while none of them change.
-	plan        *Plan
+	plan        *diff.Plan
 	fingerprint [sha256.Size]byte
 	members     []object.ID
 }
@@ -316,39 +316,23 @@ func fingerprint(desired []*unstructured.Unstructured) ([sha256.Size]byte, error
 	return [sha256.Size]byte(h.Sum(nil)), nil
 }
 
-// planOf converts a diff.Plan, leaving out deletions of objects already gone.
-func planOf(dp *diff.Plan, live map[object.ID]*unstructured.Unstructured) *Plan {
-	p := &Plan{Changes: make([]Change, 0, len(dp.Changes))}
-	for _, ch := range dp.Changes {
-		if ch.Action == diff.Delete && live[ch.ID] == nil {
-			continue
-		}
-		c := Change{ID: ch.ID, Action: ch.Action, Paths: ch.Paths}
-		p.Changes = append(p.Changes, c)
-	}
-	for _, f := range dp.Failed {
-		p.Failed = append(p.Failed, ObjectError{ID: f.ID, Err: f.Err})
-	}
-	return p
-}
-
 // Apply implements [Applier] with apply.Manager, recording the members in the
 // inventory without pruning.
-func (c *Cluster) Apply(ctx context.Context, desired []*unstructured.Unstructured, opts ApplyOptions) ([]ObjectResult, error) {
+func (c *Cluster) Apply(ctx context.Context, desired []*unstructured.Unstructured, opts ApplyOptions) ([]apply.Event, error) {
 	return c.apply(ctx, desired, opts, false)
 }
 
 // Prune implements [Applier]: an apply with pruning, which writes nothing for the
 // objects already applied and deletes the members that left the set.
-func (c *Cluster) Prune(ctx context.Context, desired []*unstructured.Unstructured, opts ApplyOptions) ([]ObjectResult, error) {
+func (c *Cluster) Prune(ctx context.Context, desired []*unstructured.Unstructured, opts ApplyOptions) ([]apply.Event, error) {
 	if c.inventory == nil {
 		return nil, errors.New("no inventory: nothing to prune from (set ClusterOptions.Inventory)")
 	}
 	return c.apply(ctx, desired, opts, true)
 }
 
-func (c *Cluster) apply(ctx context.Context, desired []*unstructured.Unstructured, opts ApplyOptions, prune bool) ([]ObjectResult, error) {
-	var out []ObjectResult
+func (c *Cluster) apply(ctx context.Context, desired []*unstructured.Unstructured, opts ApplyOptions, prune bool) ([]apply.Event, error) {
+	var out []apply.Event
 	// A prune applies the desired set again before it deletes; the apply stage
 	// reported those objects already (in a dry run, as configured once more).
 	var applied object.Set
@@ -375,10 +359,9 @@ func (c *Cluster) apply(ctx context.Context, desired []*unstructured.Unstructure
 			if prune && applied.Has(e.ID) && e.Action != apply.Failed {
 				return
 			}
-			r := ObjectResult{ID: e.ID, Outcome: e.Action, Reason: e.Reason, Err: e.Err, DryRun: e.DryRun}
-			out = append(out, r)
-			if opts.OnObject != nil {
-				opts.OnObject(r)
+			out = append(out, e)
+			if opts.OnEvent != nil {
+				opts.OnEvent(e)
 			}
 		},
 	}

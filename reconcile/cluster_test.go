@@ -21,6 +21,7 @@ import (
 	"github.com/gitopskit/gitopskit/clustertest"
 	"github.com/gitopskit/gitopskit/diff"
 	"github.com/gitopskit/gitopskit/health"
+	"github.com/gitopskit/gitopskit/kube"
 	"github.com/gitopskit/gitopskit/object"
 	"github.com/gitopskit/gitopskit/reconcile"
 	"github.com/gitopskit/gitopskit/source/git"
@@ -72,10 +73,8 @@ func (e *gitEnv) reconcilerWith(cfg *rest.Config, opts reconcile.Options) *recon
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	rec, err := reconcile.NewForConfig(cfg,
-		reconcile.Stages{Source: repo},
-		reconcile.ClusterOptions{FieldManager: "gitsync-test", Inventory: object.ID{Kind: "Secret", Namespace: e.ns, Name: "inventory"}, Force: true, Namespace: e.ns},
-		opts)
+	opts.Cluster = reconcile.ClusterOptions{FieldManager: "gitsync-test", Inventory: object.ID{Kind: "Secret", Namespace: e.ns, Name: "inventory"}, Force: true, Namespace: e.ns}
+	rec, err := reconcile.NewForConfig(cfg, reconcile.Stages{Source: repo}, opts)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -324,7 +323,7 @@ func TestDryRunReportsEachObjectOnce(t *testing.T) {
 		if !o.DryRun {
 			t.Errorf("%s: not a dry run", o.ID)
 		}
-		got = append(got, string(o.Outcome)+" "+o.ID.Name)
+		got = append(got, string(o.Action)+" "+o.ID.Name)
 	}
 	slices.Sort(got)
 	if want := []string{"configured a", "pruned b"}; !slices.Equal(got, want) {
@@ -433,7 +432,11 @@ func TestForbiddenListNamesItsObjects(t *testing.T) {
 func TestClusterDiffLeavesDesiredAlone(t *testing.T) {
 	cfg := cluster.Config(t)
 	ns := cluster.NewNamespace(t)
-	c, err := reconcile.NewCluster(cfg, reconcile.ClusterOptions{Inventory: object.ID{Kind: "Secret", Namespace: ns, Name: "inv"}})
+	clients, err := kube.NewForConfig(cfg, kube.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := reconcile.NewCluster(clients, reconcile.ClusterOptions{Inventory: object.ID{Kind: "Secret", Namespace: ns, Name: "inv"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -448,7 +451,7 @@ func TestClusterDiffLeavesDesiredAlone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if plan.Count(diff.Create) != 2 {
+	if plan.Counts.Create != 2 {
 		t.Errorf("plan %+v, want two creates", plan.Changes)
 	}
 	for i, u := range desired {

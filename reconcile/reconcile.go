@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/gitopskit/gitopskit/apply"
 	"github.com/gitopskit/gitopskit/diff"
 	"github.com/gitopskit/gitopskit/health"
 	"github.com/gitopskit/gitopskit/internal/logging"
@@ -78,6 +78,8 @@ type Options struct {
 	// OnEvent, when set, receives the progress of each pass from the goroutine
 	// running it (apply events may come from the applier's goroutines, one at a time).
 	OnEvent func(Event)
+	// Cluster configures the [Cluster] that [NewForConfig] builds; [New] ignores it.
+	Cluster ClusterOptions
 	// Logger receives a line per pass at V(1); unset, the
 	// logger of the call's context (logr.FromContextOrDiscard).
 	Logger logr.Logger
@@ -238,7 +240,7 @@ func (p *pass) diff(ctx context.Context, desired []*unstructured.Unstructured) e
 		}
 	}
 	if plan == nil {
-		plan = &Plan{}
+		plan = diff.NewPlan(nil, nil)
 	}
 	if len(plan.Failed) > 0 {
 		plan.Failed = pendingNamespaces(plan, p.r.opts.CreateNamespace)
@@ -246,13 +248,17 @@ func (p *pass) diff(ctx context.Context, desired []*unstructured.Unstructured) e
 			err = nil // the differ's error joins the failures, all resolved
 		}
 	}
-	for i := range plan.Changes {
-		plan.Changes[i].Origin = p.origins[plan.Changes[i].ID]
+	for _, c := range plan.Changes {
+		if c.Action != diff.Delete {
+			c.Origin = p.origins[c.ID]
+		}
 	}
-	plan.sort()
+	sortPlan(plan)
 	p.res.Plan = plan
-	for _, c := range plan.Changed() {
-		p.res.Drift = append(p.res.Drift, c.ID)
+	for _, c := range plan.Changes {
+		if c.Changed() {
+			p.res.Drift = append(p.res.Drift, c.ID)
+		}
 	}
 	if len(plan.Failed) > 0 {
 		return p.objectErrors(plan.Failed)
@@ -263,12 +269,14 @@ func (p *pass) diff(ctx context.Context, desired []*unstructured.Unstructured) e
 // pendingNamespaces returns the failures of plan other than a missing namespace.
 // With create, which has the apply create it, the object is planned as created;
 // without, its error says what to do.
-func pendingNamespaces(plan *Plan, create bool) []ObjectError {
-	var failed []ObjectError
+func pendingNamespaces(plan *diff.Plan, create bool) []*object.Error {
+	var failed []*object.Error
 	for _, f := range plan.Failed {
 		if ssa.IsNamespaceNotFound(f.Err, f.ID.Namespace) {
 			if create {
-				plan.Changes = append(plan.Changes, Change{ID: f.ID, Action: diff.Create})
+				plan.Changes = append(plan.Changes, &diff.Change{ID: f.ID, Action: diff.Create})
+				plan.Counts.Create++
+				plan.Counts.Failed--
 				continue
 			}
 			f.Err = fmt.Errorf("%w (add the Namespace to the set, or create it with Options.CreateNamespace)", f.Err)
@@ -283,7 +291,7 @@ func (p *pass) write(ctx context.Context, desired []*unstructured.Unstructured) 
 	r, res := p.r, p.res
 	plan := res.Plan
 	switch {
-	case plan.Empty():
+	case !plan.Counts.Changed():
 		res.NotApplied = SkipInSync
 		p.applied = r.opts.Mode.writes()
 		return nil
@@ -299,10 +307,10 @@ func (p *pass) write(ctx context.Context, desired []*unstructured.Unstructured) 
 		AllowEmpty:      r.opts.AllowEmpty,
 		AllowPruneInUse: r.opts.AllowPruneInUse,
 		CreateNamespace: r.opts.CreateNamespace,
-		OnObject:        func(o ObjectResult) { p.emit(Event{Kind: ObjectDone, Stage: StageApply, Object: o}) },
+		OnEvent:         func(o apply.Event) { p.emit(Event{Kind: ObjectDone, Stage: StageApply, Object: o}) },
 	}
 	ran := false
-	if plan.Count(diff.Create)+plan.Count(diff.Update) > 0 {
+	if plan.Counts.Create+plan.Counts.Update > 0 {
 		ran = true
 		if err := p.stage(ctx, StageApply, func() error {
 			out, err := r.stages.Applier.Apply(ctx, desired, opts)
@@ -312,9 +320,9 @@ func (p *pass) write(ctx context.Context, desired []*unstructured.Unstructured) 
 			return err
 		}
 	}
-	if r.opts.Prune && plan.Count(diff.Delete) > 0 {
+	if r.opts.Prune && plan.Counts.Delete > 0 {
 		ran = true
-		opts.OnObject = func(o ObjectResult) { p.emit(Event{Kind: ObjectDone, Stage: StagePrune, Object: o}) }
+		opts.OnEvent = func(o apply.Event) { p.emit(Event{Kind: ObjectDone, Stage: StagePrune, Object: o}) }
 		if err := p.stage(ctx, StagePrune, func() error {
 			out, err := r.stages.Applier.Prune(ctx, desired, opts)
 			return p.record(out, err)
@@ -334,16 +342,16 @@ func (p *pass) write(ctx context.Context, desired []*unstructured.Unstructured) 
 
 // record adds an applier's results and returns its error, or the failures it
 // reported, naming each object's file.
-func (p *pass) record(out []ObjectResult, err error) error {
+func (p *pass) record(out []apply.Event, err error) error {
 	p.res.Objects = append(p.res.Objects, out...)
-	var failed []ObjectError
+	var failed []*object.Error
 	for _, o := range out {
-		if o.Outcome == Failed {
+		if o.Action == apply.Failed {
 			cause := o.Err
 			if cause == nil {
 				cause = errors.New(o.Reason)
 			}
-			failed = append(failed, ObjectError{ID: o.ID, Err: cause})
+			failed = append(failed, &object.Error{ID: o.ID, Err: cause})
 		}
 	}
 	if len(failed) > 0 {
@@ -355,13 +363,13 @@ func (p *pass) record(out []ObjectResult, err error) error {
 // objectErrors joins the errors of failed objects, each after the file and line
 // it came from, as a compiler's errors read ("app.yaml:3: apply
 // deployment.apps/web -n shop: …"), naming the object once.
-func (p *pass) objectErrors(failed []ObjectError) error {
+func (p *pass) objectErrors(failed []*object.Error) error {
 	errs := make([]error, len(failed))
 	for i, f := range failed {
-		errs[i] = f
-		if o, ok := p.origins[f.ID]; ok && o.File != "" && !strings.Contains(f.Error(), o.String()) {
-			errs[i] = fmt.Errorf("%s: %w", o, f)
+		if o, ok := p.origins[f.ID]; ok && f.Origin == (object.Origin{}) {
+			f.Origin = o
 		}
+		errs[i] = f
 	}
 	return errors.Join(errs...)
 }

@@ -37,14 +37,14 @@ func NewReconciler(cfg *rest.Config, url, cacheDir, ns string, mode reconcile.Mo
 		// Renderer nil: render.Auto, plain YAML only. Differ, Applier and Health
 		// nil: a reconcile.Cluster for cfg.
 		reconcile.Stages{Source: repo},
-		reconcile.ClusterOptions{
-			FieldManager: "my-agent",
-			Inventory:    object.ID{Kind: "Secret", Namespace: ns, Name: "my-agent"}, // zero ID: no prune
-			Force:        true,                                                       // the apply may take fields a manual edit took
-			ServerDiff:   false,                                                      // true: one server-side dry run per object instead of the offline engine
-			Namespace:    ns,                                                         // for namespaced objects that declare none
-		},
 		reconcile.Options{
+			Cluster: reconcile.ClusterOptions{
+				FieldManager: "my-agent",
+				Inventory:    object.ID{Kind: "Secret", Namespace: ns, Name: "my-agent"}, // zero ID: no prune
+				Force:        true,                                                       // the apply may take fields a manual edit took
+				ServerDiff:   false,                                                      // true: one server-side dry run per object instead of the offline engine
+				Namespace:    ns,                                                         // for namespaced objects that declare none
+			},
 			Mode:          mode,
 			Path:          "deploy",
 			Prune:         true,
@@ -65,7 +65,7 @@ func Report(w io.Writer, res *reconcile.Result, err error) {
 		fmt.Fprintf(w, "  plan %s %s %s %v\n", c.Action, c.ID, c.Origin, c.Paths)
 	}
 	for _, o := range res.Objects { // created, configured, unchanged, recreated, pruned, skipped, failed
-		fmt.Fprintf(w, "  %s %s dry-run=%v %s\n", o.Outcome, o.ID, o.DryRun, o.Reason)
+		fmt.Fprintf(w, "  %s %s dry-run=%v %s\n", o.Action, o.ID, o.DryRun, o.Reason)
 	}
 	if res.NotApplied != "" {
 		fmt.Fprintf(w, "  not applied: %s\n", res.NotApplied) // reconcile.SkipInSync, SkipDriftOnly, ...
@@ -256,8 +256,7 @@ func TestReconcileWithoutForce(t *testing.T) {
 			t.Fatal(err)
 		}
 		rec, err := reconcile.NewForConfig(cfg, reconcile.Stages{Source: repoSource},
-			reconcile.ClusterOptions{FieldManager: "my-agent", Inventory: object.ID{Kind: "Secret", Namespace: ns, Name: "my-agent"}, Namespace: ns},
-			reconcile.Options{Mode: mode, Path: "deploy"})
+			reconcile.Options{Cluster: reconcile.ClusterOptions{FieldManager: "my-agent", Inventory: object.ID{Kind: "Secret", Namespace: ns, Name: "my-agent"}, Namespace: ns}, Mode: mode, Path: "deploy"})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -217,9 +217,8 @@ func (r *GitSyncReconciler) passFor(gs *v1alpha1.GitSync) (*pass, error) {
 	}
 	rec, err := reconcile.NewForConfig(r.configFor(gs),
 		reconcile.Stages{Source: repo, Renderer: isolate.New(isolate.Options{Spec: isolate.DefaultSpec()})},
-		r.clusterOptions(gs),
 		// No Wait: Reconcile requeues until the set is healthy instead.
-		reconcile.Options{Mode: reconcile.SelfHeal, Path: gs.Spec.Path, Prune: gs.Spec.Prune, LastApplied: gs.Status.LastAppliedRevision})
+		reconcile.Options{Cluster: r.clusterOptions(gs), Mode: reconcile.SelfHeal, Path: gs.Spec.Path, Prune: gs.Spec.Prune, LastApplied: gs.Status.LastAppliedRevision})
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,9 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/rest"
 
+	"github.com/gitopskit/gitopskit/apply"
+	"github.com/gitopskit/gitopskit/diff"
+	"github.com/gitopskit/gitopskit/kube"
 	"github.com/gitopskit/gitopskit/object"
 	"github.com/gitopskit/gitopskit/reconcile"
 	"github.com/gitopskit/gitopskit/render"
@@ -42,7 +45,11 @@ func newReconciler(cfg *rest.Config, c config, out *printer) (*reconcile.Reconci
 		return nil, err
 	}
 	renderer := isolate.New(isolate.Options{Spec: isolate.DefaultSpec()}) // a child process: a hostile commit cannot end this one
-	cluster, err := reconcile.NewCluster(cfg, reconcile.ClusterOptions{
+	clients, err := kube.NewForConfig(cfg, kube.Options{})
+	if err != nil {
+		return nil, err
+	}
+	cluster, err := reconcile.NewCluster(clients, reconcile.ClusterOptions{
 		FieldManager: c.fieldManager,
 		Inventory:    object.ID{Kind: "Secret", Namespace: ns, Name: name},
 		Force:        c.force,
@@ -76,10 +83,10 @@ func newReconciler(cfg *rest.Config, c config, out *printer) (*reconcile.Reconci
 // fields an apply changes.
 type plannedDiffer struct {
 	reconcile.Differ
-	onPlan func(*reconcile.Plan)
+	onPlan func(*diff.Plan)
 }
 
-func (d plannedDiffer) Diff(ctx context.Context, desired []*unstructured.Unstructured) (*reconcile.Plan, error) {
+func (d plannedDiffer) Diff(ctx context.Context, desired []*unstructured.Unstructured) (*diff.Plan, error) {
 	plan, err := d.Differ.Diff(ctx, desired)
 	d.onPlan(plan)
 	return plan, err
@@ -91,14 +98,14 @@ func (d plannedDiffer) Diff(ctx context.Context, desired []*unstructured.Unstruc
 // to start once ctx is done.
 type safeApplier struct{ reconcile.Applier }
 
-func (a safeApplier) Apply(ctx context.Context, desired []*unstructured.Unstructured, opts reconcile.ApplyOptions) ([]reconcile.ObjectResult, error) {
+func (a safeApplier) Apply(ctx context.Context, desired []*unstructured.Unstructured, opts reconcile.ApplyOptions) ([]apply.Event, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	return a.Applier.Apply(context.WithoutCancel(ctx), desired, opts)
 }
 
-func (a safeApplier) Prune(ctx context.Context, desired []*unstructured.Unstructured, opts reconcile.ApplyOptions) ([]reconcile.ObjectResult, error) {
+func (a safeApplier) Prune(ctx context.Context, desired []*unstructured.Unstructured, opts reconcile.ApplyOptions) ([]apply.Event, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

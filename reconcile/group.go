@@ -38,6 +38,10 @@ type GroupOptions struct {
 	// Concurrency bounds the passes in flight (default 16, see
 	// apply.DefaultConcurrency).
 	Concurrency int
+	// Timeout, when positive, bounds each set's pass: a set whose cluster is down
+	// or slow fails with context.DeadlineExceeded and holds back only the sets
+	// that depend on it.
+	Timeout time.Duration
 	// OnSetDone, when set, receives each set's result as soon as it is known, from
 	// the goroutine that ran it (one at a time).
 	OnSetDone func(SetResult)
@@ -221,7 +225,7 @@ func (g *Group) Reconcile(ctx context.Context) ([]SetResult, error) {
 				select {
 				case sem <- struct{}{}:
 					start := time.Now()
-					res.Result, res.Err = s.Runner.Reconcile(ctx)
+					res.Result, res.Err = g.run(ctx, s.Runner)
 					res.Duration = time.Since(start)
 					<-sem
 				case <-ctx.Done():
@@ -250,6 +254,16 @@ func (g *Group) Reconcile(ctx context.Context) ([]SetResult, error) {
 		}
 	}
 	return results, errors.Join(errs...)
+}
+
+// run runs one set's pass, within GroupOptions.Timeout.
+func (g *Group) run(ctx context.Context, r Runner) (*Result, error) {
+	if g.opts.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, g.opts.Timeout)
+		defer cancel()
+	}
+	return r.Reconcile(ctx)
 }
 
 // notReady says why a dependency's result does not let its dependents run.

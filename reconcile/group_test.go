@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -14,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gitopskit/gitopskit/health"
+	"github.com/gitopskit/gitopskit/internal/testtool"
 	"github.com/gitopskit/gitopskit/object"
 	"github.com/gitopskit/gitopskit/reconcile"
 	"github.com/gitopskit/gitopskit/source"
@@ -200,20 +199,12 @@ func TestGroupAppliesCRDSetBeforeItsResources(t *testing.T) {
 	ns := cluster.NewNamespace(t)
 	group := strings.ReplaceAll(ns, "-", "") + ".example.com"
 	dir := t.TempDir()
-	write := func(rel, content string) {
-		p := filepath.Join(dir, rel)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write("crds/widget.yaml", `apiVersion: apiextensions.k8s.io/v1
+	testtool.WriteFiles(t, dir, map[string]string{
+		"crds/widget.yaml": `apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
-metadata: {name: widgets.`+group+`}
+metadata: {name: widgets.` + group + `}
 spec:
-  group: `+group+`
+  group: ` + group + `
   scope: Namespaced
   names: {plural: widgets, singular: widget, kind: Widget}
   versions:
@@ -221,8 +212,9 @@ spec:
     served: true
     storage: true
     schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
-`)
-	write("widgets/w.yaml", "apiVersion: "+group+"/v1\nkind: Widget\nmetadata: {name: w, namespace: "+ns+"}\nspec: {size: 3}\n")
+`,
+		"widgets/w.yaml": "apiVersion: " + group + "/v1\nkind: Widget\nmetadata: {name: w, namespace: " + ns + "}\nspec: {size: 3}\n",
+	})
 	newSet := func(path string) *reconcile.Reconciler {
 		r, err := reconcile.NewForConfig(cfg, reconcile.Stages{Source: source.Local{Dir: dir}},
 			reconcile.Options{Path: path, Prune: true, Wait: true, HealthTimeout: time.Minute,

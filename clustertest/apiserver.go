@@ -22,6 +22,8 @@ var ErrNotLocal = errors.New("not a local control plane")
 // cluster's etcd.
 type APIServer struct {
 	cluster *Cluster
+	dir     string
+	args    []string
 	proc    *process
 	cfg     *rest.Config
 }
@@ -63,18 +65,46 @@ func (c *Cluster) StartAPIServer(ctx context.Context) (*APIServer, error) {
 		return nil, err
 	}
 	args := append(apiServerArgs(p.etcdURL, ports[0], dir, p.creds), "--etcd-prefix=/registry-"+strconv.Itoa(n))
-	proc, err := c.run(dir, filepath.Join(p.bin, "kube-apiserver"), append(args, c.opts.APIServerFlags...)...)
+	args = append(args, c.opts.APIServerFlags...)
+	proc, err := c.run(dir, filepath.Join(p.bin, "kube-apiserver"), args...)
 	if err != nil {
 		return nil, err
 	}
-	a := &APIServer{cluster: c, proc: proc, cfg: p.creds.config("https://127.0.0.1:" + strconv.Itoa(ports[0]))}
-	ctx, cancel := context.WithTimeout(ctx, c.timeout())
-	defer cancel()
-	if err := waitReady(ctx, p.creds, a.cfg.Host, proc); err != nil {
-		a.Stop()
+	a := &APIServer{cluster: c, dir: dir, args: args, proc: proc, cfg: p.creds.config("https://127.0.0.1:" + strconv.Itoa(ports[0]))}
+	if err := a.waitReady(ctx); err != nil {
 		return nil, fmt.Errorf("API server %d: %w", n, err)
 	}
 	return a, nil
+}
+
+// Restart stops the API server, if it runs, and starts it again on the same port
+// and storage: its objects are still there, and clients see what they see when a
+// real API server restarts (watches end, requests fail until it is ready again).
+func (a *APIServer) Restart(ctx context.Context) error {
+	a.Stop()
+	a.cluster.mu.Lock()
+	bin := filepath.Join(a.cluster.plane.bin, "kube-apiserver")
+	a.cluster.mu.Unlock()
+	proc, err := a.cluster.run(a.dir, bin, a.args...)
+	if err != nil {
+		return err
+	}
+	a.proc = proc
+	return a.waitReady(ctx)
+}
+
+// waitReady waits until the API server is ready, and stops it when it is not.
+func (a *APIServer) waitReady(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, a.cluster.timeout())
+	defer cancel()
+	a.cluster.mu.Lock()
+	creds := a.cluster.plane.creds
+	a.cluster.mu.Unlock()
+	if err := waitReady(ctx, creds, a.cfg.Host, a.proc); err != nil {
+		a.Stop()
+		return err
+	}
+	return nil
 }
 
 // NewAPIServer is [Cluster.StartAPIServer] for a test: it fails the test when the

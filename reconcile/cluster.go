@@ -24,6 +24,7 @@ import (
 	"github.com/gitopskit/gitopskit/health"
 	"github.com/gitopskit/gitopskit/internal/scope"
 	"github.com/gitopskit/gitopskit/kube"
+	"github.com/gitopskit/gitopskit/live"
 	"github.com/gitopskit/gitopskit/object"
 	"github.com/gitopskit/gitopskit/render"
 )
@@ -54,6 +55,12 @@ type ClusterOptions struct {
 	Assessor *health.Assessor
 	// Concurrency bounds the requests in flight (default apply.DefaultConcurrency).
 	Concurrency int
+	// Live, when set, keeps the set's live objects from watches (share one
+	// live.Cache between the Clusters of one cluster): after the first pass, and
+	// the first after a write, a pass whose desired set and live objects did not
+	// change sends no request, and [Cluster.Drifted] says when an object of the set
+	// changes.
+	Live *live.Cache
 	// Logger receives debug lines; unset, the
 	// logger of the call's context (logr.FromContextOrDiscard).
 	Logger logr.Logger
@@ -76,8 +83,11 @@ type Cluster struct {
 	meta      metadata.Interface
 	opts      ClusterOptions
 
-	mu   sync.Mutex
-	last lastDiff // forgotten after a write
+	drift chan struct{} // see Drifted; nil without Live
+
+	mu      sync.Mutex
+	last    lastDiff   // forgotten after a write
+	watched object.Set // the objects whose changes are drift
 }
 
 var (
@@ -112,6 +122,9 @@ func NewCluster(clients *kube.Clients, opts ClusterOptions) (*Cluster, error) {
 		return nil, err
 	}
 	c := &Cluster{client: client, mapper: mapper, differ: differ, manager: manager, meta: meta, opts: opts}
+	if opts.Live != nil {
+		c.watchDrift(opts.Live)
+	}
 	if opts.Inventory != (object.ID{}) {
 		inv, err := manager.ApplySet(opts.Inventory, apply.ApplySetOptions{Metadata: meta})
 		if err != nil {
@@ -207,6 +220,9 @@ func (c *Cluster) Diff(ctx context.Context, desired []*unstructured.Unstructured
 	c.mu.Lock()
 	last := c.last
 	c.mu.Unlock()
+	if c.opts.Live != nil && last.live != nil {
+		return c.diffCached(ctx, desired, ids, sum, last)
+	}
 	// With nothing to reuse (the first pass, or the first after a write), the live
 	// copies are read in full at once; otherwise their metadata says which to read.
 	var (
@@ -254,6 +270,23 @@ func (c *Cluster) Diff(ctx context.Context, desired []*unstructured.Unstructured
 		}
 		maps.Copy(live, more)
 	}
+	if c.opts.Live != nil { // start the watches the next passes read
+		all := append(slices.Clone(ids), gone...)
+		if _, err := c.opts.Live.Objects(ctx, all); err != nil {
+			return nil, err
+		}
+		if _, err := c.cachedMembers(ctx, c.opts.Live); err != nil {
+			return nil, err
+		}
+		c.setWatched(all)
+	}
+	return c.plan(ctx, desired, live, members, len(gone) == 0, sum)
+}
+
+// plan diffs desired against live and the inventory's members, and remembers the
+// live objects for the health stage and, when memo, the plan for the next Diff.
+func (c *Cluster) plan(ctx context.Context, desired []*unstructured.Unstructured, live map[object.ID]*unstructured.Unstructured,
+	members []object.ID, memo bool, sum [sha256.Size]byte) (*diff.Plan, error) {
 	// A member already gone has nothing to delete: it is no prune candidate.
 	existing := slices.DeleteFunc(slices.Clone(members), func(id object.ID) bool { return live[id] == nil })
 	dp, err := c.differ.Plan(ctx, diff.Input{Desired: desired, Live: slices.Collect(maps.Values(live)), Inventory: existing})
@@ -261,7 +294,7 @@ func (c *Cluster) Diff(ctx context.Context, desired []*unstructured.Unstructured
 		return nil, err
 	}
 	next := lastDiff{live: live}
-	if err == nil && len(gone) == 0 {
+	if err == nil && memo {
 		next.plan, next.fingerprint, next.members = clonePlan(dp), sum, members
 	}
 	c.mu.Lock()

@@ -221,6 +221,9 @@ func (g *Group) Reconcile(ctx context.Context) ([]SetResult, error) {
 					break
 				}
 			}
+			if res.Err == nil && ctx.Err() != nil {
+				res.Err = ctx.Err()
+			}
 			if res.Err == nil {
 				select {
 				case sem <- struct{}{}:
@@ -229,7 +232,7 @@ func (g *Group) Reconcile(ctx context.Context) ([]SetResult, error) {
 					res.Duration = time.Since(start)
 					<-sem
 				case <-ctx.Done():
-					res.Err = fmt.Errorf("set %s: %w", s.Name, ctx.Err())
+					res.Err = ctx.Err()
 				}
 			}
 			results[i] = res

@@ -21,8 +21,12 @@ const (
 	Pruned Action = "pruned"
 	// Skipped: the object was left alone; Reason says why.
 	Skipped Action = "skipped"
-	// Failed: applying or pruning the object failed; Err says why.
+	// Failed: applying or pruning the object failed, or a hook failed; Err says why.
 	Failed Action = "failed"
+	// Succeeded: a hook was done and healthy (a Job complete, a Pod succeeded).
+	Succeeded Action = "succeeded"
+	// Deleted: a hook was deleted by its delete policy.
+	Deleted Action = "deleted"
 )
 
 // WrittenUnchanged is the Reason of an Unchanged event whose object was written
@@ -44,6 +48,9 @@ type Event struct {
 	Err error
 	// DryRun is true when nothing was written.
 	DryRun bool
+	// Phase is set on the events of hooks (see [ApplyOptions.Hooks]): the phase
+	// the hook ran in. It is empty for the set's objects.
+	Phase HookPhase
 }
 
 // Result is the outcome of one [Manager.Apply]: an event per object, in the order

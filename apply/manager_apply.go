@@ -26,8 +26,8 @@ type run struct {
 	// crdKinds are the group/kinds that CRDs of the set define.
 	crdKinds map[[2]string]bool
 	// hooks are the set's hooks, with ApplyOptions.Hooks.
-	hooks *hooks
-	desired  object.Set
+	hooks   *hooks
+	desired object.Set
 	// creates are the namespaces a dry run with CreateNamespace would create.
 	creates map[string]bool
 	// going is what the prune deleted; kinds the namespaced resource types,

@@ -40,6 +40,8 @@ type hooks struct {
 	// SyncFail hooks. install: no members were recorded; deletion: the apply
 	// prunes every member of an empty set.
 	begun, install, deletion bool
+	// started are the phases that started.
+	started map[HookPhase]bool
 }
 
 // splitHooks takes the hooks out of objs when ApplyOptions.Hooks is set, and
@@ -55,7 +57,7 @@ func (r *run) splitHooks(objs []*unstructured.Unstructured) ([]*unstructured.Uns
 	if err != nil {
 		return nil, err
 	}
-	h := &hooks{r: r}
+	h := &hooks{r: r, started: map[HookPhase]bool{}}
 	var owner []string
 	if r.opts.Inventory != nil {
 		for k, v := range r.opts.Inventory.Labels() {
@@ -167,6 +169,11 @@ func (h *hooks) finish(ctx context.Context, err error) error {
 	if err == nil || h.deletion {
 		return err
 	}
+	for _, p := range []HookPhase{Sync, PostSync} {
+		if !h.started[p] {
+			h.skip(h.selected(p), p, "not run: the sync failed")
+		}
+	}
 	return errors.Join(err, h.phase(ctx, SyncFail))
 }
 
@@ -176,6 +183,7 @@ func (h *hooks) postSync(ctx context.Context) error {
 	r := h.r
 	if len(h.selected(PostSync)) > 0 && !r.opts.DryRun && len(r.desired) > 0 {
 		if err := r.opts.HookGate(ctx, r.desired.Sorted()); err != nil {
+			h.started[PostSync] = true
 			h.skip(h.selected(PostSync), PostSync, "not run: the set did not become healthy")
 			return fmt.Errorf("before the PostSync hooks: %w", err)
 		}
@@ -207,6 +215,7 @@ func (h *hooks) skip(items []hookItem, p HookPhase, reason string) {
 // phase runs the hooks of p wave by wave, the hooks of a wave concurrently, and
 // stops after a wave where one failed.
 func (h *hooks) phase(ctx context.Context, p HookPhase) error {
+	h.started[p] = true
 	items := h.selected(p)
 	if h.r.opts.DryRun {
 		h.skip(items, p, "not run: dry run")

@@ -251,8 +251,10 @@ metadata: {name: old, namespace: NS}
 	e.index("SyncFail succeeded job.batch/clean-up-")
 	for _, line := range e.order {
 		require.False(t, strings.HasPrefix(line, "apply "), "an object was applied after a failed PreSync: %s", line)
-		require.False(t, strings.HasPrefix(line, "Sync "), "a Sync hook ran after a failed PreSync: %s", line)
+		require.False(t, strings.HasPrefix(line, "Sync created"), "a Sync hook ran after a failed PreSync: %s", line)
+		require.False(t, strings.HasPrefix(line, "PostSync created"), "a PostSync hook ran after a failed PreSync: %s", line)
 	}
+	e.index("PostSync skipped job.batch/notify", "not run: the sync failed")
 	require.Zero(t, res.Count(apply.Pruned))
 	_, err = e.get(configMaps, "old")
 	require.NoError(t, err, "nothing is pruned after a failed PreSync")
@@ -351,4 +353,40 @@ metadata:
 	// Without Hooks, a hook named by generateName is refused as before.
 	_, err = e.m.Apply(context.Background(), objs, apply.ApplyOptions{})
 	require.ErrorContains(t, err, "generateName")
+}
+
+// TestHooksApplyFails: when an object of the set fails, the Sync and PostSync
+// hooks do not run, the SyncFail hooks do, and the apply's error is returned.
+func TestHooksApplyFails(t *testing.T) {
+	e := newHookEnv(t)
+	objs := e.objects(`
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: broken, namespace: NS}
+data: {key: [not, a, string]}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: after
+  namespace: NS
+  annotations: {argocd.argoproj.io/hook: PostSync}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: on-failure
+  namespace: NS
+  annotations: {argocd.argoproj.io/hook: SyncFail, argocd.argoproj.io/hook-delete-policy: HookSucceeded}
+`)
+	res, err := e.applyHooks(objs, apply.ApplyOptions{})
+	require.ErrorContains(t, err, "configmap/broken")
+	require.Less(t, e.index("apply failed configmap/broken"), e.index("SyncFail created configmap/on-failure"))
+	e.index("SyncFail deleted configmap/on-failure")
+	e.index("PostSync skipped configmap/after", "not run: the sync failed")
+	require.False(t, e.has("PostSync created"), "no PostSync hook after a failed apply")
+	require.Equal(t, []apply.HookResult{
+		{ID: object.ID{Kind: "ConfigMap", Namespace: e.ns, Name: "after"}, Phase: apply.PostSync, Outcome: apply.Skipped, Reason: "not run: the sync failed"},
+		{ID: object.ID{Kind: "ConfigMap", Namespace: e.ns, Name: "on-failure"}, Phase: apply.SyncFail, Ran: true, Outcome: apply.Succeeded, Deleted: true},
+	}, res.Hooks())
 }

@@ -148,3 +148,21 @@ func idNames(ids []object.ID) []string {
 	}
 	return out
 }
+
+// TestReconcileMalformedHook: with Options.Hooks, a malformed hook fails the pass
+// before the diff, naming its file and line and the object; nothing is written.
+func TestReconcileMalformedHook(t *testing.T) {
+	e := newEnv(t, reconcile.Options{Hooks: true, Prune: true})
+	e.src.Commit("r1", map[string]string{"a.yaml": configMap("a", "1"), "hook.yaml": `apiVersion: batch/v1
+kind: Job
+metadata:
+  generateName: migrate-
+  namespace: app
+  annotations: {helm.sh/hook: pre-instal}
+`})
+	res, err := e.fail()
+	require.ErrorContains(t, err, `hook.yaml:1: job.batch/migrate-* -n app: annotation helm.sh/hook="pre-instal"`)
+	require.Equal(t, reconcile.StageDiff, reconcile.FailedStage(err))
+	require.Equal(t, reconcile.SkipDiffFailed, res.NotApplied)
+	e.wantObjects()
+}

@@ -11,17 +11,14 @@
 //     `config.kubernetes.io/depends-on`). [Order] shows the batches without a cluster.
 //     After CRDs, Apply waits until they are Established and resets the RESTMapper,
 //     so custom resources can come in the same set.
-//
 //   - Safety: conflicts with other field managers fail with a [*ConflictError]
 //     unless forced; changes to immutable fields fail with an [*ImmutableError]
 //     unless recreating is allowed; objects of another inventory fail with an
 //     [*OwnershipError]; a dry run writes nothing.
-//
 //   - Speed: Apply lists each (resource, namespace) of the set once and skips the
 //     write for objects whose live state already holds every desired value and whose
 //     applied fields are exactly the desired ones, so re-applying an unchanged set
 //     costs a few lists instead of a request per object.
-//
 //   - Inventory and prune: with an [Inventory] ([ApplySet], KEP-3659, by default,
 //     compatible with `kubectl apply --prune --applyset`), members that left the set
 //     are deleted in reverse order, never after a failure, never when they lack the
@@ -32,11 +29,9 @@
 //     that still holds objects not pruned with it is kept and reported, unless
 //     [ApplyOptions.AllowPruneInUse]. Objects are compared as the cluster names
 //     them: a cluster-scoped object declared with a namespace has none.
-//
 //   - Results: every object gets an [Event] (created, configured, unchanged,
 //     recreated, pruned, skipped, failed), streamed through
 //     [ApplyOptions.OnEvent] and returned in the [Result].
-//
 //   - Hooks: with [ApplyOptions.Hooks], Argo CD's resource hooks
 //     (`argocd.argoproj.io/hook`) and Helm's chart hooks (`helm.sh/hook`) are not
 //     members: they run in phases around the apply (PreSync, Sync, PostSync,

@@ -13,6 +13,7 @@ import (
 	"github.com/gitopskit/gitopskit/apply"
 	"github.com/gitopskit/gitopskit/clustertest"
 	"github.com/gitopskit/gitopskit/health"
+	"github.com/gitopskit/gitopskit/internal/testtool"
 	"github.com/gitopskit/gitopskit/object"
 	"github.com/gitopskit/gitopskit/render"
 	"github.com/gitopskit/gitopskit/render/helm"
@@ -23,49 +24,9 @@ import (
 	"k8s.io/client-go/dynamic"
 )
 
-// failPods makes kwok fail the pods labelled gitopskit.io/kwok: fail once they
-// run; its weight wins over kwok's own stage that completes a Job's pods.
-const failPods = `apiVersion: kwok.x-k8s.io/v1alpha1
-kind: Stage
-metadata:
-  name: pod-fail-on-label
-spec:
-  resourceRef:
-    apiGroup: v1
-    kind: Pod
-  selector:
-    matchLabels:
-      gitopskit.io/kwok: fail
-    matchExpressions:
-    - key: '.metadata.deletionTimestamp'
-      operator: 'DoesNotExist'
-    - key: '.status.phase'
-      operator: 'In'
-      values: ['Running']
-  weight: 1000
-  next:
-    statusTemplate: |
-      {{ $now := Now }}
-      containerStatuses:
-      {{ range .spec.containers }}
-      - image: {{ .image | Quote }}
-        name: {{ .name | Quote }}
-        ready: false
-        restartCount: 0
-        started: false
-        state:
-          terminated:
-            exitCode: 1
-            finishedAt: {{ $now | Quote }}
-            reason: Error
-            startedAt: {{ $now | Quote }}
-      {{ end }}
-      phase: Failed
-`
-
 // nodes is a cluster with fake nodes, where Jobs run to completion or failure: the
 // hook tests start it, the other tests never do.
-var nodes = clustertest.New(clustertest.Options{Nodes: 2, KwokStages: []string{failPods}})
+var nodes = clustertest.New(clustertest.Options{Nodes: 2, KwokStages: []string{testtool.FailPodsStage}})
 
 // hookEnv is one hook test's cluster access, on the cluster with nodes.
 type hookEnv struct {

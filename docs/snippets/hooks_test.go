@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/client-go/rest"
 
 	"github.com/gitopskit/gitopskit/apply"
 	"github.com/gitopskit/gitopskit/health"
@@ -16,22 +15,9 @@ import (
 )
 
 // snippet: apply-hooks
-// SyncHooks applies objs as the set whose ApplySet parent is the Secret ns/name, with
-// the Argo CD and Helm hooks among them run in their phases, and prints what each
-// hook did.
-func SyncHooks(ctx context.Context, cfg *rest.Config, ns, name string, objs []*unstructured.Unstructured) (*apply.Result, error) {
-	m, err := apply.NewForConfig(cfg, apply.Options{FieldManager: "my-tool"})
-	if err != nil {
-		return nil, err
-	}
-	inventory, err := m.ApplySet(object.ID{Kind: "Secret", Namespace: ns, Name: name}, apply.ApplySetOptions{})
-	if err != nil {
-		return nil, err
-	}
-	waiter, err := health.NewWaiterForConfig(cfg, health.WaiterOptions{})
-	if err != nil {
-		return nil, err
-	}
+// SyncHooks applies objs as the set of inventory, with the Argo CD and Helm hooks
+// among them run in their phases, and prints what each hook did.
+func SyncHooks(ctx context.Context, m *apply.Manager, inventory apply.Inventory, waiter *health.Waiter, objs []*unstructured.Unstructured) (*apply.Result, error) {
 	res, err := m.Apply(ctx, objs, apply.ApplyOptions{
 		Inventory: inventory,
 		Prune:     true,
@@ -56,7 +42,19 @@ func TestSyncHooks(t *testing.T) {
 	cm := func(name, ann string) *unstructured.Unstructured {
 		return mustYAML("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: " + name + ", namespace: " + ns + ", annotations: {" + ann + "}}\n")
 	}
-	res, err := SyncHooks(context.Background(), cfg, ns, "app", []*unstructured.Unstructured{
+	m, err := apply.NewForConfig(cfg, apply.Options{FieldManager: "my-tool"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inventory, err := m.ApplySet(object.ID{Kind: "Secret", Namespace: ns, Name: "app"}, apply.ApplySetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waiter, err := health.NewWaiterForConfig(cfg, health.WaiterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := SyncHooks(context.Background(), m, inventory, waiter, []*unstructured.Unstructured{
 		cm("before", "argocd.argoproj.io/hook: PreSync, argocd.argoproj.io/hook-delete-policy: HookSucceeded"),
 		cm("app", ""),
 		cm("after", "helm.sh/hook: post-install"),

@@ -74,7 +74,8 @@ type ApplyOptions struct {
 	OnEvent func(apply.Event)
 	// Hooks runs the hooks of desired in their phases (see
 	// apply.ApplyOptions.Hooks) instead of applying them as members, each
-	// waited for up to HookTimeout. A pass sets it on the apply stage, and on the
+	// waited for up to HookTimeout (zero: until the context is done; a pass
+	// gives its HealthTimeout). A pass sets it on the apply stage, and on the
 	// prune stage when the set is empty (a deletion: PreDelete and PostDelete
 	// hooks), with the hooks in desired; otherwise it gives the prune the
 	// members only.

@@ -42,7 +42,8 @@ type Event struct {
 	// it was found).
 	Stage Stage
 	Wave  int
-	// Reason is a short human explanation for Skipped, Recreated and Failed.
+	// Reason is a short human explanation for Skipped, Recreated and Failed, and
+	// the policy of a hook's Deleted.
 	Reason string
 	// Err is set for Failed.
 	Err error
@@ -54,7 +55,9 @@ type Event struct {
 }
 
 // Result is the outcome of one [Manager.Apply]: an event per object, in the order
-// they completed within each batch, and counts per action.
+// they completed within each batch, and counts per action. With
+// [ApplyOptions.Hooks], the events of hooks (their Phase set) are among them, and
+// counted too; [Result.Hooks] sums them up per hook.
 type Result struct {
 	Events []Event
 	// Warnings are conditions that did not fail the apply but made it slower or

@@ -351,3 +351,30 @@ metadata:
 		{ID: object.ID{Kind: "ConfigMap", Namespace: e.ns, Name: "on-failure"}, Phase: apply.SyncFail, Ran: true, Outcome: apply.Succeeded, Deleted: true},
 	}, res.Hooks())
 }
+
+// TestHooksHookFailedDeletes: HookFailed deletes a hook that failed (and the
+// apply still fails); a hook that succeeded under the same policy stays.
+func TestHooksHookFailedDeletes(t *testing.T) {
+	e := newHookEnv(t)
+	job := func(name, kwok string) string {
+		return `apiVersion: batch/v1
+kind: Job
+metadata:
+  name: ` + name + `
+  namespace: NS
+  annotations: {helm.sh/hook: pre-install, helm.sh/hook-delete-policy: hook-failed}
+spec:
+  backoffLimit: 0
+  template:
+    metadata: {labels: {gitopskit.io/kwok: ` + kwok + `}}
+    spec:
+      restartPolicy: Never
+      containers: [{name: main, image: example.com/tool:1}]
+`
+	}
+	_, err := e.applyHooks(e.objects(job("works", "complete")+"---\n"+job("breaks", "fail")), apply.ApplyOptions{})
+	require.ErrorContains(t, err, "PreSync hooks: hook job.batch/breaks")
+	require.Less(t, e.index("PreSync failed job.batch/breaks"), e.index("PreSync deleted job.batch/breaks", "HookFailed"))
+	require.False(t, e.has("deleted job.batch/works"))
+	require.Equal(t, []string{"works"}, e.jobsNamed(""))
+}

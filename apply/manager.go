@@ -162,4 +162,18 @@ type ApplyOptions struct {
 	WaveGate WaveGate
 	// OnEvent, when set, receives each event as it happens, from one goroutine at a time.
 	OnEvent func(Event)
+	// Hooks runs the set's hooks (objects annotated argocd.argoproj.io/hook or
+	// helm.sh/hook, see [ParseHook]) in their phases instead of applying them as
+	// members: PreSync hooks first (when one fails nothing is applied or pruned),
+	// Sync hooks after the apply, PostSync hooks after the prune once the set is
+	// healthy, SyncFail hooks when a phase failed; PreDelete and PostDelete hooks
+	// around the prune of an empty set. Hooks are never members of the inventory.
+	// Their events carry the Phase; [Result.Hooks] sums them up. Without Hooks,
+	// hook objects are applied like any other.
+	Hooks bool
+	// HookGate tells when a hook is done: nil when it succeeded, an error when it
+	// failed or did not finish in time. It also waits for the set to be healthy
+	// before the PostSync hooks. Hooks needs it (but in a dry run, which runs no
+	// hook); health.Waiter.Gate with FailFast and a Timeout provides one.
+	HookGate WaveGate
 }

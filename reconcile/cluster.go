@@ -176,7 +176,8 @@ func NewForConfig(cfg *rest.Config, stages Stages, opts Options) (*Reconciler, e
 // Mapper returns the RESTMapper the stages share.
 func (c *Cluster) Mapper() meta.RESTMapper { return c.mapper }
 
-// Diff implements [Differ]. It diffs desired with the inventory's membership
+// Diff implements [Differ]. Hooks are not members: give it the members of a set
+// with hooks (apply.SplitHooks), as a [Reconciler] with Options.Hooks does. It diffs desired with the inventory's membership
 // labels, as the apply will set them, so that they are not seen as removals, and
 // without the namespace of cluster-scoped objects, as the API server stores them,
 // so that they are named as their live copies and inventory entries are. The
@@ -388,8 +389,9 @@ func (c *Cluster) apply(ctx context.Context, desired []*unstructured.Unstructure
 		AllowEmpty:      opts.AllowEmpty,
 		AllowPruneInUse: opts.AllowPruneInUse,
 		CreateNamespace: opts.CreateNamespace,
+		Hooks:           opts.Hooks,
 		OnEvent: func(e apply.Event) {
-			if prune && applied.Has(e.ID) && e.Action != apply.Failed {
+			if prune && applied.Has(e.ID) && e.Action != apply.Failed && e.Phase == "" {
 				return
 			}
 			out = append(out, e)
@@ -397,6 +399,9 @@ func (c *Cluster) apply(ctx context.Context, desired []*unstructured.Unstructure
 				opts.OnEvent(e)
 			}
 		},
+	}
+	if opts.Hooks {
+		aopts.HookGate = c.health.Waiter.Gate(health.WaitOptions{Timeout: opts.HookTimeout, FailFast: true})
 	}
 	if !opts.DryRun {
 		c.mu.Lock()

@@ -30,7 +30,11 @@ import (
 
 var cluster = clustertest.New(clustertest.Options{})
 
-func TestMain(m *testing.M) { os.Exit(cluster.Run(m)) }
+func TestMain(m *testing.M) {
+	code := cluster.Run(m)
+	nodes.Stop() // started by the hook tests only
+	os.Exit(code)
+}
 
 // gitEnv is a repository served over smart HTTP on loopback, a namespace, and a
 // reconciler following the repository's main branch into the namespace.

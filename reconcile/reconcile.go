@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -75,6 +76,12 @@ type Options struct {
 	Wait bool
 	// HealthTimeout bounds the wait for health (default [DefaultHealthTimeout]).
 	HealthTimeout time.Duration
+	// Hooks runs the hooks of the set (Argo CD's argocd.argoproj.io/hook, Helm's
+	// helm.sh/hook) in their phases around the apply, as apply.ApplyOptions.Hooks
+	// says, each waited for up to HealthTimeout; hooks are left out of the
+	// diff, the inventory and the health of the set. Without it, a hook is
+	// applied as a member (and one named by generateName fails the pass).
+	Hooks bool
 	// OnEvent, when set, receives the progress of each pass from the goroutine
 	// running it (apply events may come from the applier's goroutines, one at a time).
 	OnEvent func(Event)
@@ -132,8 +139,9 @@ type pass struct {
 	r         *Reconciler
 	res       *Result
 	manifests []object.Manifest
-	origins   map[object.ID]object.Origin // set by the diff stage
-	applied   bool                        // the cluster holds the revision; it counts once health passes too
+	origins   map[object.ID]object.Origin  // set by the diff stage
+	hooks     []*unstructured.Unstructured // with Options.Hooks
+	applied   bool                         // the cluster holds the revision; it counts once health passes too
 }
 
 // Reconcile runs one pass and returns its result. On failure the error is a
@@ -187,18 +195,22 @@ func (p *pass) run(ctx context.Context) error {
 		res.NotApplied = SkipDiffFailed
 		return p.fail(StageDiff, err)
 	}
-	if len(desired) == 0 && r.opts.Prune && !r.opts.AllowEmpty && r.opts.Mode != DriftOnly {
+	members := desired
+	if r.opts.Hooks {
+		members, p.hooks = p.splitHooks(desired)
+	}
+	if len(members) == 0 && r.opts.Prune && !r.opts.AllowEmpty && r.opts.Mode != DriftOnly {
 		return p.fail(StagePrune, ErrEmptySet)
 	}
 
-	if err := p.stage(ctx, StageDiff, func() error { return p.diff(ctx, desired) }); err != nil {
+	if err := p.stage(ctx, StageDiff, func() error { return p.diff(ctx, members) }); err != nil {
 		res.NotApplied = SkipDiffFailed
 		return err
 	}
-	if err := p.write(ctx, desired); err != nil {
+	if err := p.write(ctx, members); err != nil {
 		return err
 	}
-	if err := p.health(ctx, desired); err != nil {
+	if err := p.health(ctx, members); err != nil {
 		return err
 	}
 	if p.applied {
@@ -215,6 +227,12 @@ func (p *pass) desired(rendered *render.Result) ([]*unstructured.Unstructured, e
 	p.manifests = rendered.Manifests
 	var errs []error
 	for _, m := range rendered.Manifests {
+		if p.r.opts.Hooks && apply.IsHook(m.Object) {
+			if _, _, err := apply.ParseHook(m.Object); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", m.Origin, err))
+			}
+			continue
+		}
 		if id := object.IDOf(m.Object); id.Name == "" {
 			id.Name = m.Object.GetGenerateName() + "*"
 			errs = append(errs, fmt.Errorf("%s (%s): named by metadata.generateName only: server-side apply and the inventory need metadata.name", id.KubectlString(), m.Origin))
@@ -286,7 +304,21 @@ func pendingNamespaces(plan *diff.Plan, create bool) []*object.Error {
 	return failed
 }
 
-// write runs the apply and prune stages when the mode and the plan call for them.
+// splitHooks returns the members of desired and its hooks (checked by desired).
+func (p *pass) splitHooks(desired []*unstructured.Unstructured) (members, hooks []*unstructured.Unstructured) {
+	for _, u := range desired {
+		if apply.IsHook(u) {
+			hooks = append(hooks, u)
+		} else {
+			members = append(members, u)
+		}
+	}
+	return members, hooks
+}
+
+// write runs the apply and prune stages when the mode and the plan call for them:
+// the apply with the hooks of the set (in their phases), the prune with the
+// members only, or with the hooks when there is no member left (a deletion).
 func (p *pass) write(ctx context.Context, desired []*unstructured.Unstructured) error {
 	r, res := p.r, p.res
 	plan := res.Plan
@@ -308,12 +340,16 @@ func (p *pass) write(ctx context.Context, desired []*unstructured.Unstructured) 
 		AllowPruneInUse: r.opts.AllowPruneInUse,
 		CreateNamespace: r.opts.CreateNamespace,
 		OnEvent:         func(o apply.Event) { p.emit(Event{Kind: ObjectDone, Stage: StageApply, Object: o}) },
+		Hooks:           r.opts.Hooks,
+		HookTimeout:     r.opts.HealthTimeout,
 	}
+	// With hooks, a sync that only prunes runs them too, as Argo CD's does.
+	withHooks := append(slices.Clone(desired), p.hooks...)
 	ran := false
-	if plan.Counts.Create+plan.Counts.Update > 0 {
+	if plan.Counts.Create+plan.Counts.Update > 0 || (len(p.hooks) > 0 && len(desired) > 0) {
 		ran = true
 		if err := p.stage(ctx, StageApply, func() error {
-			out, err := r.stages.Applier.Apply(ctx, desired, opts)
+			out, err := r.stages.Applier.Apply(ctx, withHooks, opts)
 			return p.record(out, err)
 		}); err != nil {
 			res.NotApplied = SkipApplyFailed
@@ -323,8 +359,12 @@ func (p *pass) write(ctx context.Context, desired []*unstructured.Unstructured) 
 	if r.opts.Prune && plan.Counts.Delete > 0 {
 		ran = true
 		opts.OnEvent = func(o apply.Event) { p.emit(Event{Kind: ObjectDone, Stage: StagePrune, Object: o}) }
+		pruned := desired
+		if opts.Hooks = r.opts.Hooks && len(desired) == 0; opts.Hooks {
+			pruned = p.hooks // a deletion: its PreDelete and PostDelete hooks run
+		}
 		if err := p.stage(ctx, StagePrune, func() error {
-			out, err := r.stages.Applier.Prune(ctx, desired, opts)
+			out, err := r.stages.Applier.Prune(ctx, pruned, opts)
 			return p.record(out, err)
 		}); err != nil {
 			return err

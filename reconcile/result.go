@@ -32,7 +32,7 @@ type Result struct {
 	// NotApplied says why the pass did not apply, when it did not.
 	NotApplied Skip
 	// Objects is the outcome per object of the apply and prune stages, in the order
-	// they happened.
+	// they happened, with those of hooks (Phase set; see Hooks).
 	Objects []apply.Event
 	// Health is the health of the desired set (the worst object's) and Healthy the
 	// status per object (see health.Aggregate); both are empty when no health
@@ -60,9 +60,17 @@ func (r *Result) Skipped() []object.ID { return r.with(apply.Skipped) }
 // Failed returns the objects the apply or prune failed on.
 func (r *Result) Failed() []object.ID { return r.with(apply.Failed) }
 
+// Hooks returns what happened to each hook of the pass (see
+// apply.HookResults); Applied, Pruned, Skipped and Failed list the set's objects
+// only.
+func (r *Result) Hooks() []apply.HookResult { return apply.HookResults(r.Objects) }
+
 func (r *Result) with(actions ...apply.Action) []object.ID {
 	var out []object.ID
 	for _, o := range r.Objects {
+		if o.Phase != "" {
+			continue
+		}
 		for _, want := range actions {
 			if o.Action == want {
 				out = append(out, o.ID)

@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"context"
+	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
@@ -71,6 +72,15 @@ type ApplyOptions struct {
 	CreateNamespace bool
 	// OnEvent, when set, receives each object's result as it happens.
 	OnEvent func(apply.Event)
+	// Hooks runs the hooks of desired in their phases (see
+	// apply.ApplyOptions.Hooks) instead of applying them as members, each
+	// waited for up to HookTimeout (zero: until the context is done; a pass
+	// gives its HealthTimeout). A pass sets it on the apply stage, and on the
+	// prune stage when the set is empty (a deletion: PreDelete and PostDelete
+	// hooks), with the hooks in desired; otherwise it gives the prune the
+	// members only.
+	Hooks       bool
+	HookTimeout time.Duration
 }
 
 // HealthChecker tells the health of objects. Both methods return the statuses

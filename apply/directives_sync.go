@@ -209,3 +209,22 @@ func (d Directives) Skip(live *unstructured.Unstructured) string {
 	}
 	return ""
 }
+
+// Kept returns why prune keeps a member of these directives that left the set, or
+// "": annotated prune-disabled (Prune=false for Argo CD), Delete=false when
+// setDeleted (the set is emptied: an apply of no object with AllowEmpty), or
+// left alone by Flux (reconcile: disabled, ssa: Ignore). The diff package plans
+// such an object annotated IgnoreExtraneous as None, with this reason.
+func (d Directives) Kept(setDeleted bool) string {
+	switch {
+	case d.KeepOnPrune:
+		return "not pruned: annotated to be kept (prune: disabled, or " + ArgoSyncOptionsAnnotation + " Prune=false)"
+	case d.KeepOnDelete && setDeleted:
+		return "not pruned: the set is deleted and annotation " + ArgoSyncOptionsAnnotation + " has Delete=false"
+	case d.Disabled:
+		return "not pruned: annotation " + FluxReconcileAnnotation + "=disabled"
+	case d.SSA == SSAIgnore:
+		return "not pruned: annotation " + FluxSSAAnnotation + "=Ignore"
+	}
+	return ""
+}

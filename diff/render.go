@@ -37,7 +37,10 @@ func (p *Plan) WriteText(w io.Writer, opts TextOptions) error {
 	bw := bufio.NewWriter(w)
 	for _, c := range p.Changes {
 		if !c.Changed() {
-			if opts.All {
+			switch {
+			case opts.All && c.Reason != "":
+				fmt.Fprintf(bw, "# %s: skipped: %s\n", c.ID, c.Reason)
+			case opts.All:
 				fmt.Fprintf(bw, "# %s: unchanged\n", c.ID)
 			}
 			continue

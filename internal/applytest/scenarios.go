@@ -59,7 +59,9 @@ const (
 )
 
 // Scenarios are the apply scenarios, each run in a namespace of its own.
-var Scenarios = []Scenario{{
+var Scenarios = append(scenarios, directiveScenarios...)
+
+var scenarios = []Scenario{{
 	Name:    "create, with server defaults",
 	Desired: configMap("settings", "data: {color: blue}") + "---" + deployment("2", "{name: A, value: a}"),
 	Want:    map[string]string{"ConfigMap/settings": "created", "Deployment/web": "created"},

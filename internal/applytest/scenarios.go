@@ -142,14 +142,7 @@ var scenarios = []Scenario{{
 	Before:  []Step{{Manager: FieldManager, Objects: job(recreateAnnotation, "busybox:1")}},
 	Desired: job(recreateAnnotation, "busybox:2"),
 	Want:    map[string]string{"Job/once": "recreated"},
-	Changed: map[string][]string{"Job/once": {
-		".metadata.labels.controller-uid",
-		`.metadata.labels["batch.kubernetes.io/controller-uid"]`,
-		`.spec.selector.matchLabels["batch.kubernetes.io/controller-uid"]`,
-		".spec.template.metadata.labels.controller-uid",
-		`.spec.template.metadata.labels["batch.kubernetes.io/controller-uid"]`,
-		jobImage,
-	}},
+	Changed: map[string][]string{"Job/once": recreatedJob},
 	Offline: map[string][]string{"Job/once": {jobImage}},
 }, {
 	Name:     "recreate: an immutable ConfigMap changes, the option allows it",

@@ -75,6 +75,10 @@ var directiveScenarios = []Scenario{{
 	Want:    map[string]string{"ConfigMap/whole": "configured"},
 	Changed: map[string][]string{"ConfigMap/whole": {".data.a", ".data.c", ".metadata.labels"}},
 	Foreign: map[string][]string{"ConfigMap/whole": {".data.c", ".metadata.labels.team"}},
+	Check: func(t testing.TB, after map[string]*unstructured.Unstructured) {
+		data("ConfigMap/whole", "c", "")(t, after)
+		assert.Empty(t, after["ConfigMap/whole"].GetLabels(), "the labeler's label")
+	},
 }, {
 	Name: "Argo CD Replace=true: an object whose values are in place is not written",
 	Before: []Step{

@@ -125,8 +125,10 @@ func (r *run) applyObject(ctx context.Context, t *task) Event {
 func (r *run) forceReplace(ctx context.Context, t *task, live *unstructured.Unstructured, ev Event, fail func(error) Event) Event {
 	out, err := ssa.Replace(ctx, t.res, t.desired, live, r.ssaOptions(t), true)
 	var immutable *ImmutableError
-	if err != nil && !errors.As(classify(t, err), &immutable) {
-		return fail(classify(t, err))
+	if err != nil {
+		if err = classify(t, err); !errors.As(err, &immutable) {
+			return fail(err)
+		}
 	}
 	if err == nil && same(live, out, true) {
 		ev.Action = Unchanged

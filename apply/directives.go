@@ -110,7 +110,7 @@ func ParseDirectives(obj *unstructured.Unstructured) (Directives, error) {
 		}
 	}
 	var err error
-	if d.Recreate, err = ssa.Recreates(obj); err != nil {
+	if d.Recreate, err = ssa.Enabled(ann, RecreateAnnotation, "enabled"); err != nil {
 		return d, fmt.Errorf("%s: %w", id.KubectlString(), err)
 	}
 	for _, key := range []string{PruneAnnotation, FluxPruneAnnotation} {

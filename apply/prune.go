@@ -93,7 +93,7 @@ func (r *run) prune(ctx context.Context, previous []object.ID, desired object.Se
 
 // pruneObject deletes one object if it is ours, not kept and not in use, and
 // reports whether it stays in the inventory though it did not fail: a Namespace or
-// CustomResourceDefinition that still holds objects. With defer, an object
+// CustomResourceDefinition that still holds objects. With deferLast, an object
 // annotated PruneLast=true is left for the final round: its event has no Action.
 // emptied says that the whole set is deleted.
 func (r *run) pruneObject(ctx context.Context, id object.ID, deferLast, emptied bool) (Event, bool) {

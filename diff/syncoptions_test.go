@@ -137,3 +137,15 @@ metadata: {name: lost, namespace: NS-lost}
 		assert.Contains(t, strings.Join(c.Warnings, "\n"), "created for it (CreateNamespace=true)", name)
 	}
 }
+
+// TestPlanOutputSaysWhySkipped: the text output with All and the JSON output
+// give the reason of an object the apply skips.
+func TestPlanOutputSaysWhySkipped(t *testing.T) {
+	reason := "not applied: annotation kustomize.toolkit.fluxcd.io/ssa=Ignore"
+	p := diff.NewPlan([]*diff.Change{{ID: object.ID{Kind: "ConfigMap", Namespace: "shop", Name: "settings"}, Action: diff.None, Reason: reason}}, nil)
+	var text, js strings.Builder
+	require.NoError(t, p.WriteText(&text, diff.TextOptions{All: true}))
+	assert.Equal(t, "# /ConfigMap/shop/settings: skipped: "+reason+"\n", text.String())
+	require.NoError(t, p.WriteJSON(&js))
+	assert.Contains(t, js.String(), `"reason": "`+reason+`"`)
+}

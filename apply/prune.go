@@ -59,9 +59,9 @@ func (r *run) prune(ctx context.Context, previous []object.ID, desired object.Se
 			batch, gone = gone[:n], gone[n:]
 		}
 		workers := r.m.opts.Concurrency
-		if stage := StageOf(batch[0]); !final && (stage == StageNamespaces || stage == StageCRDs) {
-			// Each of these lists what it still holds, with Concurrency lists in
-			// flight: one at a time keeps the bound.
+		if slices.ContainsFunc(batch, func(id object.ID) bool { return StageOf(id) <= StageCRDs }) {
+			// Each Namespace or CRD lists what it still holds, with Concurrency
+			// lists in flight: one at a time keeps the bound.
 			workers = 1
 		}
 		parallel.Do(ctx, workers, len(batch), func(i int) {

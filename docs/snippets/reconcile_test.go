@@ -385,3 +385,36 @@ func TestReportFailedApply(t *testing.T) {
 }
 
 // end snippet
+
+// snippet: reconcile-group
+// ReconcileInOrder reconciles three sets of one repository in dependency order:
+// the CRDs, then the infrastructure that uses them, then the apps.
+func ReconcileInOrder(ctx context.Context, crds, infra, apps reconcile.Runner) ([]reconcile.SetResult, error) {
+	g, err := reconcile.NewGroup([]reconcile.Set{
+		{Name: "crds", Runner: crds},
+		{Name: "infrastructure", Runner: infra, DependsOn: []string{"crds"}},
+		{Name: "apps", Runner: apps, DependsOn: []string{"infrastructure"}},
+	}, reconcile.GroupOptions{Concurrency: 8})
+	if err != nil {
+		return nil, err
+	}
+	return g.Reconcile(ctx) // one reconcile.SetResult per set, in the order given
+}
+
+// end snippet
+
+func TestReconcileInOrder(t *testing.T) {
+	src, c := &fake.Source{}, fake.NewCluster()
+	src.Commit("r1", map[string]string{"a.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: app}\n"})
+	newSet := func() *reconcile.Reconciler {
+		r, err := reconcile.New(reconcile.Stages{Source: src, Differ: c, Applier: c, Health: c}, reconcile.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	res, err := ReconcileInOrder(context.Background(), newSet(), newSet(), newSet())
+	if err != nil || len(res) != 3 || !res[2].Ready() || res[2].Name != "apps" {
+		t.Fatalf("results %+v, %v", res, err)
+	}
+}

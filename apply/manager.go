@@ -138,7 +138,9 @@ type ApplyOptions struct {
 	// server-side apply with the field manager and reported as created, but it is
 	// not a member of the inventory, so it is never pruned. A dry run reports it
 	// without creating it. Without it, an object whose namespace is missing fails
-	// with an error that names the namespace, the object and this option.
+	// with an error that names the namespace, the object and this option, unless
+	// the object is annotated with Argo CD's CreateNamespace=true sync option,
+	// which does the same for its own namespace.
 	CreateNamespace bool
 	// AllowEmpty allows an empty set with an inventory (which prunes all its members).
 	AllowEmpty bool

@@ -96,10 +96,8 @@ func (m *Manager) Apply(ctx context.Context, objs []*unstructured.Unstructured, 
 			r.crdKinds[[2]string{group, kind}] = true
 		}
 	}
-	if opts.CreateNamespace {
-		if err := r.createNamespaces(ctx, append(r.hooks.namespaceItems(), items...)); err != nil {
-			return &r.result, err
-		}
+	if err := r.createNamespaces(ctx, append(r.hooks.namespaceItems(), items...)); err != nil { // with CreateNamespace, or for an object
+		return &r.result, err
 	}
 	var previous []object.ID
 	tracked := true
@@ -204,6 +202,11 @@ func (r *run) applyBatch(ctx context.Context, batch []item) error {
 			if r.opts.DryRun && r.crdKinds[[2]string{it.id.Group, it.id.Kind}] {
 				r.emit(Event{ID: it.id, Action: Skipped, Stage: it.stage, Wave: it.dir.Wave, DryRun: true,
 					Reason: "its CustomResourceDefinition is not established yet (dry run)"})
+				continue
+			}
+			if r.opts.DryRun && it.dir.SkipDryRunOnMissingResource && meta.IsNoMatchError(err) {
+				r.emit(Event{ID: it.id, Action: Skipped, Stage: it.stage, Wave: it.dir.Wave, DryRun: true,
+					Reason: "the cluster does not serve its kind (SkipDryRunOnMissingResource=true, dry run)"})
 				continue
 			}
 			r.emit(Event{ID: it.id, Action: Failed, Stage: it.stage, Wave: it.dir.Wave, DryRun: r.opts.DryRun, Err: err, Reason: err.Error()})

@@ -32,9 +32,9 @@ func NewServer(client dynamic.Interface, mapper meta.RESTMapper) *Server {
 	return &Server{client: client, mapper: mapper}
 }
 
-// Predict sends a dry-run server-side apply of req.Desired and returns the object
-// the server would store, after the migration of client-side apply fields the
-// apply does first. A conflict without Force is a [*apply.ConflictError]. When an
+// Predict sends a dry-run server-side apply of req.Desired (a dry-run update or
+// create with req.Replace) and returns the object the server would store, after
+// the migration of client-side apply fields the apply does first. A conflict without Force is a [*apply.ConflictError]. When an
 // immutable field changes and req.Recreate allows it, the prediction is the object
 // created anew (a dry-run create under a generated name), with a warning.
 func (s *Server) Predict(ctx context.Context, req Request) (*Prediction, error) {
@@ -49,7 +49,13 @@ func (s *Server) Predict(ctx context.Context, req Request) (*Prediction, error) 
 		return nil, err
 	}
 	obj := stripForApply(d)
-	out, err := ssa.DryRun(ctx, res, obj, ssa.Options{FieldManager: req.FieldManager, Force: req.Force, CSA: ssa.CSASet(req.CSAManagers)})
+	o := ssa.Options{FieldManager: req.FieldManager, Force: req.Force, CSA: ssa.CSASet(req.CSAManagers), SkipValidation: req.SkipValidation}
+	var out *unstructured.Unstructured
+	if req.Replace {
+		out, err = ssa.Replace(ctx, res, obj, req.Live, o, true)
+	} else {
+		out, err = ssa.DryRun(ctx, res, obj, o)
+	}
 	switch {
 	case err == nil:
 		return &Prediction{Object: out}, nil

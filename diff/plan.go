@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/gitopskit/gitopskit/apply"
 	"github.com/gitopskit/gitopskit/internal/parallel"
 	"github.com/gitopskit/gitopskit/internal/scope"
 	"github.com/gitopskit/gitopskit/internal/ssa"
@@ -188,13 +189,22 @@ func (d *Differ) Plan(ctx context.Context, in Input) (*Plan, error) {
 	for i := range changes {
 		if errs[i] != nil {
 			u := desired[i]
+			dir, _ := apply.ParseDirectives(u) // a bad annotation is errs[i] itself
 			// As apply's dry run: the namespace and the CRDs come first in the apply.
 			if ns := u.GetNamespace(); ssa.NamespacePending(errs[i], ns, declared) {
 				p.Changes = append(p.Changes, d.pending(u, fmt.Sprintf("its namespace %q is created by this set", ns)))
 				continue
 			}
+			if ns := u.GetNamespace(); dir.CreateNamespace && ssa.IsNamespaceNotFound(errs[i], ns) {
+				p.Changes = append(p.Changes, d.pending(u, fmt.Sprintf("its namespace %q is created for it (CreateNamespace=true)", ns)))
+				continue
+			}
 			if gk := u.GroupVersionKind().GroupKind(); meta.IsNoMatchError(errs[i]) && kinds.Defines(gk) {
 				p.Changes = append(p.Changes, d.pending(u, fmt.Sprintf("its kind %s is defined by a CustomResourceDefinition of this set", gk)))
+				continue
+			}
+			if gk := u.GroupVersionKind().GroupKind(); meta.IsNoMatchError(errs[i]) && dir.SkipDryRunOnMissingResource {
+				p.Changes = append(p.Changes, d.pending(u, fmt.Sprintf("the cluster does not serve its kind %s (SkipDryRunOnMissingResource=true)", gk)))
 				continue
 			}
 			var oe *object.Error
@@ -221,7 +231,7 @@ func (d *Differ) Plan(ctx context.Context, in Input) (*Plan, error) {
 		}
 	}
 	for _, id := range object.NewSet(in.Inventory...).Difference(declared) {
-		p.Changes = append(p.Changes, d.deletion(id, live[id]))
+		p.Changes = append(p.Changes, d.deletion(id, live[id], len(desired) == 0))
 	}
 	p.sortAndCount()
 	if len(p.Failed) == 0 {

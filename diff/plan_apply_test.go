@@ -73,7 +73,7 @@ func TestPlanIsWhatApplyDoes(t *testing.T) {
 						assert.Equal(t, s.Changed[key], c.Paths, "%s: paths", key)
 						assert.Equal(t, diff.ChangedPaths(before[key], after[key]), c.Paths, "%s: paths the apply changed", key)
 					}
-					if engine == "server" && c.Action != diff.Delete && !c.Recreate {
+					if engine == "server" && c.Action != diff.Delete && !c.Recreate && c.Predicted != nil {
 						assert.Empty(t, diff.ChangedPaths(after[key], c.Predicted), "%s: the object the apply left", key)
 					}
 				}
@@ -111,6 +111,8 @@ func planned(c *diff.Change) string {
 	switch {
 	case c.Action == diff.Create:
 		return "created"
+	case c.Action == diff.None && c.Reason != "":
+		return "skipped"
 	case c.Action == diff.None:
 		return "unchanged"
 	case c.Recreate:
@@ -129,6 +131,8 @@ func failure(f *object.Error) string {
 		return applytest.Conflict
 	case apierrors.IsInvalid(f) && strings.Contains(f.Error(), "immutable"):
 		return applytest.Immutable
+	case applytest.IsUnknownField(f):
+		return applytest.Invalid
 	}
 	return f.Error()
 }

@@ -414,12 +414,30 @@ func (p *pass) objectErrors(failed []*object.Error) error {
 	return errors.Join(errs...)
 }
 
+// assessed returns the objects of desired whose health the pass assesses: all
+// but those the apply leaves absent by their annotations (Flux's ssa: Ignore or
+// reconcile: disabled on an object that does not exist), which would be Missing
+// forever.
+func (p *pass) assessed(desired []*unstructured.Unstructured) []object.ID {
+	ids := object.IDs(desired)
+	if p.res.Plan == nil {
+		return ids
+	}
+	absent := object.NewSet()
+	for _, c := range p.res.Plan.Changes {
+		if c.Action == diff.None && c.Reason != "" && c.Live == nil {
+			absent.Add(c.ID)
+		}
+	}
+	return slices.DeleteFunc(ids, absent.Has)
+}
+
 func (p *pass) health(ctx context.Context, desired []*unstructured.Unstructured) error {
 	h := p.r.stages.Health
 	if h == nil {
 		return nil
 	}
-	ids := object.IDs(desired)
+	ids := p.assessed(desired)
 	wait := p.r.opts.Wait && p.res.Wrote
 	return p.stage(ctx, StageHealth, func() error {
 		hctx := ctx

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -50,12 +49,27 @@ func (r *run) applyObject(ctx context.Context, t *task) Event {
 		ev.Action, ev.Err, ev.Reason = Failed, err, err.Error()
 		return ev
 	}
+	if !listed && (t.dir.SSA == SSAIfNotPresent || t.dir.Replace) {
+		// What to do depends on whether it exists, and a replace needs its version.
+		var err error
+		if live, err = t.res.Get(ctx, t.id.Name, metav1.GetOptions{}); apierrors.IsNotFound(err) {
+			live, err = nil, nil
+		}
+		if err != nil {
+			return fail(fmt.Errorf("apply %s: %w", t.id.KubectlString(), err))
+		}
+		listed = true
+	}
+	if reason := t.dir.Skip(live); reason != "" {
+		ev.Action, ev.Reason = Skipped, reason
+		return ev
+	}
 	if live != nil && !r.opts.Adopt {
 		if err := r.checkOwner(t, live); err != nil {
 			return fail(err)
 		}
 	}
-	if live != nil {
+	if live != nil && !t.dir.Replace {
 		migrated, err := r.migrateCSA(ctx, t, live)
 		if err != nil {
 			return fail(fmt.Errorf("apply %s: migrate client-side apply fields: %w", t.id.KubectlString(), err))
@@ -65,7 +79,17 @@ func (r *run) applyObject(ctx context.Context, t *task) Event {
 			return ev
 		}
 	}
-	out, err := r.patch(ctx, t)
+	if live != nil && t.dir.Replace && ssa.Declared(t.desired, live) {
+		// A replace would drop what others set, never a value of ours: an
+		// object whose declared values are all in place is left alone, as the
+		// diff plans it.
+		ev.Action = Unchanged
+		return ev
+	}
+	if live != nil && t.dir.ForceReplace {
+		return r.forceReplace(ctx, t, live, ev, fail)
+	}
+	out, err := r.write(ctx, t, live)
 	if err != nil {
 		var immutable *ImmutableError
 		if !errors.As(err, &immutable) || !(r.opts.Recreate || t.dir.Recreate) {
@@ -92,6 +116,28 @@ func (r *run) applyObject(ctx context.Context, t *task) Event {
 	default:
 		ev.Action = Configured
 	}
+	return ev
+}
+
+// forceReplace deletes and creates live again when a replace would change it
+// (Argo CD's Replace=true with Force=true, `kubectl replace --force`): a dry-run
+// replace tells; one the API server refuses (an immutable field) would.
+func (r *run) forceReplace(ctx context.Context, t *task, live *unstructured.Unstructured, ev Event, fail func(error) Event) Event {
+	out, err := ssa.Replace(ctx, t.res, t.desired, live, r.ssaOptions(t), true)
+	var immutable *ImmutableError
+	if err != nil {
+		if err = classify(t, err); !errors.As(err, &immutable) {
+			return fail(err)
+		}
+	}
+	if err == nil && same(live, out, true) {
+		ev.Action = Unchanged
+		return ev
+	}
+	if _, err := r.recreate(ctx, t, live); err != nil {
+		return fail(err)
+	}
+	ev.Action, ev.Reason = Recreated, "replaced by a delete and a create ("+ArgoSyncOptionsAnnotation+": Force=true,Replace=true)"
 	return ev
 }
 
@@ -126,17 +172,32 @@ func (r *run) checkOwner(t *task, live *unstructured.Unstructured) error {
 	return nil
 }
 
-// patch sends the server-side apply. A dry run predicts the migration of
+// ssaOptions are the options of t's writes: Force and the migration of
+// client-side apply fields unless t is applied with Merge (Flux's ssa: Merge), and
+// its field validation.
+func (r *run) ssaOptions(t *task) ssa.Options {
+	o := ssa.Options{FieldManager: r.m.opts.FieldManager, Force: r.opts.Force, CSA: sets.New(r.m.opts.CSAManagers...),
+		SkipValidation: t.dir.SkipValidation}
+	if t.dir.SSA == SSAMerge {
+		o.Force, o.CSA = false, nil
+	}
+	return o
+}
+
+// write sends t's server-side apply, or its replace when t says so (live is then
+// the object replaced, nil to create it). A dry run predicts the migration of
 // client-side apply fields too (see migrateCSA), which it cannot write.
-func (r *run) patch(ctx context.Context, t *task) (*unstructured.Unstructured, error) {
+func (r *run) write(ctx context.Context, t *task, live *unstructured.Unstructured) (*unstructured.Unstructured, error) {
 	var out *unstructured.Unstructured
 	var err error
-	if r.opts.DryRun {
-		out, err = ssa.DryRun(ctx, t.res, t.desired, ssa.Options{
-			FieldManager: r.m.opts.FieldManager, Force: r.opts.Force, CSA: sets.New(r.m.opts.CSAManagers...),
-		})
-	} else {
-		out, err = t.res.Apply(ctx, t.id.Name, t.desired, metav1.ApplyOptions{FieldManager: r.m.opts.FieldManager, Force: r.opts.Force})
+	o := r.ssaOptions(t)
+	switch {
+	case t.dir.Replace:
+		out, err = ssa.Replace(ctx, t.res, t.desired, live, o, r.opts.DryRun)
+	case r.opts.DryRun:
+		out, err = ssa.DryRun(ctx, t.res, t.desired, o)
+	default:
+		out, err = ssa.Apply(ctx, t.res, t.desired, o, false)
 	}
 	if err != nil {
 		return nil, classify(t, err)
@@ -153,20 +214,14 @@ func classify(t *task, err error) error {
 	causes := status.Status().Details.Causes
 	switch {
 	case apierrors.IsConflict(err):
-		ce := &ConflictError{ID: t.id, Err: err}
+		var cs []Conflict
 		for _, c := range causes {
-			if c.Type != metav1.CauseTypeFieldManagerConflict {
-				continue
-			}
-			ce.Fields = append(ce.Fields, c.Field)
-			if m := ssa.ConflictManager(c); m != "" {
-				ce.Managers = append(ce.Managers, m)
+			if c.Type == metav1.CauseTypeFieldManagerConflict {
+				cs = append(cs, Conflict{Field: c.Field, Manager: ssa.ConflictManager(c)})
 			}
 		}
-		if len(ce.Fields) > 0 {
-			slices.Sort(ce.Managers)
-			ce.Managers = slices.Compact(ce.Managers)
-			return ce
+		if len(cs) > 0 {
+			return NewConflictError(t.id, cs, err)
 		}
 	case apierrors.IsInvalid(err):
 		if fields := ssa.ImmutableFields(err); len(fields) > 0 {
@@ -195,7 +250,7 @@ func (r *run) recreate(ctx context.Context, t *task, live *unstructured.Unstruct
 	if err := waitGone(ctx, res, t.id.Name, time.Minute); err != nil {
 		return nil, fmt.Errorf("recreate %s: %w", t.id.KubectlString(), err)
 	}
-	return r.patch(ctx, t)
+	return r.write(ctx, t, nil)
 }
 
 // waitGone polls until the named object no longer exists.
@@ -214,7 +269,7 @@ func waitGone(ctx context.Context, res dynamic.ResourceInterface, name string, t
 // reports whether there was anything to move. A dry run moves nothing: its apply
 // predicts the migration (ssa.DryRun), which a dry-run patch here could not pass on.
 func (r *run) migrateCSA(ctx context.Context, t *task, live *unstructured.Unstructured) (bool, error) {
-	csa := sets.New(r.m.opts.CSAManagers...)
+	csa := r.ssaOptions(t).CSA
 	if !ssa.HasCSA(live, csa) {
 		return false, nil
 	}

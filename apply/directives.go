@@ -33,14 +33,49 @@ const (
 	FluxPruneAnnotation = "kustomize.toolkit.fluxcd.io/prune"
 )
 
-// Directives are the apply annotations of one object, parsed.
+// Directives are the apply annotations of one object, parsed. docs/migration.md
+// says which annotation of Argo CD or Flux sets each.
 type Directives struct {
 	Wave      int
 	DependsOn []object.ID
-	// Recreate allows delete-and-create on an immutable field change.
+	// Recreate allows delete-and-create when an update is refused because an
+	// immutable field changes.
 	Recreate bool
-	// KeepOnPrune keeps the object in the cluster when it leaves the set.
+	// KeepOnPrune keeps the object in the cluster when it leaves the set, the set
+	// emptied included.
 	KeepOnPrune bool
+	// KeepOnDelete keeps the object when the whole set is deleted (an apply of an
+	// empty set with AllowEmpty, as a finalizer runs), but not when it alone
+	// leaves a set that goes on: Argo CD's Delete=false.
+	KeepOnDelete bool
+	// PruneLast prunes the object after every other member that leaves the set.
+	PruneLast bool
+	// Replace writes the object with an update (a PUT, as `kubectl replace`)
+	// instead of a server-side apply, or a create when it does not exist: every
+	// field it does not declare goes, whoever set it.
+	Replace bool
+	// ForceReplace, with Replace, deletes the object and creates it again
+	// instead of updating it (`kubectl replace --force`).
+	ForceReplace bool
+	// SkipValidation writes with the API server's field validation Ignore:
+	// unknown and duplicate fields are dropped instead of failing the write.
+	SkipValidation bool
+	// SkipDryRunOnMissingResource lets a dry run or a diff predict the object as
+	// declared, a create with a warning, when the cluster does not serve its kind.
+	SkipDryRunOnMissingResource bool
+	// CreateNamespace creates the object's namespace when it does not exist, as
+	// ApplyOptions.CreateNamespace does for every object.
+	CreateNamespace bool
+	// IgnoreExtraneous keeps a member that left the set and that prune keeps
+	// out of the diff's changes.
+	IgnoreExtraneous bool
+	// ServerSideDiff has the diff ask the API server for this object (see
+	// diff.Server) when it can.
+	ServerSideDiff bool
+	// SSA says how the object is applied (Flux's kustomize.toolkit.fluxcd.io/ssa).
+	SSA SSAMode
+	// Disabled leaves the object alone: neither applied nor pruned.
+	Disabled bool
 }
 
 // ParseDirectives reads the apply annotations of obj. An annotation that does not
@@ -75,7 +110,7 @@ func ParseDirectives(obj *unstructured.Unstructured) (Directives, error) {
 		}
 	}
 	var err error
-	if d.Recreate, err = ssa.Recreates(obj); err != nil {
+	if d.Recreate, err = ssa.Enabled(ann, RecreateAnnotation, "enabled"); err != nil {
 		return d, fmt.Errorf("%s: %w", id.KubectlString(), err)
 	}
 	for _, key := range []string{PruneAnnotation, FluxPruneAnnotation} {
@@ -84,6 +119,9 @@ func ParseDirectives(obj *unstructured.Unstructured) (Directives, error) {
 			return d, fmt.Errorf("%s: %w", id.KubectlString(), err)
 		}
 		d.KeepOnPrune = d.KeepOnPrune || disabled
+	}
+	if err := parseSyncDirectives(&d, ann); err != nil {
+		return d, fmt.Errorf("%s: %w", id.KubectlString(), err)
 	}
 	return d, nil
 }

@@ -32,7 +32,14 @@
 //   - Results: every object gets an [Event] (created, configured, unchanged,
 //     recreated, pruned, skipped, failed), streamed through
 //     [ApplyOptions.OnEvent] and returned in the [Result].
+//   - Hooks: with [ApplyOptions.Hooks], Argo CD's resource hooks
+//     (`argocd.argoproj.io/hook`) and Helm's chart hooks (`helm.sh/hook`) are not
+//     members: they run in phases around the apply (PreSync, Sync, PostSync,
+//     SyncFail; PreDelete and PostDelete around the prune of an empty set), by
+//     weight, with their delete policies, and are never recorded in the inventory
+//     ([ParseHook] reads their annotations, [Result.Hooks] sums up what they did).
 //
-// Health is not decided here: [ApplyOptions.WaveGate] is called between batches, and
-// the health package provides one that waits for the batch to become healthy.
+// Health is not decided here: [ApplyOptions.WaveGate] is called between batches,
+// [ApplyOptions.HookGate] tells when a hook is done, and the health package
+// provides both (health.Waiter.Gate).
 package apply

@@ -1,8 +1,10 @@
 package apply
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/gitopskit/gitopskit/object"
@@ -21,26 +23,69 @@ var ErrNotMember = errors.New("object does not carry the inventory's membership 
 // another tool or carries another identity.
 var ErrForeignInventory = errors.New("inventory is managed by another tool")
 
-// ConflictError reports that server-side apply refused to take fields owned by other
-// field managers. Apply with [ApplyOptions.Force] to take them.
+// ConflictError reports that server-side apply refused, or would refuse, to take
+// fields owned by other field managers: the error of an apply, and of a diff that
+// predicts it (package diff). Apply with [ApplyOptions.Force] to take them.
 type ConflictError struct {
 	ID object.ID
-	// Managers are the other field managers, sorted and without repeats.
-	Managers []string
-	// Fields are the conflicting field paths as the API server names them
-	// (".spec.replicas").
-	Fields []string
-	// Err is the API server's error.
+	// Conflicts are the conflicting fields, sorted by field.
+	Conflicts []Conflict
+	// Err is the API server's error; nil when a diff predicted the conflict
+	// without asking the server.
 	Err error
 }
 
-// Error implements error.
-func (e *ConflictError) Error() string {
-	return fmt.Sprintf("apply %s: conflict with field manager(s) %s on %s", e.ID.KubectlString(),
-		strings.Join(e.Managers, ", "), strings.Join(e.Fields, ", "))
+// Conflict is one field another field manager owns.
+type Conflict struct {
+	// Field is the field's path as the API server names it (".spec.replicas",
+	// ".spec.containers[name=\"web\"].image").
+	Field string
+	// Manager is the field manager that owns it; empty when the server did not say.
+	Manager string
 }
 
-// Unwrap returns the underlying error, for errors.Is and errors.As.
+// NewConflictError returns the ConflictError of id for conflicts, sorted by field.
+func NewConflictError(id object.ID, conflicts []Conflict, err error) *ConflictError {
+	slices.SortFunc(conflicts, func(a, b Conflict) int {
+		return cmp.Or(cmp.Compare(a.Field, b.Field), cmp.Compare(a.Manager, b.Manager))
+	})
+	return &ConflictError{ID: id, Conflicts: conflicts, Err: err}
+}
+
+// Managers returns the field managers of the conflicts, sorted and without repeats.
+func (e *ConflictError) Managers() []string {
+	var ms []string
+	for _, c := range e.Conflicts {
+		if c.Manager != "" {
+			ms = append(ms, c.Manager)
+		}
+	}
+	slices.Sort(ms)
+	return slices.Compact(ms)
+}
+
+// Fields returns the conflicting fields, sorted.
+func (e *ConflictError) Fields() []string {
+	fs := make([]string, len(e.Conflicts))
+	for i, c := range e.Conflicts {
+		fs[i] = c.Field
+	}
+	return fs
+}
+
+// Error names the object, then each field with the manager that owns it.
+func (e *ConflictError) Error() string {
+	parts := make([]string, len(e.Conflicts))
+	for i, c := range e.Conflicts {
+		parts[i] = c.Field
+		if c.Manager != "" {
+			parts[i] += fmt.Sprintf(" (owned by %q)", c.Manager)
+		}
+	}
+	return fmt.Sprintf("apply %s: conflict with other field managers on %s", e.ID.KubectlString(), strings.Join(parts, ", "))
+}
+
+// Unwrap returns the API server's error, for errors.Is and errors.As.
 func (e *ConflictError) Unwrap() error { return e.Err }
 
 // ImmutableError reports that an apply would change a field the API server does not

@@ -21,8 +21,12 @@ const (
 	Pruned Action = "pruned"
 	// Skipped: the object was left alone; Reason says why.
 	Skipped Action = "skipped"
-	// Failed: applying or pruning the object failed; Err says why.
+	// Failed: applying or pruning the object failed, or a hook failed; Err says why.
 	Failed Action = "failed"
+	// Succeeded: a hook was done and healthy (a Job complete, a Pod succeeded).
+	Succeeded Action = "succeeded"
+	// Deleted: a hook was deleted by its delete policy.
+	Deleted Action = "deleted"
 )
 
 // WrittenUnchanged is the Reason of an Unchanged event whose object was written
@@ -38,16 +42,22 @@ type Event struct {
 	// it was found).
 	Stage Stage
 	Wave  int
-	// Reason is a short human explanation for Skipped, Recreated and Failed.
+	// Reason is a short human explanation for Skipped, Recreated and Failed, and
+	// the policy of a hook's Deleted.
 	Reason string
 	// Err is set for Failed.
 	Err error
 	// DryRun is true when nothing was written.
 	DryRun bool
+	// Phase is set on the events of hooks (see [ApplyOptions.Hooks]): the phase
+	// the hook ran in. It is empty for the set's objects.
+	Phase HookPhase
 }
 
 // Result is the outcome of one [Manager.Apply]: an event per object, in the order
-// they completed within each batch, and counts per action.
+// they completed within each batch, and counts per action. With
+// [ApplyOptions.Hooks], the events of hooks (their Phase set) are among them, and
+// counted too; [Result.Hooks] sums them up per hook.
 type Result struct {
 	Events []Event
 	// Warnings are conditions that did not fail the apply but made it slower or

@@ -115,3 +115,31 @@ func ExampleManager_Apply() {
 	// pruned /ConfigMap/example-apply/b
 	// unchanged /Namespace//example-apply
 }
+
+// ParseDirectives reads the annotations Argo CD and Flux users already carry.
+func ExampleParseDirectives() {
+	ms, err := object.Decode(strings.NewReader(`
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+  namespace: shop
+  annotations:
+    argocd.argoproj.io/sync-options: Prune=false, Replace=true
+    kustomize.toolkit.fluxcd.io/ssa: IfNotPresent
+`), "app.yaml")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	d, err := apply.ParseDirectives(ms[0].Object)
+	if err != nil {
+		fmt.Println(err) // an unknown option or value, naming the object
+		return
+	}
+	fmt.Println("kept on prune:", d.KeepOnPrune, "replaced:", d.Replace, "mode:", d.SSA)
+	fmt.Println(d.Skip(ms[0].Object)) // as if it existed
+	// Output:
+	// kept on prune: true replaced: true mode: IfNotPresent
+	// not applied: it exists and is annotated kustomize.toolkit.fluxcd.io/ssa=IfNotPresent
+}

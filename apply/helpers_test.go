@@ -22,7 +22,10 @@ import (
 
 var cluster = clustertest.New(clustertest.Options{})
 
-func TestMain(m *testing.M) { cluster.Run(m) }
+func TestMain(m *testing.M) {
+	defer nodes.Stop() // started by the hook tests only
+	cluster.Run(m)
+}
 
 var (
 	configMaps  = schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}

@@ -135,19 +135,27 @@ func (a *ApplySet) Load(ctx context.Context) ([]object.ID, error) {
 	return a.LoadListed(ctx, nil)
 }
 
-// Listed returns every object of a resource in a namespace ("" for cluster-scoped
-// resources) when the caller has listed them all already, and false otherwise.
-// The objects may be full (*unstructured.Unstructured) or metadata only
-// (*metav1.PartialObjectMetadata): only their names, namespaces and labels are read.
-type Listed func(gvr schema.GroupVersionResource, namespace string) ([]metav1.Object, bool)
-
-// LoadListed returns the members as [ApplySet.Load] does, but reads them off the
-// caller's complete lists where listed has one, and lists only the rest: a caller
-// that has just listed the live objects of a set saves the same lists again.
-func (a *ApplySet) LoadListed(ctx context.Context, listed Listed) ([]object.ID, error) {
-	res, _, err := a.parentResource()
+// readParent returns the parent, from listed when it has the parent's resource
+// and namespace (it may be metadata only: the labels and annotations are all that
+// is read), else with a GET; nil when it does not exist.
+func (a *ApplySet) readParent(ctx context.Context, listed Listed) (metav1.Object, error) {
+	res, mapping, err := a.parentResource()
 	if err != nil {
 		return nil, err
+	}
+	if listed != nil {
+		ns := ""
+		if mapping.Scope.Name() == meta.RESTScopeNameNamespace {
+			ns = a.parent.Namespace
+		}
+		if objs, ok := listed(mapping.Resource, ns); ok {
+			for _, o := range objs {
+				if o.GetName() == a.parent.Name {
+					return o, nil
+				}
+			}
+			return nil, nil
+		}
 	}
 	parent, err := res.Get(ctx, a.parent.Name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
@@ -155,6 +163,24 @@ func (a *ApplySet) LoadListed(ctx context.Context, listed Listed) ([]object.ID, 
 	}
 	if err != nil {
 		return nil, fmt.Errorf("applyset parent %s: %w", a.parent, err)
+	}
+	return parent, nil
+}
+
+// Listed returns every object of a resource in a namespace ("" for cluster-scoped
+// resources) when the caller has listed them all already, and false otherwise.
+// The objects may be full (*unstructured.Unstructured) or metadata only
+// (*metav1.PartialObjectMetadata): only their names, namespaces and labels are read.
+type Listed func(gvr schema.GroupVersionResource, namespace string) ([]metav1.Object, bool)
+
+// LoadListed returns the members as [ApplySet.Load] does, but reads them (and the
+// parent) off the caller's complete lists where listed has one, and lists only the
+// rest: a caller that has just listed the live objects of a set, or keeps them
+// from watches, saves the same lists again.
+func (a *ApplySet) LoadListed(ctx context.Context, listed Listed) ([]object.ID, error) {
+	parent, err := a.readParent(ctx, listed)
+	if err != nil || parent == nil {
+		return nil, err
 	}
 	if got := parent.GetLabels()[ApplySetIDLabel]; got != a.id {
 		return nil, fmt.Errorf("applyset parent %s: label %s=%q, want %q: %w", a.parent, ApplySetIDLabel, got, a.id, ErrForeignInventory)

@@ -84,7 +84,7 @@ metadata: {name: ours-too, namespace: NS}
 		return nil, false // Secrets are listed by the ApplySet itself
 	})
 	require.NoError(t, err)
-	assert.Equal(t, 2, calls)
+	assert.Equal(t, 3, calls, "the parent's resource, then the two kinds of members")
 	assert.Equal(t, want, got)
 	assert.Equal(t, []object.ID{
 		{Kind: "ConfigMap", Namespace: e.ns, Name: "ours"},

@@ -3,12 +3,11 @@ package apply
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
-	"github.com/gitopskit/gitopskit/internal/kube"
 	"github.com/gitopskit/gitopskit/internal/parallel"
 	"github.com/gitopskit/gitopskit/internal/ssa"
+	"github.com/gitopskit/gitopskit/kube"
 
 	"github.com/gitopskit/gitopskit/object"
 	"github.com/go-logr/logr"
@@ -76,14 +75,12 @@ type Manager struct {
 // NewForConfig returns a Manager for the cluster of cfg, with a RESTMapper that
 // discovers kinds lazily and is reset after the apply of CustomResourceDefinitions.
 func NewForConfig(cfg *rest.Config, opts Options) (*Manager, error) {
-	c, err := kube.New(cfg)
+	c, err := kube.NewForConfig(cfg, kube.Options{})
 	if err != nil {
 		return nil, err
 	}
 	if opts.Metadata == nil {
-		if opts.Metadata, err = metadata.NewForConfig(cfg); err != nil {
-			return nil, fmt.Errorf("metadata client: %w", err)
-		}
+		opts.Metadata = c.Metadata
 	}
 	if opts.Discovery == nil {
 		opts.Discovery = c.Discovery
@@ -141,7 +138,9 @@ type ApplyOptions struct {
 	// server-side apply with the field manager and reported as created, but it is
 	// not a member of the inventory, so it is never pruned. A dry run reports it
 	// without creating it. Without it, an object whose namespace is missing fails
-	// with an error that names the namespace, the object and this option.
+	// with an error that names the namespace, the object and this option, unless
+	// the object is annotated with Argo CD's CreateNamespace=true sync option,
+	// which does the same for its own namespace.
 	CreateNamespace bool
 	// AllowEmpty allows an empty set with an inventory (which prunes all its members).
 	AllowEmpty bool
@@ -165,4 +164,18 @@ type ApplyOptions struct {
 	WaveGate WaveGate
 	// OnEvent, when set, receives each event as it happens, from one goroutine at a time.
 	OnEvent func(Event)
+	// Hooks runs the set's hooks (objects annotated argocd.argoproj.io/hook or
+	// helm.sh/hook, see [ParseHook]) in their phases instead of applying them as
+	// members: PreSync hooks first (when one fails nothing is applied or pruned),
+	// Sync hooks after the apply, PostSync hooks after the prune once the set is
+	// healthy, SyncFail hooks when a phase failed; PreDelete and PostDelete hooks
+	// around the prune of an empty set. Hooks are never members of the inventory.
+	// Their events carry the Phase; [Result.Hooks] sums them up. Without Hooks,
+	// hook objects are applied like any other.
+	Hooks bool
+	// HookGate tells when a hook is done: nil when it succeeded, an error when it
+	// failed or did not finish in time. It also waits for the set to be healthy
+	// before the PostSync hooks. Hooks needs it (but in a dry run, which runs no
+	// hook); health.Waiter.Gate with FailFast and a Timeout provides one.
+	HookGate WaveGate
 }

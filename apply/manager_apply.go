@@ -25,7 +25,9 @@ type run struct {
 	result Result
 	// crdKinds are the group/kinds that CRDs of the set define.
 	crdKinds map[[2]string]bool
-	desired  object.Set
+	// hooks are the set's hooks, with ApplyOptions.Hooks.
+	hooks   *hooks
+	desired object.Set
 	// creates are the namespaces a dry run with CreateNamespace would create.
 	creates map[string]bool
 	// going is what the prune deleted; kinds the namespaced resource types,
@@ -61,9 +63,14 @@ func (r *run) emit(ev Event) {
 // RESTMapper. When an object fails, the rest of its batch completes, later batches
 // are skipped, nothing is pruned, and the error (joined over all failures, with
 // typed errors such as [*ConflictError] and [*ImmutableError] inside) is returned
-// together with the result so far. objs are not modified.
-func (m *Manager) Apply(ctx context.Context, objs []*unstructured.Unstructured, opts ApplyOptions) (*Result, error) {
+// together with the result so far. objs are not modified. With
+// [ApplyOptions.Hooks], the hooks of objs run around the apply (see hooks.go).
+func (m *Manager) Apply(ctx context.Context, objs []*unstructured.Unstructured, opts ApplyOptions) (_ *Result, err error) {
 	r := &run{m: m, opts: opts, live: newLiveCache(), crdKinds: map[[2]string]bool{}, creates: map[string]bool{}}
+	if objs, err = r.splitHooks(objs); err != nil {
+		return &r.result, err
+	}
+	defer func() { err = r.hooks.finish(ctx, err) }()
 	// Identities as the API server has them: a cluster-scoped object declared with
 	// a namespace must match its live copy and its inventory entry, or prune would
 	// delete it on every other apply.
@@ -89,10 +96,8 @@ func (m *Manager) Apply(ctx context.Context, objs []*unstructured.Unstructured, 
 			r.crdKinds[[2]string{group, kind}] = true
 		}
 	}
-	if opts.CreateNamespace {
-		if err := r.createNamespaces(ctx, items); err != nil {
-			return &r.result, err
-		}
+	if err := r.createNamespaces(ctx, append(r.hooks.namespaceItems(), items...)); err != nil { // with CreateNamespace, or for an object
+		return &r.result, err
 	}
 	var previous []object.ID
 	tracked := true
@@ -100,11 +105,14 @@ func (m *Manager) Apply(ctx context.Context, objs []*unstructured.Unstructured, 
 		if previous, err = inv.Load(ctx); err != nil {
 			return &r.result, fmt.Errorf("load inventory: %w", err)
 		}
-		if !opts.DryRun {
-			tracked, err = r.storeSuperset(ctx, previous, desired, false)
-			if err != nil {
-				return &r.result, err
-			}
+	}
+	if err := r.hooks.begin(ctx, previous, len(items)); err != nil {
+		return &r.result, err
+	}
+	if inv != nil && !opts.DryRun {
+		tracked, err = r.storeSuperset(ctx, previous, desired, false)
+		if err != nil {
+			return &r.result, err
 		}
 	}
 	for i, batch := range batches {
@@ -135,6 +143,9 @@ func (m *Manager) Apply(ctx context.Context, objs []*unstructured.Unstructured, 
 				return &r.result, fmt.Errorf("wave gate after %s wave %d: %w", batch[0].stage, batch[0].dir.Wave, err)
 			}
 		}
+	}
+	if err := r.hooks.sync(ctx); err != nil {
+		return &r.result, err
 	}
 	if inv == nil {
 		return &r.result, nil
@@ -191,6 +202,11 @@ func (r *run) applyBatch(ctx context.Context, batch []item) error {
 			if r.opts.DryRun && r.crdKinds[[2]string{it.id.Group, it.id.Kind}] {
 				r.emit(Event{ID: it.id, Action: Skipped, Stage: it.stage, Wave: it.dir.Wave, DryRun: true,
 					Reason: "its CustomResourceDefinition is not established yet (dry run)"})
+				continue
+			}
+			if r.opts.DryRun && it.dir.SkipDryRunOnMissingResource && meta.IsNoMatchError(err) {
+				r.emit(Event{ID: it.id, Action: Skipped, Stage: it.stage, Wave: it.dir.Wave, DryRun: true,
+					Reason: "the cluster does not serve its kind (SkipDryRunOnMissingResource=true, dry run)"})
 				continue
 			}
 			r.emit(Event{ID: it.id, Action: Failed, Stage: it.stage, Wave: it.dir.Wave, DryRun: r.opts.DryRun, Err: err, Reason: err.Error()})

@@ -193,8 +193,8 @@ func TestApplyConflictWithAnotherManager(t *testing.T) {
 	res, err := e.m.Apply(context.Background(), ours, apply.ApplyOptions{})
 	var conflict *apply.ConflictError
 	require.ErrorAs(t, err, &conflict)
-	assert.Equal(t, []string{"other-tool"}, conflict.Managers)
-	assert.Equal(t, []string{".data.owner"}, conflict.Fields)
+	assert.Equal(t, []string{"other-tool"}, conflict.Managers())
+	assert.Equal(t, []apply.Conflict{{Field: ".data.owner", Manager: "other-tool"}}, conflict.Conflicts)
 	assert.Contains(t, err.Error(), "other-tool")
 	assert.Equal(t, apply.Failed, res.Events[0].Action)
 

@@ -22,9 +22,10 @@ type parented interface {
 	Parent() object.ID
 }
 
-// needed returns the namespaces the set's namespaced objects and the inventory's
-// parent use that the set does not declare, each with the first object that uses
-// it, sorted by name.
+// neededNamespaces returns the namespaces to create that the set does not
+// declare, each with the first object that uses it, sorted by name: with
+// CreateNamespace, those of the set's namespaced objects and the inventory's
+// parent; without, those of the objects annotated CreateNamespace=true.
 func (r *run) neededNamespaces(items []item) []nsUse {
 	users := map[string]object.ID{}
 	use := func(ns string, id object.ID) {
@@ -35,10 +36,13 @@ func (r *run) neededNamespaces(items []item) []nsUse {
 			users[ns] = id
 		}
 	}
-	if p, ok := r.opts.Inventory.(parented); ok {
+	if p, ok := r.opts.Inventory.(parented); ok && r.opts.CreateNamespace {
 		use(p.Parent().Namespace, p.Parent())
 	}
 	for _, it := range items {
+		if !r.opts.CreateNamespace && !it.dir.CreateNamespace {
+			continue
+		}
 		// A kind the mapper does not know (its CRD is in the set) keeps the
 		// namespace it declares: its scope is not known before the CRD applies.
 		if m, err := r.m.mapper.RESTMapping(it.id.GroupKind()); err == nil && m.Scope.Name() != meta.RESTScopeNameNamespace {
@@ -60,7 +64,7 @@ type nsUse struct {
 }
 
 // createNamespaces creates, by server-side apply with the field manager, every
-// namespace the set uses that neither exists nor is declared by the set, and
+// namespace to create (see neededNamespaces) that does not exist, and
 // reports each as created (in a dry run, without creating it). A created namespace
 // does not become a member of the inventory: it is never pruned.
 func (r *run) createNamespaces(ctx context.Context, items []item) error {

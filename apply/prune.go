@@ -41,39 +41,51 @@ func (r *run) prune(ctx context.Context, previous []object.ID, desired object.Se
 		mu   sync.Mutex
 		stay []object.ID
 		errs []error
+		last []object.ID // annotated PruneLast=true, deferred
 	)
-	for len(gone) > 0 {
-		stage := StageOf(gone[0])
-		n := 1
-		for n < len(gone) && StageOf(gone[n]) == stage {
-			n++
+	for len(gone) > 0 || len(last) > 0 {
+		var batch []object.ID
+		final := len(last) > 0 && (len(gone) == 0 || StageOf(gone[0]) <= StageCRDs)
+		if final {
+			// After every other prune, but before the Namespaces and CRDs
+			// that may hold them.
+			batch, last = last, nil
+		} else {
+			stage := StageOf(gone[0])
+			n := 1
+			for n < len(gone) && StageOf(gone[n]) == stage {
+				n++
+			}
+			batch, gone = gone[:n], gone[n:]
 		}
-		batch := gone[:n]
-		gone = gone[n:]
 		workers := r.m.opts.Concurrency
-		if stage == StageNamespaces || stage == StageCRDs {
-			// Each of these lists what it still holds, with Concurrency lists in
-			// flight: one at a time keeps the bound.
+		if slices.ContainsFunc(batch, func(id object.ID) bool { return StageOf(id) <= StageCRDs }) {
+			// Each Namespace or CRD lists what it still holds, with Concurrency
+			// lists in flight: one at a time keeps the bound.
 			workers = 1
 		}
 		parallel.Do(ctx, workers, len(batch), func(i int) {
-			ev, inUse := r.pruneObject(ctx, batch[i])
+			ev, inUse := r.pruneObject(ctx, batch[i], !final, len(desired) == 0)
+			mu.Lock()
+			defer mu.Unlock()
+			if ev.Action == "" {
+				last = append(last, batch[i])
+				return
+			}
 			r.emit(ev)
 			if ev.Err != nil || inUse {
-				mu.Lock()
 				stay = append(stay, batch[i])
 				if ev.Err != nil {
 					errs = append(errs, ev.Err)
 				}
-				mu.Unlock()
 			}
 		})
 		if err := ctx.Err(); err != nil {
-			return append(stay, gone...), err
+			return append(append(stay, last...), gone...), err
 		}
 		if len(errs) > 0 {
 			// Keep the reverse order: later stages go only when earlier ones are gone.
-			return append(stay, gone...), errors.Join(errs...)
+			return append(append(stay, last...), gone...), errors.Join(errs...)
 		}
 	}
 	return stay, nil
@@ -81,8 +93,10 @@ func (r *run) prune(ctx context.Context, previous []object.ID, desired object.Se
 
 // pruneObject deletes one object if it is ours, not kept and not in use, and
 // reports whether it stays in the inventory though it did not fail: a Namespace or
-// CustomResourceDefinition that still holds objects.
-func (r *run) pruneObject(ctx context.Context, id object.ID) (Event, bool) {
+// CustomResourceDefinition that still holds objects. With deferLast, an object
+// annotated PruneLast=true is left for the final round: its event has no Action.
+// emptied says that the whole set is deleted.
+func (r *run) pruneObject(ctx context.Context, id object.ID, deferLast, emptied bool) (Event, bool) {
 	ev := Event{ID: id, Stage: StageOf(id), DryRun: r.opts.DryRun}
 	fail := func(err error) (Event, bool) {
 		ev.Action, ev.Err, ev.Reason = Failed, fmt.Errorf("prune %s: %w", id.KubectlString(), err), err.Error()
@@ -110,8 +124,12 @@ func (r *run) pruneObject(ctx context.Context, id object.ID) (Event, bool) {
 	if err != nil {
 		return fail(err)
 	}
-	if reason := keep(live, r.opts.Inventory.Labels(), r.m.opts.FieldManager); reason != "" {
+	dir, reason := keep(live, r.opts.Inventory.Labels(), r.m.opts.FieldManager, emptied)
+	if reason != "" {
 		return skip(reason)
+	}
+	if dir.PruneLast && deferLast {
+		return Event{}, false
 	}
 	if live.GetDeletionTimestamp() != nil {
 		// Deleting it again changes nothing; what it holds goes with it.
@@ -147,26 +165,37 @@ func (r *run) pruneObject(ctx context.Context, id object.ID) (Event, bool) {
 	return ev, false
 }
 
-// keep returns why live must not be pruned, or "": it lacks one of the inventory's
-// labels, it is annotated to be kept, or manager never applied it (the labels were
-// copied onto it, by hand or by a tool that copies labels).
-func keep(live *unstructured.Unstructured, labels map[string]string, manager string) string {
+// keep returns why live must not be pruned, or "", and the directives of its
+// annotations: it lacks one of the inventory's labels, it is annotated to be kept
+// (prune disabled; Delete=false when the set is emptied; Flux's reconcile:
+// disabled or ssa: Ignore), its annotations do not parse, or manager never
+// applied it (the labels were copied onto it, by hand or by a tool that copies
+// labels).
+func keep(live *unstructured.Unstructured, labels map[string]string, manager string, emptied bool) (Directives, string) {
 	have := live.GetLabels()
 	for k, v := range labels {
 		if have[k] != v {
-			return fmt.Sprintf("not pruned: %v (label %s=%q, want %q)", ErrNotMember, k, have[k], v)
+			return Directives{}, fmt.Sprintf("not pruned: %v (label %s=%q, want %q)", ErrNotMember, k, have[k], v)
 		}
 	}
 	ann := live.GetAnnotations()
 	for _, k := range []string{PruneAnnotation, FluxPruneAnnotation} {
 		if ann[k] == "disabled" {
-			return "not pruned: annotation " + k + "=disabled"
+			return Directives{}, "not pruned: annotation " + k + "=disabled"
 		}
+	}
+	dir, err := ParseDirectives(live)
+	if err != nil {
+		return dir, fmt.Sprintf("not pruned: its annotations do not parse: %v", err)
+	}
+	if reason := dir.Kept(emptied); reason != "" {
+		return dir, reason
 	}
 	for _, e := range live.GetManagedFields() {
-		if e.Manager == manager && e.Operation == metav1.ManagedFieldsOperationApply {
-			return ""
+		// An Update is ours too when the object is written by a replace.
+		if e.Manager == manager && (e.Operation == metav1.ManagedFieldsOperationApply || e.Operation == metav1.ManagedFieldsOperationUpdate) {
+			return dir, ""
 		}
 	}
-	return fmt.Sprintf("not pruned: it carries the inventory's labels, but field manager %q never applied it (were the labels copied?)", manager)
+	return dir, fmt.Sprintf("not pruned: it carries the inventory's labels, but field manager %q never applied it (were the labels copied?)", manager)
 }

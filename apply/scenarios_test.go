@@ -9,7 +9,7 @@ import (
 
 	"github.com/gitopskit/gitopskit/apply"
 	"github.com/gitopskit/gitopskit/internal/applytest"
-	"github.com/gitopskit/gitopskit/internal/kube"
+	"github.com/gitopskit/gitopskit/kube"
 	"github.com/gitopskit/gitopskit/object"
 )
 
@@ -20,7 +20,7 @@ func TestApplyScenarios(t *testing.T) {
 	for _, s := range applytest.Scenarios {
 		t.Run(s.Name, func(t *testing.T) {
 			e := newEnv(t, apply.Options{})
-			kc, err := kube.New(cluster.Config(t))
+			kc, err := kube.NewForConfig(cluster.Config(t), kube.Options{})
 			require.NoError(t, err)
 			env := applytest.Env{Dynamic: e.dyn, Mapper: kc.Mapper, Namespace: e.ns}
 			s.Prepare(t, env)

@@ -1,8 +1,7 @@
 package apply
 
 import (
-	"reflect"
-
+	"github.com/gitopskit/gitopskit/internal/ssa"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
@@ -24,7 +23,7 @@ import (
 //
 // The diff package's offline engine can replace this check later.
 func unchanged(desired, live *unstructured.Unstructured, manager string) bool {
-	if !contains(trimIdentity(desired.Object), live.Object) {
+	if !ssa.Declared(desired, live) {
 		return false
 	}
 	owned := appliedFields(live, manager, desired.GetAPIVersion())
@@ -32,33 +31,10 @@ func unchanged(desired, live *unstructured.Unstructured, manager string) bool {
 		return false
 	}
 	want := fieldpath.NewSet()
-	if !fieldSet(want, nil, trimIdentity(desired.Object), owned) {
+	if !fieldSet(want, nil, ssa.TrimIdentity(desired.Object), owned) {
 		return false
 	}
 	return want.Leaves().Equals(owned.Leaves())
-}
-
-// trimIdentity returns obj without the fields managedFields never records:
-// apiVersion, kind, metadata.name and metadata.namespace, and a null
-// metadata.creationTimestamp that generators print.
-func trimIdentity(obj map[string]any) map[string]any {
-	out := make(map[string]any, len(obj))
-	for k, v := range obj {
-		if k != "apiVersion" && k != "kind" {
-			out[k] = v
-		}
-	}
-	if md, ok := obj["metadata"].(map[string]any); ok {
-		m := make(map[string]any, len(md))
-		for k, v := range md {
-			if k == "name" || k == "namespace" || (k == "creationTimestamp" && v == nil) {
-				continue
-			}
-			m[k] = v
-		}
-		out["metadata"] = m
-	}
-	return out
 }
 
 // appliedFields returns the fields manager owns in live through an Apply at
@@ -76,61 +52,6 @@ func appliedFields(live *unstructured.Unstructured, manager, apiVersion string) 
 		return s
 	}
 	return nil
-}
-
-// contains reports whether every value of desired is in live.
-func contains(desired, live any) bool {
-	switch d := desired.(type) {
-	case map[string]any:
-		l, ok := live.(map[string]any)
-		if !ok {
-			return false
-		}
-		for k, dv := range d {
-			lv, ok := l[k]
-			if !ok {
-				if dv == nil {
-					continue
-				}
-				if m, isMap := dv.(map[string]any); isMap && len(m) == 0 {
-					// The API server drops empty maps such as `resources: {}`.
-					continue
-				}
-				return false
-			}
-			if !contains(dv, lv) {
-				return false
-			}
-		}
-		return true
-	case []any:
-		l, ok := live.([]any)
-		if !ok || len(l) != len(d) {
-			return false
-		}
-		for i := range d {
-			if !contains(d[i], l[i]) {
-				return false
-			}
-		}
-		return true
-	case nil:
-		return live == nil
-	default:
-		if reflect.DeepEqual(desired, live) {
-			return true
-		}
-		return isNumber(desired) && isNumber(live) &&
-			value.Equals(value.NewValueInterface(desired), value.NewValueInterface(live))
-	}
-}
-
-func isNumber(v any) bool {
-	switch v.(type) {
-	case int, int32, int64, float32, float64:
-		return true
-	}
-	return false
 }
 
 // fieldSet adds the fields of v at path to set, following the shape of owned (the

@@ -73,6 +73,14 @@ type Cluster struct {
 	cfg        *rest.Config
 	kubeconfig string
 	logged     map[testing.TB]bool // tests whose failure attaches the logs
+	plane      *plane              // of a local control plane, for more API servers
+	servers    int                 // API servers started by NewAPIServer
+}
+
+// plane is what another API server on a local control plane's etcd needs.
+type plane struct {
+	bin, dir, etcdURL string
+	creds             *credentials
 }
 
 // New returns a cluster that starts on first use ([Cluster.Start], [Cluster.Config],
@@ -213,13 +221,40 @@ func (c *Cluster) startLocal(ctx context.Context) error {
 		return err
 	}
 
-	args := []string{
+	apiserver, err := c.run(dir, filepath.Join(bin, "kube-apiserver"), append(apiServerArgs(etcdURL, ports[2], dir, creds), c.opts.APIServerFlags...)...)
+	if err != nil {
+		return err
+	}
+	if err := waitReady(ctx, creds, host, etcd, apiserver); err != nil {
+		return err
+	}
+
+	cfg := creds.config(host)
+	kubeconfig := filepath.Join(dir, "kubeconfig")
+	if err := writeKubeconfig(kubeconfig, cfg); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.cfg, c.kubeconfig = cfg, kubeconfig
+	c.plane = &plane{bin: bin, dir: dir, etcdURL: etcdURL, creds: creds}
+	c.mu.Unlock()
+
+	if c.opts.Nodes > 0 {
+		return c.startNodes(ctx, dir, bin, creds, kubeconfig, ports[3])
+	}
+	return nil
+}
+
+// apiServerArgs is the command line of a kube-apiserver on etcdURL, serving on
+// port with creds.
+func apiServerArgs(etcdURL string, port int, dir string, creds *credentials) []string {
+	return []string{
 		"--etcd-servers=" + etcdURL,
 		"--bind-address=127.0.0.1", "--advertise-address=127.0.0.1",
 		// A loopback advertise address is refused by the endpoint reconciler; nothing
 		// here reaches the API server through the kubernetes Service.
 		"--endpoint-reconciler-type=none",
-		"--secure-port=" + strconv.Itoa(ports[2]),
+		"--secure-port=" + strconv.Itoa(port),
 		"--cert-dir=" + dir,
 		"--tls-cert-file=" + creds.certFile, "--tls-private-key-file=" + creds.keyFile,
 		"--client-ca-file=" + creds.caFile,
@@ -233,37 +268,27 @@ func (c *Cluster) startLocal(ctx context.Context) error {
 		"--allow-privileged=true",
 		"--profiling=false",
 	}
-	apiserver, err := c.run(dir, filepath.Join(bin, "kube-apiserver"), append(args, c.opts.APIServerFlags...)...)
-	if err != nil {
-		return err
-	}
+}
+
+// waitReady waits until the API server at host is ready, or a process of procs
+// exits.
+func waitReady(ctx context.Context, creds *credentials, host string, procs ...*process) error {
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(creds.caPEM)
 	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
 	defer client.CloseIdleConnections()
-	if err := waitFor(ctx, "kube-apiserver", []*process{etcd, apiserver}, httpOK(client, host+"/readyz", creds.token)); err != nil {
-		return err
-	}
+	return waitFor(ctx, "kube-apiserver", procs, httpOK(client, host+"/readyz", creds.token))
+}
 
-	cfg := &rest.Config{
+// config is the admin's rest.Config of the API server at host.
+func (c *credentials) config(host string) *rest.Config {
+	return &rest.Config{
 		Host:            host,
-		BearerToken:     creds.token,
-		TLSClientConfig: rest.TLSClientConfig{CAData: creds.caPEM},
+		BearerToken:     c.token,
+		TLSClientConfig: rest.TLSClientConfig{CAData: c.caPEM},
 		QPS:             1000,
 		Burst:           2000,
 	}
-	kubeconfig := filepath.Join(dir, "kubeconfig")
-	if err := writeKubeconfig(kubeconfig, cfg); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	c.cfg, c.kubeconfig = cfg, kubeconfig
-	c.mu.Unlock()
-
-	if c.opts.Nodes > 0 {
-		return c.startNodes(ctx, dir, bin, creds, kubeconfig, ports[3])
-	}
-	return nil
 }
 
 // makeDir creates the cluster's directory, which Stop removes.

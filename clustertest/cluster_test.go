@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -24,6 +25,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/yaml"
 )
 
@@ -280,4 +282,32 @@ func TestSweepOrphans(t *testing.T) {
 	sweepOrphans()
 	assert.NoDirExists(t, orphan)
 	assert.DirExists(t, mine)
+}
+
+// Each API server started on the cluster's etcd is a cluster of its own: what is
+// created in one is not seen in the others. One stopped leaves the others serving.
+func TestNewAPIServerIsAClusterOfItsOwn(t *testing.T) {
+	ctx := context.Background()
+	first := cluster.Config(t)
+	second := cluster.NewAPIServer(t)
+	third := cluster.NewAPIServer(t)
+	client := func(cfg *rest.Config) kubernetes.Interface {
+		return kubernetes.NewForConfigOrDie(cfg)
+	}
+	name := "apiserver-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	if _, err := client(second.RESTConfig()).CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for what, cfg := range map[string]*rest.Config{"first": first, "third": third.RESTConfig()} {
+		if _, err := client(cfg).CoreV1().Namespaces().Get(ctx, name, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+			t.Fatalf("%s cluster: namespace of the second: %v", what, err)
+		}
+	}
+	second.Stop()
+	if _, err := client(third.RESTConfig()).CoreV1().Namespaces().List(ctx, metav1.ListOptions{}); err != nil {
+		t.Fatalf("third after the second stopped: %v", err)
+	}
+	if _, err := client(second.RESTConfig()).CoreV1().Namespaces().Get(ctx, name, metav1.GetOptions{}); err == nil {
+		t.Fatal("the stopped API server still answers")
+	}
 }

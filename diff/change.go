@@ -57,6 +57,9 @@ type Change struct {
 	ID object.ID
 	// Action is what an apply would do.
 	Action Action
+	// Origin is where the desired object was declared, when [Input.Origins] said;
+	// the zero Origin for Delete.
+	Origin object.Origin
 	// Paths lists, sorted, the fields an apply would add, change or remove, in the
 	// form ".spec.template.spec.containers[name=\"web\"].image". An added or removed
 	// subtree is reported once, at its root. Empty for Create, Delete and None.
@@ -70,6 +73,12 @@ type Change struct {
 	// (Update only): an immutable field changes and [Options.Recreate] or the
 	// object's gitopskit.io/recreate annotation allows it.
 	Recreate bool
+	// Reason, for None, says why an apply leaves the object alone though it
+	// may differ: its annotations say so (Flux's reconcile: disabled, ssa: Ignore,
+	// ssa: IfNotPresent on an object that exists; see apply.Directives.Skip), or it
+	// left the set, prune keeps it and it is annotated IgnoreExtraneous (see
+	// apply.Directives.Kept). The apply reports such an object as skipped.
+	Reason string
 	// Warnings says where the result may be less precise, for example a kind the
 	// offline engine had no schema for.
 	Warnings []string

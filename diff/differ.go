@@ -12,10 +12,11 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 
-	"github.com/gitopskit/gitopskit/internal/kube"
+	"github.com/gitopskit/gitopskit/apply"
 	"github.com/gitopskit/gitopskit/internal/redact"
 	"github.com/gitopskit/gitopskit/internal/scope"
 	"github.com/gitopskit/gitopskit/internal/ssa"
+	"github.com/gitopskit/gitopskit/kube"
 	"github.com/gitopskit/gitopskit/object"
 )
 
@@ -26,7 +27,7 @@ type Options struct {
 	FieldManager string
 	// Force predicts an apply that takes fields other managers own
 	// (--force-conflicts). Without it, such a conflict is reported as a
-	// [*ConflictError] for that object.
+	// [*apply.ConflictError] for that object.
 	Force bool
 	// CSAManagers are the field managers of kubectl's client-side apply whose
 	// fields an apply migrates to FieldManager before it applies (see
@@ -94,7 +95,7 @@ func New(engine Engine, opts Options) (*Differ, error) {
 // lazily (opts.Mapper when set) and reads discovery again for a kind it does not
 // know. It makes no request until the first diff.
 func NewForConfig(cfg *rest.Config, opts Options) (*Differ, error) {
-	c, err := kube.New(cfg)
+	c, err := kube.NewForConfig(cfg, kube.Options{})
 	if err != nil {
 		return nil, err
 	}
@@ -106,8 +107,8 @@ func NewForConfig(cfg *rest.Config, opts Options) (*Differ, error) {
 }
 
 // Diff returns the change an apply of desired would make to live (nil when the
-// object does not exist). Errors are [*ObjectError]s naming the object; a conflict
-// without Force unwraps to a [*ConflictError]. Secret values never appear in errors.
+// object does not exist). Errors are [*object.Error]s naming the object; a conflict
+// without Force unwraps to a [*apply.ConflictError]. Secret values never appear in errors.
 func (d *Differ) Diff(ctx context.Context, desired, live *unstructured.Unstructured) (*Change, error) {
 	if desired == nil {
 		return nil, errors.New("diff: nil desired object")
@@ -116,62 +117,93 @@ func (d *Differ) Diff(ctx context.Context, desired, live *unstructured.Unstructu
 	if d.opts.Mapper != nil {
 		scoped, err := scope.New(d.opts.Mapper, nil).Object(desired)
 		if err != nil {
-			return nil, &ObjectError{ID: id, Err: redact.Secret(err, desired, live)}
+			return nil, &object.Error{ID: id, Err: redact.Secret(err, desired, live)}
 		}
 		desired, id = scoped, object.IDOf(scoped)
 	}
 	c, err := d.diff(ctx, desired, live)
 	if err != nil {
-		return nil, &ObjectError{ID: id, Err: redact.Secret(err, desired, live)}
+		return nil, &object.Error{ID: id, Err: redact.Secret(err, desired, live)}
 	}
 	return c, nil
 }
 
 func (d *Differ) diff(ctx context.Context, desired, live *unstructured.Unstructured) (*Change, error) {
 	c := &Change{ID: object.IDOf(desired)}
+	// As apply reads them: what it skips, how it writes.
+	dir, err := apply.ParseDirectives(desired)
+	if err != nil {
+		return nil, err
+	}
+	if live != nil {
+		c.Live = d.normalize(live)
+	}
+	if c.Reason = dir.Skip(live); c.Reason != "" || (dir.Replace && live != nil && ssa.Declared(desired, live)) {
+		c.Predicted = c.Live
+		return c, nil
+	}
 	req := Request{Desired: desired, Live: live, FieldManager: d.opts.FieldManager, Force: d.opts.Force,
-		CSAManagers: d.opts.CSAManagers, Recreate: d.opts.Recreate}
-	if !req.Recreate {
-		var err error
-		if req.Recreate, err = ssa.Recreates(desired); err != nil {
-			return nil, err
+		CSAManagers: d.opts.CSAManagers, Recreate: d.opts.Recreate || dir.Recreate, Replace: dir.Replace,
+		SkipValidation: dir.SkipValidation}
+	csa := d.csa
+	if dir.SSA == apply.SSAMerge {
+		req.Force, req.CSAManagers, csa = false, []string{}, nil
+	}
+	engine := d.engine
+	if dir.ServerSideDiff || dir.Replace || dir.SkipValidation {
+		if s := serverOf(engine); s != nil {
+			engine = s
+		} else {
+			c.Warnings = append(c.Warnings, "its annotations ask for a server-side diff, but the engine has no cluster (OfflineOptions.Client and Mapper): predicted offline, as an apply")
 		}
 	}
-	var (
-		managers fieldpath.ManagedFields
-		err      error
-	)
+	var managers fieldpath.ManagedFields
 	if live != nil {
 		// Parsed once here for both the engine and foreignFields: on a steady-state
 		// set, reading managedFields is a large share of the work.
-		if managers, err = liveManagers(live, d.csa, d.opts.FieldManager); err != nil {
+		if managers, err = liveManagers(live, csa, d.opts.FieldManager); err != nil {
 			return nil, err
 		}
 	}
 	var pred *Prediction
-	if pe, ok := d.engine.(parsedEngine); ok {
+	if pe, ok := engine.(parsedEngine); ok {
 		pred, err = pe.predictParsed(ctx, req, managers)
 	} else {
-		pred, err = d.engine.Predict(ctx, req)
+		pred, err = engine.Predict(ctx, req)
 	}
 	if err != nil {
 		return nil, err
 	}
-	c.Warnings, c.Recreate, c.Typing = pred.Warnings, pred.Recreate, pred.Typing
+	c.Warnings, c.Recreate, c.Typing = append(c.Warnings, pred.Warnings...), pred.Recreate, pred.Typing
 	c.Predicted = d.normalize(pred.Object)
 	if live == nil {
 		c.Action = Create
 		return c, nil
 	}
-	c.Live = d.normalize(live)
 	c.Paths = comparePaths(c.Live.Object, c.Predicted.Object)
 	if c.Foreign, err = foreignFields(live, managers, d.opts.FieldManager); err != nil {
 		return nil, err
 	}
 	if len(c.Paths) > 0 || (d.opts.ReportForeign && len(c.Foreign) > 0) {
 		c.Action = Update
+		// Replace=true with Force=true: a changed object is deleted and created.
+		c.Recreate = c.Recreate || dir.ForceReplace
 	}
 	return c, nil
+}
+
+// serverOf returns the server engine that engine is or can make (an [Offline]
+// engine with a Client and a Mapper), or nil.
+func serverOf(engine Engine) *Server {
+	switch e := engine.(type) {
+	case *Server:
+		return e
+	case *Offline:
+		if e.opts.Client != nil && e.opts.Mapper != nil {
+			return NewServer(e.opts.Client, e.opts.Mapper)
+		}
+	}
+	return nil
 }
 
 func (d *Differ) normalize(u *unstructured.Unstructured) *unstructured.Unstructured {
@@ -181,9 +213,20 @@ func (d *Differ) normalize(u *unstructured.Unstructured) *unstructured.Unstructu
 }
 
 // deletion is the change for a prune candidate; live may be nil when the caller
-// has only the inventory's ID.
-func (d *Differ) deletion(id object.ID, live *unstructured.Unstructured) *Change {
-	return &Change{ID: id, Action: Delete, Live: d.normalize(live)}
+// has only the inventory's ID. One that prune keeps and that is annotated
+// IgnoreExtraneous (Argo CD's compare option) is no change: setDeleted says that
+// the set is emptied.
+func (d *Differ) deletion(id object.ID, live *unstructured.Unstructured, setDeleted bool) *Change {
+	c := &Change{ID: id, Action: Delete, Live: d.normalize(live)}
+	if live == nil {
+		return c
+	}
+	if dir, err := apply.ParseDirectives(live); err == nil && dir.IgnoreExtraneous {
+		if c.Reason = dir.Kept(setDeleted); c.Reason != "" {
+			c.Action, c.Predicted = None, c.Live
+		}
+	}
+	return c
 }
 
 // pending is the change for an object the API server cannot dry-run before the

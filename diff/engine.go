@@ -25,6 +25,13 @@ type Request struct {
 	// Recreate allows the apply to delete and recreate the object when an
 	// immutable field changes.
 	Recreate bool
+	// Replace predicts a replace (an update of the whole object, as `kubectl
+	// replace`; Argo CD's Replace=true) instead of an apply. Only the [Server]
+	// engine predicts it; the [Offline] engine predicts an apply.
+	Replace bool
+	// SkipValidation predicts a write with field validation Ignore (Argo CD's
+	// Validate=false): fields the schema does not know are dropped, not refused.
+	SkipValidation bool
 }
 
 // parsedEngine is an engine that can take Live's managedFields already parsed

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/go-logr/logr"
@@ -18,6 +17,7 @@ import (
 	"sigs.k8s.io/structured-merge-diff/v6/merge"
 	"sigs.k8s.io/structured-merge-diff/v6/typed"
 
+	"github.com/gitopskit/gitopskit/apply"
 	"github.com/gitopskit/gitopskit/diff/internal/builtin"
 	"github.com/gitopskit/gitopskit/internal/logging"
 	"github.com/gitopskit/gitopskit/internal/ssa"
@@ -99,7 +99,7 @@ func (o *Offline) forSet(desired []*unstructured.Unstructured) Engine {
 }
 
 // Predict merges req.Desired into req.Live as the API server would for an apply by
-// req.FieldManager. Without Force, a conflict is a [*ConflictError].
+// req.FieldManager. Without Force, a conflict is a [*apply.ConflictError].
 func (o *Offline) Predict(ctx context.Context, req Request) (*Prediction, error) {
 	return o.predictParsed(ctx, req, nil)
 }
@@ -258,12 +258,11 @@ func (o *Offline) clusterScoped(gvk schema.GroupVersionKind, k builtin.Kind, isB
 }
 
 func offlineConflict(id object.ID, cs merge.Conflicts) error {
-	ce := &ConflictError{ID: id}
-	for _, c := range cs {
-		ce.Conflicts = append(ce.Conflicts, fmt.Sprintf("%s (owned by %q)", c.Path, managerName(c.Manager)))
+	conflicts := make([]apply.Conflict, len(cs))
+	for i, c := range cs {
+		conflicts[i] = apply.Conflict{Field: c.Path.String(), Manager: managerName(c.Manager)}
 	}
-	sort.Strings(ce.Conflicts)
-	return ce
+	return apply.NewConflictError(id, conflicts, nil)
 }
 
 // sameVersion is the merge converter for one version: live, desired and every

@@ -3,7 +3,6 @@ package diff
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -12,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/dynamic"
 
+	"github.com/gitopskit/gitopskit/apply"
 	"github.com/gitopskit/gitopskit/internal/ssa"
 	"github.com/gitopskit/gitopskit/object"
 )
@@ -32,9 +32,9 @@ func NewServer(client dynamic.Interface, mapper meta.RESTMapper) *Server {
 	return &Server{client: client, mapper: mapper}
 }
 
-// Predict sends a dry-run server-side apply of req.Desired and returns the object
-// the server would store, after the migration of client-side apply fields the
-// apply does first. A conflict without Force is a [*ConflictError]. When an
+// Predict sends a dry-run server-side apply of req.Desired (a dry-run update or
+// create with req.Replace) and returns the object the server would store, after
+// the migration of client-side apply fields the apply does first. A conflict without Force is a [*apply.ConflictError]. When an
 // immutable field changes and req.Recreate allows it, the prediction is the object
 // created anew (a dry-run create under a generated name), with a warning.
 func (s *Server) Predict(ctx context.Context, req Request) (*Prediction, error) {
@@ -49,7 +49,13 @@ func (s *Server) Predict(ctx context.Context, req Request) (*Prediction, error) 
 		return nil, err
 	}
 	obj := stripForApply(d)
-	out, err := ssa.DryRun(ctx, res, obj, ssa.Options{FieldManager: req.FieldManager, Force: req.Force, CSA: ssa.CSASet(req.CSAManagers)})
+	o := ssa.Options{FieldManager: req.FieldManager, Force: req.Force, CSA: ssa.CSASet(req.CSAManagers), SkipValidation: req.SkipValidation}
+	var out *unstructured.Unstructured
+	if req.Replace {
+		out, err = ssa.Replace(ctx, res, obj, req.Live, o, true)
+	} else {
+		out, err = ssa.DryRun(ctx, res, obj, o)
+	}
 	switch {
 	case err == nil:
 		return &Prediction{Object: out}, nil
@@ -104,19 +110,18 @@ func renamed(v any, from, to string) any {
 }
 
 func serverConflict(id object.ID, err error) error {
-	ce := &ConflictError{ID: id}
+	var conflicts []apply.Conflict
 	if st, ok := err.(apierrors.APIStatus); ok && st.Status().Details != nil {
 		for _, c := range st.Status().Details.Causes {
 			if c.Type == metav1.CauseTypeFieldManagerConflict {
-				ce.Conflicts = append(ce.Conflicts, fmt.Sprintf("%s (%s)", c.Field, c.Message))
+				conflicts = append(conflicts, apply.Conflict{Field: c.Field, Manager: ssa.ConflictManager(c)})
 			}
 		}
 	}
-	if len(ce.Conflicts) == 0 {
+	if len(conflicts) == 0 {
 		return fmt.Errorf("dry-run apply: %w", err)
 	}
-	sort.Strings(ce.Conflicts)
-	return ce
+	return apply.NewConflictError(id, conflicts, err)
 }
 
 // stripForApply returns a copy of desired without the fields an apply must not

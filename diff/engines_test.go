@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/gitopskit/gitopskit/apply"
 	"github.com/gitopskit/gitopskit/diff"
 	"github.com/gitopskit/gitopskit/object"
 )
@@ -240,11 +241,9 @@ func TestConflictWithoutForce(t *testing.T) {
 	live := e.live(objs...)[0]
 	for name, d := range map[string]*diff.Differ{"server": server, "offline": offline} {
 		_, err := d.Diff(e.ctx, objs[0], live)
-		var ce *diff.ConflictError
+		var ce *apply.ConflictError
 		require.ErrorAs(t, err, &ce, name)
-		require.Len(t, ce.Conflicts, 1, name)
-		assert.True(t, strings.HasPrefix(ce.Conflicts[0], ".spec.replicas "), "%s: %s", name, ce.Conflicts[0])
-		assert.Contains(t, ce.Conflicts[0], "kubectl-edit", name)
+		assert.Equal(t, []apply.Conflict{{Field: ".spec.replicas", Manager: "kubectl-edit"}}, ce.Conflicts, name)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/managedfields"
 	"sigs.k8s.io/yaml"
 
+	"github.com/gitopskit/gitopskit/apply"
 	"github.com/gitopskit/gitopskit/diff"
 )
 
@@ -94,7 +95,7 @@ data: {color: green}
 
 // A conflict: without Force, declaring a field another manager owns with a
 // different value is reported, as the API server would.
-func ExampleConflictError() {
+func ExampleDiffer_Diff_conflict() {
 	live := mustObject(`
 apiVersion: v1
 kind: ConfigMap
@@ -109,8 +110,8 @@ data: {color: blue, size: large}
 	desired := mustObject(`{apiVersion: v1, kind: ConfigMap, metadata: {name: settings, namespace: shop}, data: {color: blue, size: small}}`)
 	d, _ := diff.New(diff.NewOffline(noSchemas{}, diff.OfflineOptions{}), diff.Options{FieldManager: "deployer"})
 	_, err := d.Diff(context.Background(), desired, live)
-	var ce *diff.ConflictError
+	var ce *apply.ConflictError
 	fmt.Println(errors.As(err, &ce), ce.Conflicts)
 	// Output:
-	// true [.data.size (owned by "other")]
+	// true [{.data.size other}]
 }

@@ -42,8 +42,8 @@ data: {k: v}
 		p, err := d.Plan(e.ctx, in)
 		require.Error(t, err, name)
 		require.Len(t, p.Failed, 2, name)
-		assert.Equal(t, "diff configmap/nowhere (app.yaml:1): namespaced kind without a namespace", p.Failed[0].Error(), name)
-		assert.Equal(t, `diff configmap/lost -n `+e.ns+`-ghost (app.yaml:6): namespace "`+e.ns+`-ghost" does not exist, and the set does not create it`,
+		assert.Equal(t, "app.yaml:1: configmap/nowhere: namespaced kind without a namespace", p.Failed[0].Error(), name)
+		assert.Equal(t, `app.yaml:6: configmap/lost -n `+e.ns+`-ghost: namespace "`+e.ns+`-ghost" does not exist, and the set does not create it`,
 			p.Failed[1].Error(), name)
 		require.Len(t, p.Changes, 1, name)
 		assert.Equal(t, diff.Create, p.Changes[0].Action, name)

@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/gitopskit/gitopskit/apply"
 	"github.com/gitopskit/gitopskit/internal/parallel"
 	"github.com/gitopskit/gitopskit/internal/scope"
 	"github.com/gitopskit/gitopskit/internal/ssa"
@@ -22,10 +23,53 @@ type Plan struct {
 	// Counts totals the changes by action.
 	Counts Counts
 	// Failed lists the objects that could not be diffed, sorted by ID.
-	Failed []*ObjectError
+	Failed []*object.Error
 
 	masker        *masker
 	reportForeign bool
+}
+
+// NewPlan returns the plan of changes and failed, sorted by object and counted, for
+// a [github.com/gitopskit/gitopskit/reconcile.Differ] of another kind than this package's (a test double, a remote
+// service): a Plan's Counts must agree with its Changes and Failed.
+func NewPlan(changes []*Change, failed []*object.Error) *Plan {
+	m, _ := newMasker(nil) // a random key: crypto/rand does not fail
+	p := &Plan{Changes: changes, Failed: failed, masker: m}
+	p.sortAndCount()
+	return p
+}
+
+// Changed returns the changes other than [None], in order.
+func (p *Plan) Changed() []*Change {
+	if p == nil {
+		return nil
+	}
+	var out []*Change
+	for _, c := range p.Changes {
+		if c.Changed() {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// sortAndCount sorts the changes and failures by object and counts them.
+func (p *Plan) sortAndCount() {
+	sort.Slice(p.Changes, func(i, j int) bool { return object.Compare(p.Changes[i].ID, p.Changes[j].ID) < 0 })
+	sort.Slice(p.Failed, func(i, j int) bool { return object.Compare(p.Failed[i].ID, p.Failed[j].ID) < 0 })
+	p.Counts = Counts{Failed: len(p.Failed)}
+	for _, c := range p.Changes {
+		switch c.Action {
+		case Create:
+			p.Counts.Create++
+		case Update:
+			p.Counts.Update++
+		case Delete:
+			p.Counts.Delete++
+		default:
+			p.Counts.None++
+		}
+	}
 }
 
 // Counts totals a plan's changes.
@@ -51,8 +95,16 @@ type Input struct {
 	// Desired are prune candidates.
 	Inventory []object.ID
 	// Origins, when set, gives the file and line each desired object was declared
-	// at, for the errors of [Plan.Failed].
+	// at, for [Change.Origin] and the errors of [Plan.Failed].
 	Origins map[object.ID]object.Origin
+}
+
+// originOf returns where the i-th desired object, named id once scoped, was declared.
+func originOf(in Input, i int, id object.ID) object.Origin {
+	if o, ok := in.Origins[id]; ok {
+		return o
+	}
+	return in.Origins[object.IDOf(in.Desired[i])] // a cluster-scoped object declared with a namespace
 }
 
 // setEngine is implemented by engines that prepare for a whole set: the offline
@@ -137,30 +189,36 @@ func (d *Differ) Plan(ctx context.Context, in Input) (*Plan, error) {
 	for i := range changes {
 		if errs[i] != nil {
 			u := desired[i]
+			dir, _ := apply.ParseDirectives(u) // a bad annotation is errs[i] itself
 			// As apply's dry run: the namespace and the CRDs come first in the apply.
 			if ns := u.GetNamespace(); ssa.NamespacePending(errs[i], ns, declared) {
 				p.Changes = append(p.Changes, d.pending(u, fmt.Sprintf("its namespace %q is created by this set", ns)))
+				continue
+			}
+			if ns := u.GetNamespace(); dir.CreateNamespace && ssa.IsNamespaceNotFound(errs[i], ns) {
+				p.Changes = append(p.Changes, d.pending(u, fmt.Sprintf("its namespace %q is created for it (CreateNamespace=true)", ns)))
 				continue
 			}
 			if gk := u.GroupVersionKind().GroupKind(); meta.IsNoMatchError(errs[i]) && kinds.Defines(gk) {
 				p.Changes = append(p.Changes, d.pending(u, fmt.Sprintf("its kind %s is defined by a CustomResourceDefinition of this set", gk)))
 				continue
 			}
-			var oe *ObjectError
+			if gk := u.GroupVersionKind().GroupKind(); meta.IsNoMatchError(errs[i]) && dir.SkipDryRunOnMissingResource {
+				p.Changes = append(p.Changes, d.pending(u, fmt.Sprintf("the cluster does not serve its kind %s (SkipDryRunOnMissingResource=true)", gk)))
+				continue
+			}
+			var oe *object.Error
 			if !errors.As(errs[i], &oe) {
-				oe = &ObjectError{ID: object.IDOf(u), Err: errs[i]}
+				oe = &object.Error{ID: object.IDOf(u), Err: errs[i]}
 			}
 			if ssa.IsNamespaceNotFound(oe.Err, u.GetNamespace()) {
 				oe.Err = fmt.Errorf("%w, and the set does not create it", oe.Err)
 			}
-			origin, ok := in.Origins[oe.ID]
-			if !ok { // a cluster-scoped object declared with a namespace
-				origin = in.Origins[object.IDOf(in.Desired[i])]
-			}
-			oe.Origin = origin
+			oe.Origin = originOf(in, i, oe.ID)
 			p.Failed = append(p.Failed, oe)
 			continue
 		}
+		changes[i].Origin = originOf(in, i, changes[i].ID)
 		p.Changes = append(p.Changes, changes[i])
 	}
 	for _, u := range in.Desired {
@@ -173,23 +231,9 @@ func (d *Differ) Plan(ctx context.Context, in Input) (*Plan, error) {
 		}
 	}
 	for _, id := range object.NewSet(in.Inventory...).Difference(declared) {
-		p.Changes = append(p.Changes, d.deletion(id, live[id]))
+		p.Changes = append(p.Changes, d.deletion(id, live[id], len(desired) == 0))
 	}
-	sort.Slice(p.Changes, func(i, j int) bool { return object.Compare(p.Changes[i].ID, p.Changes[j].ID) < 0 })
-	sort.Slice(p.Failed, func(i, j int) bool { return object.Compare(p.Failed[i].ID, p.Failed[j].ID) < 0 })
-	for _, c := range p.Changes {
-		switch c.Action {
-		case Create:
-			p.Counts.Create++
-		case Update:
-			p.Counts.Update++
-		case Delete:
-			p.Counts.Delete++
-		default:
-			p.Counts.None++
-		}
-	}
-	p.Counts.Failed = len(p.Failed)
+	p.sortAndCount()
 	if len(p.Failed) == 0 {
 		return p, nil
 	}

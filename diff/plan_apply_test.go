@@ -73,7 +73,7 @@ func TestPlanIsWhatApplyDoes(t *testing.T) {
 						assert.Equal(t, s.Changed[key], c.Paths, "%s: paths", key)
 						assert.Equal(t, diff.ChangedPaths(before[key], after[key]), c.Paths, "%s: paths the apply changed", key)
 					}
-					if engine == "server" && c.Action != diff.Delete && !c.Recreate {
+					if engine == "server" && c.Action != diff.Delete && !c.Recreate && c.Predicted != nil {
 						assert.Empty(t, diff.ChangedPaths(after[key], c.Predicted), "%s: the object the apply left", key)
 					}
 				}
@@ -111,6 +111,8 @@ func planned(c *diff.Change) string {
 	switch {
 	case c.Action == diff.Create:
 		return "created"
+	case c.Action == diff.None && c.Reason != "":
+		return "skipped"
 	case c.Action == diff.None:
 		return "unchanged"
 	case c.Recreate:
@@ -122,13 +124,15 @@ func planned(c *diff.Change) string {
 }
 
 // failure names a failed diff as the apply scenarios name failures.
-func failure(f *diff.ObjectError) string {
-	var conflict *diff.ConflictError
+func failure(f *object.Error) string {
+	var conflict *apply.ConflictError
 	switch {
 	case errors.As(f, &conflict):
 		return applytest.Conflict
 	case apierrors.IsInvalid(f) && strings.Contains(f.Error(), "immutable"):
 		return applytest.Immutable
+	case applytest.IsUnknownField(f):
+		return applytest.Invalid
 	}
 	return f.Error()
 }

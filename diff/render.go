@@ -37,7 +37,10 @@ func (p *Plan) WriteText(w io.Writer, opts TextOptions) error {
 	bw := bufio.NewWriter(w)
 	for _, c := range p.Changes {
 		if !c.Changed() {
-			if opts.All {
+			switch {
+			case opts.All && c.Reason != "":
+				fmt.Fprintf(bw, "# %s: skipped: %s\n", c.ID, c.Reason)
+			case opts.All:
 				fmt.Fprintf(bw, "# %s: unchanged\n", c.ID)
 			}
 			continue
@@ -149,6 +152,7 @@ type jsonChange struct {
 	Name     string   `json:"name"`
 	Action   Action   `json:"action"`
 	Recreate bool     `json:"recreate,omitempty"`
+	Reason   string   `json:"reason,omitempty"`
 	Paths    []string `json:"paths,omitempty"`
 	Foreign  []string `json:"foreign,omitempty"`
 	Warnings []string `json:"warnings,omitempty"`
@@ -170,7 +174,7 @@ func (p *Plan) WriteJSON(w io.Writer) error {
 	for _, c := range p.Changes {
 		jc := jsonChange{
 			ID: c.ID.String(), Group: c.ID.Group, Kind: c.ID.Kind, Ns: c.ID.Namespace, Name: c.ID.Name,
-			Action: c.Action, Recreate: c.Recreate, Paths: c.Paths, Foreign: c.Foreign, Warnings: c.Warnings, Typing: c.Typing,
+			Action: c.Action, Recreate: c.Recreate, Reason: c.Reason, Paths: c.Paths, Foreign: c.Foreign, Warnings: c.Warnings, Typing: c.Typing,
 		}
 		if c.Changed() {
 			d, err := p.unified(c, TextOptions{})

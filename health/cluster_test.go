@@ -12,6 +12,7 @@ import (
 
 	"github.com/gitopskit/gitopskit/clustertest"
 	"github.com/gitopskit/gitopskit/health"
+	"github.com/gitopskit/gitopskit/internal/testtool"
 	"github.com/gitopskit/gitopskit/object"
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -22,47 +23,7 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// failStage makes kwok fail the pods labelled gitopskit.io/kwok: fail once they
-// run, with exit code 1: its weight wins over kwok's own pod-complete stage.
-const failStage = `apiVersion: kwok.x-k8s.io/v1alpha1
-kind: Stage
-metadata:
-  name: pod-fail-on-label
-spec:
-  resourceRef:
-    apiGroup: v1
-    kind: Pod
-  selector:
-    matchLabels:
-      gitopskit.io/kwok: fail
-    matchExpressions:
-    - key: '.metadata.deletionTimestamp'
-      operator: 'DoesNotExist'
-    - key: '.status.phase'
-      operator: 'In'
-      values: ['Running']
-  weight: 1000
-  next:
-    statusTemplate: |
-      {{ $now := Now }}
-      containerStatuses:
-      {{ range .spec.containers }}
-      - image: {{ .image | Quote }}
-        name: {{ .name | Quote }}
-        ready: false
-        restartCount: 0
-        started: false
-        state:
-          terminated:
-            exitCode: 1
-            finishedAt: {{ $now | Quote }}
-            reason: Error
-            startedAt: {{ $now | Quote }}
-      {{ end }}
-      phase: Failed
-`
-
-var cluster = clustertest.New(clustertest.Options{Nodes: 2, KwokStages: []string{failStage}})
+var cluster = clustertest.New(clustertest.Options{Nodes: 2, KwokStages: []string{testtool.FailPodsStage}})
 
 var record = flag.Bool("record", false, "record the objects the cluster tests see into testdata/recorded")
 

@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gitopskit/gitopskit/internal/kube"
+	"github.com/gitopskit/gitopskit/kube"
 
 	"github.com/gitopskit/gitopskit/object"
 	"github.com/go-logr/logr"
@@ -58,7 +58,7 @@ func NewWaiter(client dynamic.Interface, mapper meta.RESTMapper, opts WaiterOpti
 // NewWaiterForConfig returns a Waiter with a dynamic client and a discovery-backed
 // RESTMapper (cached in memory, refreshed when a kind is not found) for cfg.
 func NewWaiterForConfig(cfg *rest.Config, opts WaiterOptions) (*Waiter, error) {
-	c, err := kube.New(cfg)
+	c, err := kube.NewForConfig(cfg, kube.Options{})
 	if err != nil {
 		return nil, err
 	}

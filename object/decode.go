@@ -418,7 +418,7 @@ func (st *stream) object(v any, line int, items []int, yamlDoc []byte) error {
 	origin := Origin{File: st.file, Line: line}
 	if id.Name != "" { // objects with only a generateName are each a new one
 		if first, dup := st.seen[id]; dup {
-			return st.errorf(line, ErrDuplicate, "%s, first declared at %s", id, first)
+			return st.errorf(line, ErrDuplicate, "%s, first declared at %s", id.KubectlString(), first)
 		}
 		st.seen[id] = origin
 	}

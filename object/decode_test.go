@@ -304,7 +304,7 @@ func TestDecodeErrors(t *testing.T) {
 			file:     "d.yaml",
 			input:    cm("a") + "---\n" + cm("a"),
 			sentinel: ErrDuplicate,
-			want:     "d.yaml:6: duplicate object: /ConfigMap//a, first declared at d.yaml:1",
+			want:     "d.yaml:6: duplicate object: configmap/a, first declared at d.yaml:1",
 		},
 		{
 			name:     "List item not an object",

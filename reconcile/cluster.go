@@ -22,8 +22,9 @@ import (
 	"github.com/gitopskit/gitopskit/apply"
 	"github.com/gitopskit/gitopskit/diff"
 	"github.com/gitopskit/gitopskit/health"
-	"github.com/gitopskit/gitopskit/internal/kube"
 	"github.com/gitopskit/gitopskit/internal/scope"
+	"github.com/gitopskit/gitopskit/kube"
+	"github.com/gitopskit/gitopskit/live"
 	"github.com/gitopskit/gitopskit/object"
 	"github.com/gitopskit/gitopskit/render"
 )
@@ -54,6 +55,12 @@ type ClusterOptions struct {
 	Assessor *health.Assessor
 	// Concurrency bounds the requests in flight (default apply.DefaultConcurrency).
 	Concurrency int
+	// Live, when set, keeps the set's live objects from watches (share one
+	// live.Cache between the Clusters of one cluster): after the first pass, and
+	// the first after a write, a pass whose desired set and live objects did not
+	// change sends no request, and [Cluster.Drifted] says when an object of the set
+	// changes.
+	Live *live.Cache
 	// Logger receives debug lines; unset, the
 	// logger of the call's context (logr.FromContextOrDiscard).
 	Logger logr.Logger
@@ -76,8 +83,11 @@ type Cluster struct {
 	meta      metadata.Interface
 	opts      ClusterOptions
 
-	mu   sync.Mutex
-	last lastDiff // forgotten after a write
+	drift chan struct{} // see Drifted; nil without Live
+
+	mu      sync.Mutex
+	last    lastDiff   // forgotten after a write
+	watched object.Set // the objects whose changes are drift
 }
 
 var (
@@ -86,14 +96,9 @@ var (
 	_ HealthChecker = (*Cluster)(nil)
 )
 
-// NewCluster returns the cluster stages for cfg, with a RESTMapper that discovers
-// kinds lazily (reset after CRDs are applied).
-func NewCluster(cfg *rest.Config, opts ClusterOptions) (*Cluster, error) {
-	kc, err := kube.New(cfg)
-	if err != nil {
-		return nil, err
-	}
-	client, dc, mapper := kc.Dynamic, kc.Discovery, kc.Mapper
+// NewCluster returns the cluster stages over clients (see kube.NewForConfig).
+func NewCluster(clients *kube.Clients, opts ClusterOptions) (*Cluster, error) {
+	client, dc, mapper, meta := clients.Dynamic, clients.Discovery, clients.Mapper, clients.Metadata
 	if opts.FieldManager == "" {
 		opts.FieldManager = apply.DefaultFieldManager
 	}
@@ -111,16 +116,15 @@ func NewCluster(cfg *rest.Config, opts ClusterOptions) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	meta, err := metadata.NewForConfig(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("metadata client: %w", err)
-	}
 	manager, err := apply.New(client, mapper, apply.Options{FieldManager: opts.FieldManager, Concurrency: opts.Concurrency, Logger: opts.Logger,
 		Discovery: dc, Metadata: meta})
 	if err != nil {
 		return nil, err
 	}
 	c := &Cluster{client: client, mapper: mapper, differ: differ, manager: manager, meta: meta, opts: opts}
+	if opts.Live != nil {
+		c.watchDrift(opts.Live)
+	}
 	if opts.Inventory != (object.ID{}) {
 		inv, err := manager.ApplySet(opts.Inventory, apply.ApplySetOptions{Metadata: meta})
 		if err != nil {
@@ -138,10 +142,18 @@ func NewCluster(cfg *rest.Config, opts ClusterOptions) (*Cluster, error) {
 }
 
 // NewForConfig returns a Reconciler whose Differ, Applier and Health are a
-// [Cluster] for cfg unless stages sets them. With copts.Namespace it runs the
-// default-namespace transform first.
-func NewForConfig(cfg *rest.Config, stages Stages, copts ClusterOptions, opts Options) (*Reconciler, error) {
-	c, err := NewCluster(cfg, copts)
+// [Cluster] for cfg, configured by opts.Cluster, unless stages sets them. With
+// opts.Cluster.Namespace it runs the default-namespace transform first.
+func NewForConfig(cfg *rest.Config, stages Stages, opts Options) (*Reconciler, error) {
+	kc, err := kube.NewForConfig(cfg, kube.Options{})
+	if err != nil {
+		return nil, err
+	}
+	copts := opts.Cluster
+	if copts.Logger.GetSink() == nil {
+		copts.Logger = opts.Logger
+	}
+	c, err := NewCluster(kc, copts)
 	if err != nil {
 		return nil, err
 	}
@@ -164,7 +176,8 @@ func NewForConfig(cfg *rest.Config, stages Stages, copts ClusterOptions, opts Op
 // Mapper returns the RESTMapper the stages share.
 func (c *Cluster) Mapper() meta.RESTMapper { return c.mapper }
 
-// Diff implements [Differ]. It diffs desired with the inventory's membership
+// Diff implements [Differ]. Hooks are not members: give it the members of a set
+// with hooks (apply.SplitHooks), as a [Reconciler] with Options.Hooks does. It diffs desired with the inventory's membership
 // labels, as the apply will set them, so that they are not seen as removals, and
 // without the namespace of cluster-scoped objects, as the API server stores them,
 // so that they are named as their live copies and inventory entries are. The
@@ -176,7 +189,7 @@ func (c *Cluster) Mapper() meta.RESTMapper { return c.mapper }
 // write), and when no object changed, the desired set is the same and the
 // inventory too, the last plan is the answer. Only the lists that hold a changed
 // object are read again in full.
-func (c *Cluster) Diff(ctx context.Context, desired []*unstructured.Unstructured) (*Plan, error) {
+func (c *Cluster) Diff(ctx context.Context, desired []*unstructured.Unstructured) (*diff.Plan, error) {
 	kinds := scope.New(c.mapper, desired)
 	ids := make([]object.ID, len(desired))
 	var labels map[string]string
@@ -208,6 +221,9 @@ func (c *Cluster) Diff(ctx context.Context, desired []*unstructured.Unstructured
 	c.mu.Lock()
 	last := c.last
 	c.mu.Unlock()
+	if c.opts.Live != nil && last.live != nil {
+		return c.diffCached(ctx, desired, ids, sum, last)
+	}
 	// With nothing to reuse (the first pass, or the first after a write), the live
 	// copies are read in full at once; otherwise their metadata says which to read.
 	var (
@@ -246,7 +262,7 @@ func (c *Cluster) Diff(ctx context.Context, desired []*unstructured.Unstructured
 		}
 	}
 	if !changed && len(stale) == 0 && last.plan != nil && last.fingerprint == sum && slices.Equal(last.members, members) {
-		return last.plan.clone(), nil
+		return clonePlan(last.plan), nil
 	}
 	if len(stale) > 0 {
 		more, _, err := readLive(ctx, c.client, c.mapper, stale, c.opts.Concurrency)
@@ -255,19 +271,37 @@ func (c *Cluster) Diff(ctx context.Context, desired []*unstructured.Unstructured
 		}
 		maps.Copy(live, more)
 	}
-	dp, err := c.differ.Plan(ctx, diff.Input{Desired: desired, Live: slices.Collect(maps.Values(live)), Inventory: members})
+	if c.opts.Live != nil { // start the watches the next passes read
+		all := append(slices.Clone(ids), gone...)
+		if _, err := c.opts.Live.Objects(ctx, all); err != nil {
+			return nil, err
+		}
+		if _, err := c.cachedMembers(ctx, c.opts.Live); err != nil {
+			return nil, err
+		}
+		c.setWatched(all)
+	}
+	return c.plan(ctx, desired, live, members, len(gone) == 0, sum)
+}
+
+// plan diffs desired against live and the inventory's members, and remembers the
+// live objects for the health stage and, when memo, the plan for the next Diff.
+func (c *Cluster) plan(ctx context.Context, desired []*unstructured.Unstructured, live map[object.ID]*unstructured.Unstructured,
+	members []object.ID, memo bool, sum [sha256.Size]byte) (*diff.Plan, error) {
+	// A member already gone has nothing to delete: it is no prune candidate.
+	existing := slices.DeleteFunc(slices.Clone(members), func(id object.ID) bool { return live[id] == nil })
+	dp, err := c.differ.Plan(ctx, diff.Input{Desired: desired, Live: slices.Collect(maps.Values(live)), Inventory: existing})
 	if dp == nil {
 		return nil, err
 	}
-	plan := planOf(dp, live)
 	next := lastDiff{live: live}
-	if err == nil && len(gone) == 0 {
-		next.plan, next.fingerprint, next.members = plan.clone(), sum, members
+	if err == nil && memo {
+		next.plan, next.fingerprint, next.members = clonePlan(dp), sum, members
 	}
 	c.mu.Lock()
 	c.last = next
 	c.mu.Unlock()
-	return plan, err
+	return dp, err
 }
 
 // members returns the inventory's members, read off the lists of lm where it can.
@@ -299,7 +333,7 @@ type lastDiff struct {
 	live map[object.ID]*unstructured.Unstructured
 	// plan, when set, is the plan for the desired set whose fingerprint this
 	// is, the inventory members, and live: the answer while none of them change.
-	plan        *Plan
+	plan        *diff.Plan
 	fingerprint [sha256.Size]byte
 	members     []object.ID
 }
@@ -316,39 +350,23 @@ func fingerprint(desired []*unstructured.Unstructured) ([sha256.Size]byte, error
 	return [sha256.Size]byte(h.Sum(nil)), nil
 }
 
-// planOf converts a diff.Plan, leaving out deletions of objects already gone.
-func planOf(dp *diff.Plan, live map[object.ID]*unstructured.Unstructured) *Plan {
-	p := &Plan{Changes: make([]Change, 0, len(dp.Changes))}
-	for _, ch := range dp.Changes {
-		if ch.Action == diff.Delete && live[ch.ID] == nil {
-			continue
-		}
-		c := Change{ID: ch.ID, Action: ch.Action, Paths: ch.Paths}
-		p.Changes = append(p.Changes, c)
-	}
-	for _, f := range dp.Failed {
-		p.Failed = append(p.Failed, ObjectError{ID: f.ID, Err: f.Err})
-	}
-	return p
-}
-
 // Apply implements [Applier] with apply.Manager, recording the members in the
 // inventory without pruning.
-func (c *Cluster) Apply(ctx context.Context, desired []*unstructured.Unstructured, opts ApplyOptions) ([]ObjectResult, error) {
+func (c *Cluster) Apply(ctx context.Context, desired []*unstructured.Unstructured, opts ApplyOptions) ([]apply.Event, error) {
 	return c.apply(ctx, desired, opts, false)
 }
 
 // Prune implements [Applier]: an apply with pruning, which writes nothing for the
 // objects already applied and deletes the members that left the set.
-func (c *Cluster) Prune(ctx context.Context, desired []*unstructured.Unstructured, opts ApplyOptions) ([]ObjectResult, error) {
+func (c *Cluster) Prune(ctx context.Context, desired []*unstructured.Unstructured, opts ApplyOptions) ([]apply.Event, error) {
 	if c.inventory == nil {
 		return nil, errors.New("no inventory: nothing to prune from (set ClusterOptions.Inventory)")
 	}
 	return c.apply(ctx, desired, opts, true)
 }
 
-func (c *Cluster) apply(ctx context.Context, desired []*unstructured.Unstructured, opts ApplyOptions, prune bool) ([]ObjectResult, error) {
-	var out []ObjectResult
+func (c *Cluster) apply(ctx context.Context, desired []*unstructured.Unstructured, opts ApplyOptions, prune bool) ([]apply.Event, error) {
+	var out []apply.Event
 	// A prune applies the desired set again before it deletes; the apply stage
 	// reported those objects already (in a dry run, as configured once more).
 	var applied object.Set
@@ -371,16 +389,19 @@ func (c *Cluster) apply(ctx context.Context, desired []*unstructured.Unstructure
 		AllowEmpty:      opts.AllowEmpty,
 		AllowPruneInUse: opts.AllowPruneInUse,
 		CreateNamespace: opts.CreateNamespace,
+		Hooks:           opts.Hooks,
 		OnEvent: func(e apply.Event) {
-			if prune && applied.Has(e.ID) && e.Action != apply.Failed {
+			if prune && applied.Has(e.ID) && e.Action != apply.Failed && e.Phase == "" {
 				return
 			}
-			r := ObjectResult{ID: e.ID, Outcome: e.Action, Reason: e.Reason, Err: e.Err, DryRun: e.DryRun}
-			out = append(out, r)
-			if opts.OnObject != nil {
-				opts.OnObject(r)
+			out = append(out, e)
+			if opts.OnEvent != nil {
+				opts.OnEvent(e)
 			}
 		},
+	}
+	if opts.Hooks {
+		aopts.HookGate = c.health.Waiter.Gate(health.WaitOptions{Timeout: opts.HookTimeout, FailFast: true})
 	}
 	if !opts.DryRun {
 		c.mu.Lock()

@@ -21,6 +21,7 @@ import (
 	"github.com/gitopskit/gitopskit/clustertest"
 	"github.com/gitopskit/gitopskit/diff"
 	"github.com/gitopskit/gitopskit/health"
+	"github.com/gitopskit/gitopskit/kube"
 	"github.com/gitopskit/gitopskit/object"
 	"github.com/gitopskit/gitopskit/reconcile"
 	"github.com/gitopskit/gitopskit/render"
@@ -30,7 +31,11 @@ import (
 
 var cluster = clustertest.New(clustertest.Options{})
 
-func TestMain(m *testing.M) { os.Exit(cluster.Run(m)) }
+func TestMain(m *testing.M) {
+	code := cluster.Run(m)
+	nodes.Stop() // started by the hook tests only
+	os.Exit(code)
+}
 
 // gitEnv is a repository served over smart HTTP on loopback, a namespace, and a
 // reconciler following the repository's main branch into the namespace.
@@ -74,10 +79,8 @@ func (e *gitEnv) reconcilerWith(cfg *rest.Config, opts reconcile.Options) *recon
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	rec, err := reconcile.NewForConfig(cfg,
-		reconcile.Stages{Source: repo, Renderer: e.renderer},
-		reconcile.ClusterOptions{FieldManager: "gitsync-test", Inventory: object.ID{Kind: "Secret", Namespace: e.ns, Name: "inventory"}, Force: true, Namespace: e.ns},
-		opts)
+	opts.Cluster = reconcile.ClusterOptions{FieldManager: "gitsync-test", Inventory: object.ID{Kind: "Secret", Namespace: e.ns, Name: "inventory"}, Force: true, Namespace: e.ns}
+	rec, err := reconcile.NewForConfig(cfg, reconcile.Stages{Source: repo, Renderer: e.renderer}, opts)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -326,7 +329,7 @@ func TestDryRunReportsEachObjectOnce(t *testing.T) {
 		if !o.DryRun {
 			t.Errorf("%s: not a dry run", o.ID)
 		}
-		got = append(got, string(o.Outcome)+" "+o.ID.Name)
+		got = append(got, string(o.Action)+" "+o.ID.Name)
 	}
 	slices.Sort(got)
 	if want := []string{"configured a", "pruned b"}; !slices.Equal(got, want) {
@@ -435,7 +438,11 @@ func TestForbiddenListNamesItsObjects(t *testing.T) {
 func TestClusterDiffLeavesDesiredAlone(t *testing.T) {
 	cfg := cluster.Config(t)
 	ns := cluster.NewNamespace(t)
-	c, err := reconcile.NewCluster(cfg, reconcile.ClusterOptions{Inventory: object.ID{Kind: "Secret", Namespace: ns, Name: "inv"}})
+	clients, err := kube.NewForConfig(cfg, kube.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := reconcile.NewCluster(clients, reconcile.ClusterOptions{Inventory: object.ID{Kind: "Secret", Namespace: ns, Name: "inv"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -450,7 +457,7 @@ func TestClusterDiffLeavesDesiredAlone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if plan.Count(diff.Create) != 2 {
+	if plan.Counts.Create != 2 {
 		t.Errorf("plan %+v, want two creates", plan.Changes)
 	}
 	for i, u := range desired {

@@ -1,7 +1,7 @@
 // Package reconcile runs one pass of the GitOps flow: fetch the source, render it,
 // transform the objects, diff them against the cluster, apply, prune, and assess
 // health. A [Result] says which revision the pass saw, the plan it found (a
-// [Change] per object), what it applied, pruned, skipped or failed on, the health of
+// [diff.Change] per object), what it applied, pruned, skipped or failed on, the health of
 // the set, whether the cluster had drifted and how long each stage took.
 //
 // The package owns no loop, CRD or scheduler: a controller, an agent or a CI job

@@ -31,11 +31,10 @@ func ExampleNewForConfig() {
 
 	r, err := reconcile.NewForConfig(cluster.RESTConfig(),
 		reconcile.Stages{Source: source.Local{Dir: dir}},
-		reconcile.ClusterOptions{
+		reconcile.Options{Cluster: reconcile.ClusterOptions{
 			FieldManager: "example",
 			Inventory:    object.ID{Kind: "Secret", Namespace: "example-reconcile", Name: "inventory"},
-		},
-		reconcile.Options{Prune: true, Wait: true, CreateNamespace: true})
+		}, Prune: true, Wait: true, CreateNamespace: true})
 	if err != nil {
 		panic(err)
 	}

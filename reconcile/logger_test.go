@@ -9,6 +9,7 @@ import (
 	"github.com/go-logr/logr/funcr"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/gitopskit/gitopskit/diff"
 	"github.com/gitopskit/gitopskit/reconcile"
 	"github.com/gitopskit/gitopskit/reconcile/fake"
 )
@@ -16,7 +17,7 @@ import (
 // loggedDiffer logs to the logger of its context.
 type loggedDiffer struct{ reconcile.Differ }
 
-func (d loggedDiffer) Diff(ctx context.Context, desired []*unstructured.Unstructured) (*reconcile.Plan, error) {
+func (d loggedDiffer) Diff(ctx context.Context, desired []*unstructured.Unstructured) (*diff.Plan, error) {
 	logr.FromContextOrDiscard(ctx).Info("diff stage")
 	return d.Differ.Diff(ctx, desired)
 }

@@ -9,6 +9,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/gitopskit/gitopskit/apply"
 	"github.com/gitopskit/gitopskit/object"
 	"github.com/gitopskit/gitopskit/reconcile"
 	"github.com/gitopskit/gitopskit/source/git"
@@ -27,8 +28,7 @@ func TestCreateNamespace(t *testing.T) {
 			t.Fatal(err)
 		}
 		rec, err := reconcile.NewForConfig(cluster.Config(t), reconcile.Stages{Source: repo},
-			reconcile.ClusterOptions{FieldManager: "gitsync-test", Inventory: object.ID{Kind: "Secret", Namespace: target, Name: "inventory"}, Namespace: target},
-			reconcile.Options{Mode: mode, Path: "deploy", Prune: true, Wait: true, HealthTimeout: time.Minute, CreateNamespace: create})
+			reconcile.Options{Cluster: reconcile.ClusterOptions{FieldManager: "gitsync-test", Inventory: object.ID{Kind: "Secret", Namespace: target, Name: "inventory"}, Namespace: target}, Mode: mode, Path: "deploy", Prune: true, Wait: true, HealthTimeout: time.Minute, CreateNamespace: create})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -53,13 +53,13 @@ func TestCreateNamespace(t *testing.T) {
 		t.Fatal("a dry run created the namespace")
 	}
 	nsID := object.ID{Kind: "Namespace", Name: target}
-	if !outcome(res, nsID, reconcile.Created) {
+	if !outcome(res, nsID, apply.Created) {
 		t.Errorf("dry run: %+v does not report the namespace created", res.Objects)
 	}
 
 	rec := newRec(reconcile.Apply, true)
 	res = e.pass(rec)
-	if !exists() || !outcome(res, nsID, reconcile.Created) || !outcome(res, object.ID{Kind: "ConfigMap", Namespace: target, Name: "a"}, reconcile.Created) {
+	if !exists() || !outcome(res, nsID, apply.Created) || !outcome(res, object.ID{Kind: "ConfigMap", Namespace: target, Name: "a"}, apply.Created) {
 		t.Fatalf("apply: namespace exists %v, results %+v", exists(), res.Objects)
 	}
 	res = e.pass(rec)
@@ -68,10 +68,10 @@ func TestCreateNamespace(t *testing.T) {
 	}
 }
 
-func outcome(res *reconcile.Result, id object.ID, want reconcile.Outcome) bool {
+func outcome(res *reconcile.Result, id object.ID, want apply.Action) bool {
 	for _, o := range res.Objects {
 		if o.ID == id {
-			return o.Outcome == want
+			return o.Action == want
 		}
 	}
 	return false

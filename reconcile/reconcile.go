@@ -4,13 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/gitopskit/gitopskit/apply"
 	"github.com/gitopskit/gitopskit/diff"
 	"github.com/gitopskit/gitopskit/health"
 	"github.com/gitopskit/gitopskit/internal/logging"
@@ -75,9 +76,17 @@ type Options struct {
 	Wait bool
 	// HealthTimeout bounds the wait for health (default [DefaultHealthTimeout]).
 	HealthTimeout time.Duration
+	// Hooks runs the hooks of the set (Argo CD's argocd.argoproj.io/hook, Helm's
+	// helm.sh/hook) in their phases around the apply, as apply.ApplyOptions.Hooks
+	// says, each waited for up to HealthTimeout; hooks are left out of the
+	// diff, the inventory and the health of the set. Without it, a hook is
+	// applied as a member (and one named by generateName fails the pass).
+	Hooks bool
 	// OnEvent, when set, receives the progress of each pass from the goroutine
 	// running it (apply events may come from the applier's goroutines, one at a time).
 	OnEvent func(Event)
+	// Cluster configures the [Cluster] that [NewForConfig] builds; [New] ignores it.
+	Cluster ClusterOptions
 	// Logger receives a line per pass at V(1); unset, the
 	// logger of the call's context (logr.FromContextOrDiscard).
 	Logger logr.Logger
@@ -130,8 +139,9 @@ type pass struct {
 	r         *Reconciler
 	res       *Result
 	manifests []object.Manifest
-	origins   map[object.ID]object.Origin // set by the diff stage
-	applied   bool                        // the cluster holds the revision; it counts once health passes too
+	origins   map[object.ID]object.Origin  // set by the diff stage
+	hooks     []*unstructured.Unstructured // with Options.Hooks
+	applied   bool                         // the cluster holds the revision; it counts once health passes too
 }
 
 // Reconcile runs one pass and returns its result. On failure the error is a
@@ -185,18 +195,22 @@ func (p *pass) run(ctx context.Context) error {
 		res.NotApplied = SkipDiffFailed
 		return p.fail(StageDiff, err)
 	}
-	if len(desired) == 0 && r.opts.Prune && !r.opts.AllowEmpty && r.opts.Mode != DriftOnly {
+	members := desired
+	if r.opts.Hooks {
+		members, p.hooks = p.splitHooks(desired)
+	}
+	if len(members) == 0 && r.opts.Prune && !r.opts.AllowEmpty && r.opts.Mode != DriftOnly {
 		return p.fail(StagePrune, ErrEmptySet)
 	}
 
-	if err := p.stage(ctx, StageDiff, func() error { return p.diff(ctx, desired) }); err != nil {
+	if err := p.stage(ctx, StageDiff, func() error { return p.diff(ctx, members) }); err != nil {
 		res.NotApplied = SkipDiffFailed
 		return err
 	}
-	if err := p.write(ctx, desired); err != nil {
+	if err := p.write(ctx, members); err != nil {
 		return err
 	}
-	if err := p.health(ctx, desired); err != nil {
+	if err := p.health(ctx, members); err != nil {
 		return err
 	}
 	if p.applied {
@@ -213,6 +227,12 @@ func (p *pass) desired(rendered *render.Result) ([]*unstructured.Unstructured, e
 	p.manifests = rendered.Manifests
 	var errs []error
 	for _, m := range rendered.Manifests {
+		if p.r.opts.Hooks && apply.IsHook(m.Object) {
+			if _, _, err := apply.ParseHook(m.Object); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", m.Origin, err))
+			}
+			continue
+		}
 		if id := object.IDOf(m.Object); id.Name == "" {
 			id.Name = m.Object.GetGenerateName() + "*"
 			errs = append(errs, fmt.Errorf("%s (%s): named by metadata.generateName only: server-side apply and the inventory need metadata.name", id.KubectlString(), m.Origin))
@@ -238,7 +258,7 @@ func (p *pass) diff(ctx context.Context, desired []*unstructured.Unstructured) e
 		}
 	}
 	if plan == nil {
-		plan = &Plan{}
+		plan = diff.NewPlan(nil, nil)
 	}
 	if len(plan.Failed) > 0 {
 		plan.Failed = pendingNamespaces(plan, p.r.opts.CreateNamespace)
@@ -246,13 +266,17 @@ func (p *pass) diff(ctx context.Context, desired []*unstructured.Unstructured) e
 			err = nil // the differ's error joins the failures, all resolved
 		}
 	}
-	for i := range plan.Changes {
-		plan.Changes[i].Origin = p.origins[plan.Changes[i].ID]
+	for _, c := range plan.Changes {
+		if c.Action != diff.Delete {
+			c.Origin = p.origins[c.ID]
+		}
 	}
-	plan.sort()
+	sortPlan(plan)
 	p.res.Plan = plan
-	for _, c := range plan.Changed() {
-		p.res.Drift = append(p.res.Drift, c.ID)
+	for _, c := range plan.Changes {
+		if c.Changed() {
+			p.res.Drift = append(p.res.Drift, c.ID)
+		}
 	}
 	if len(plan.Failed) > 0 {
 		return p.objectErrors(plan.Failed)
@@ -263,12 +287,14 @@ func (p *pass) diff(ctx context.Context, desired []*unstructured.Unstructured) e
 // pendingNamespaces returns the failures of plan other than a missing namespace.
 // With create, which has the apply create it, the object is planned as created;
 // without, its error says what to do.
-func pendingNamespaces(plan *Plan, create bool) []ObjectError {
-	var failed []ObjectError
+func pendingNamespaces(plan *diff.Plan, create bool) []*object.Error {
+	var failed []*object.Error
 	for _, f := range plan.Failed {
 		if ssa.IsNamespaceNotFound(f.Err, f.ID.Namespace) {
 			if create {
-				plan.Changes = append(plan.Changes, Change{ID: f.ID, Action: diff.Create})
+				plan.Changes = append(plan.Changes, &diff.Change{ID: f.ID, Action: diff.Create})
+				plan.Counts.Create++
+				plan.Counts.Failed--
 				continue
 			}
 			f.Err = fmt.Errorf("%w (add the Namespace to the set, or create it with Options.CreateNamespace)", f.Err)
@@ -278,12 +304,26 @@ func pendingNamespaces(plan *Plan, create bool) []ObjectError {
 	return failed
 }
 
-// write runs the apply and prune stages when the mode and the plan call for them.
+// splitHooks returns the members of desired and its hooks (checked by desired).
+func (p *pass) splitHooks(desired []*unstructured.Unstructured) (members, hooks []*unstructured.Unstructured) {
+	for _, u := range desired {
+		if apply.IsHook(u) {
+			hooks = append(hooks, u)
+		} else {
+			members = append(members, u)
+		}
+	}
+	return members, hooks
+}
+
+// write runs the apply and prune stages when the mode and the plan call for them:
+// the apply with the hooks of the set (in their phases), the prune with the
+// members only, or with the hooks when there is no member left (a deletion).
 func (p *pass) write(ctx context.Context, desired []*unstructured.Unstructured) error {
 	r, res := p.r, p.res
 	plan := res.Plan
 	switch {
-	case plan.Empty():
+	case !plan.Counts.Changed():
 		res.NotApplied = SkipInSync
 		p.applied = r.opts.Mode.writes()
 		return nil
@@ -299,24 +339,32 @@ func (p *pass) write(ctx context.Context, desired []*unstructured.Unstructured) 
 		AllowEmpty:      r.opts.AllowEmpty,
 		AllowPruneInUse: r.opts.AllowPruneInUse,
 		CreateNamespace: r.opts.CreateNamespace,
-		OnObject:        func(o ObjectResult) { p.emit(Event{Kind: ObjectDone, Stage: StageApply, Object: o}) },
+		OnEvent:         func(o apply.Event) { p.emit(Event{Kind: ObjectDone, Stage: StageApply, Object: o}) },
+		Hooks:           r.opts.Hooks,
+		HookTimeout:     r.opts.HealthTimeout,
 	}
+	// With hooks, a sync that only prunes runs them too, as Argo CD's does.
+	withHooks := append(slices.Clone(desired), p.hooks...)
 	ran := false
-	if plan.Count(diff.Create)+plan.Count(diff.Update) > 0 {
+	if plan.Counts.Create+plan.Counts.Update > 0 || (len(p.hooks) > 0 && len(desired) > 0) {
 		ran = true
 		if err := p.stage(ctx, StageApply, func() error {
-			out, err := r.stages.Applier.Apply(ctx, desired, opts)
+			out, err := r.stages.Applier.Apply(ctx, withHooks, opts)
 			return p.record(out, err)
 		}); err != nil {
 			res.NotApplied = SkipApplyFailed
 			return err
 		}
 	}
-	if r.opts.Prune && plan.Count(diff.Delete) > 0 {
+	if r.opts.Prune && plan.Counts.Delete > 0 {
 		ran = true
-		opts.OnObject = func(o ObjectResult) { p.emit(Event{Kind: ObjectDone, Stage: StagePrune, Object: o}) }
+		opts.OnEvent = func(o apply.Event) { p.emit(Event{Kind: ObjectDone, Stage: StagePrune, Object: o}) }
+		pruned := desired
+		if opts.Hooks = r.opts.Hooks && len(desired) == 0; opts.Hooks {
+			pruned = p.hooks // a deletion: its PreDelete and PostDelete hooks run
+		}
 		if err := p.stage(ctx, StagePrune, func() error {
-			out, err := r.stages.Applier.Prune(ctx, desired, opts)
+			out, err := r.stages.Applier.Prune(ctx, pruned, opts)
 			return p.record(out, err)
 		}); err != nil {
 			return err
@@ -334,16 +382,16 @@ func (p *pass) write(ctx context.Context, desired []*unstructured.Unstructured) 
 
 // record adds an applier's results and returns its error, or the failures it
 // reported, naming each object's file.
-func (p *pass) record(out []ObjectResult, err error) error {
+func (p *pass) record(out []apply.Event, err error) error {
 	p.res.Objects = append(p.res.Objects, out...)
-	var failed []ObjectError
+	var failed []*object.Error
 	for _, o := range out {
-		if o.Outcome == Failed {
+		if o.Action == apply.Failed {
 			cause := o.Err
 			if cause == nil {
 				cause = errors.New(o.Reason)
 			}
-			failed = append(failed, ObjectError{ID: o.ID, Err: cause})
+			failed = append(failed, &object.Error{ID: o.ID, Err: cause})
 		}
 	}
 	if len(failed) > 0 {
@@ -355,15 +403,33 @@ func (p *pass) record(out []ObjectResult, err error) error {
 // objectErrors joins the errors of failed objects, each after the file and line
 // it came from, as a compiler's errors read ("app.yaml:3: apply
 // deployment.apps/web -n shop: …"), naming the object once.
-func (p *pass) objectErrors(failed []ObjectError) error {
+func (p *pass) objectErrors(failed []*object.Error) error {
 	errs := make([]error, len(failed))
 	for i, f := range failed {
-		errs[i] = f
-		if o, ok := p.origins[f.ID]; ok && o.File != "" && !strings.Contains(f.Error(), o.String()) {
-			errs[i] = fmt.Errorf("%s: %w", o, f)
+		if o, ok := p.origins[f.ID]; ok && f.Origin == (object.Origin{}) {
+			f.Origin = o
 		}
+		errs[i] = f
 	}
 	return errors.Join(errs...)
+}
+
+// assessed returns the objects of desired whose health the pass assesses: all
+// but those the apply leaves absent by their annotations (Flux's ssa: Ignore or
+// reconcile: disabled on an object that does not exist), which would be Missing
+// forever.
+func (p *pass) assessed(desired []*unstructured.Unstructured) []object.ID {
+	ids := object.IDs(desired)
+	if p.res.Plan == nil {
+		return ids
+	}
+	absent := object.NewSet()
+	for _, c := range p.res.Plan.Changes {
+		if c.Action == diff.None && c.Reason != "" && c.Live == nil {
+			absent.Add(c.ID)
+		}
+	}
+	return slices.DeleteFunc(ids, absent.Has)
 }
 
 func (p *pass) health(ctx context.Context, desired []*unstructured.Unstructured) error {
@@ -371,7 +437,7 @@ func (p *pass) health(ctx context.Context, desired []*unstructured.Unstructured)
 	if h == nil {
 		return nil
 	}
-	ids := object.IDs(desired)
+	ids := p.assessed(desired)
 	wait := p.r.opts.Wait && p.res.Wrote
 	return p.stage(ctx, StageHealth, func() error {
 		hctx := ctx

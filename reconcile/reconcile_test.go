@@ -9,6 +9,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/gitopskit/gitopskit/apply"
 	"github.com/gitopskit/gitopskit/diff"
 	"github.com/gitopskit/gitopskit/health"
 	"github.com/gitopskit/gitopskit/object"
@@ -87,7 +88,7 @@ func TestFirstPassAppliesThenSteadyStateSkipsRenderAndApply(t *testing.T) {
 	if !res.Rendered || !res.Wrote || res.Desired != 2 || len(res.Applied()) != 2 || res.InSync() {
 		t.Fatalf("first pass: rendered=%v wrote=%v desired=%d applied=%v drift=%v", res.Rendered, res.Wrote, res.Desired, res.Applied(), res.Drift)
 	}
-	if res.Plan.Count(diff.Create) != 2 || res.Plan.Changes[0].Origin.File != "a.yaml" {
+	if res.Plan.Counts.Create != 2 || res.Plan.Changes[0].Origin.File != "a.yaml" {
 		t.Fatalf("plan = %+v", res.Plan.Changes)
 	}
 	if res.Health.Code != health.Healthy || len(res.HealthObjects) != 2 {
@@ -135,7 +136,7 @@ func TestNewCommitAppliedAndRemovedFilePruned(t *testing.T) {
 
 	e.src.Commit("main@sha1:3", map[string]string{"a.yaml": configMap("a", "2")})
 	res = e.pass()
-	if !slices.Equal(res.Pruned(), []object.ID{cmID("b")}) || res.Plan.Count(diff.Delete) != 1 {
+	if !slices.Equal(res.Pruned(), []object.ID{cmID("b")}) || res.Plan.Counts.Delete != 1 {
 		t.Fatalf("prune: pruned=%v plan=%+v", res.Pruned(), res.Plan.Changes)
 	}
 	if _, ok := res.Durations[reconcile.StageApply]; ok {
@@ -190,7 +191,7 @@ func TestDriftByMode(t *testing.T) {
 				t.Fatalf("drift=%v wrote=%v note=%q", res.Drift, res.Wrote, res.NotApplied)
 			}
 			e.wantValue("a", tc.wantValue)
-			if tc.mode == reconcile.DryRun && (len(res.Objects) != 1 || !res.Objects[0].DryRun || res.Objects[0].Outcome != reconcile.Configured) {
+			if tc.mode == reconcile.DryRun && (len(res.Objects) != 1 || !res.Objects[0].DryRun || res.Objects[0].Action != apply.Configured) {
 				t.Fatalf("dry run objects = %+v", res.Objects)
 			}
 		})
@@ -423,7 +424,7 @@ func TestEvents(t *testing.T) {
 		case reconcile.StageFinished:
 			got = append(got, "end "+string(ev.Stage))
 		case reconcile.ObjectDone:
-			got = append(got, string(ev.Object.Outcome)+" "+ev.Object.ID.Name)
+			got = append(got, string(ev.Object.Action)+" "+ev.Object.ID.Name)
 		case reconcile.HealthChanged:
 			got = append(got, string(ev.Health.Code)+" "+ev.ID.Name)
 		}

@@ -3,6 +3,8 @@ package reconcile
 import (
 	"time"
 
+	"github.com/gitopskit/gitopskit/apply"
+	"github.com/gitopskit/gitopskit/diff"
 	"github.com/gitopskit/gitopskit/health"
 	"github.com/gitopskit/gitopskit/object"
 )
@@ -21,7 +23,7 @@ type Result struct {
 	// Desired is the number of objects the revision declares.
 	Desired int
 	// Plan is the change per object the pass found before writing.
-	Plan *Plan
+	Plan *diff.Plan
 	// Drift lists the objects out of sync when the pass started: those the plan
 	// creates, updates or deletes, in [object.Compare] order.
 	Drift []object.ID
@@ -30,8 +32,8 @@ type Result struct {
 	// NotApplied says why the pass did not apply, when it did not.
 	NotApplied Skip
 	// Objects is the outcome per object of the apply and prune stages, in the order
-	// they happened.
-	Objects []ObjectResult
+	// they happened, with those of hooks (Phase set; see Hooks).
+	Objects []apply.Event
 	// Health is the health of the desired set (the worst object's) and Healthy the
 	// status per object (see health.Aggregate); both are empty when no health
 	// checker is configured.
@@ -46,23 +48,31 @@ func (r *Result) InSync() bool { return len(r.Drift) == 0 }
 
 // Applied returns the objects created, configured or recreated.
 func (r *Result) Applied() []object.ID {
-	return r.with(Created, Configured, Recreated)
+	return r.with(apply.Created, apply.Configured, apply.Recreated)
 }
 
 // Pruned returns the objects deleted by the prune stage.
-func (r *Result) Pruned() []object.ID { return r.with(Pruned) }
+func (r *Result) Pruned() []object.ID { return r.with(apply.Pruned) }
 
 // Skipped returns the objects the apply or prune left alone.
-func (r *Result) Skipped() []object.ID { return r.with(Skipped) }
+func (r *Result) Skipped() []object.ID { return r.with(apply.Skipped) }
 
 // Failed returns the objects the apply or prune failed on.
-func (r *Result) Failed() []object.ID { return r.with(Failed) }
+func (r *Result) Failed() []object.ID { return r.with(apply.Failed) }
 
-func (r *Result) with(outcomes ...Outcome) []object.ID {
+// Hooks returns what happened to each hook of the pass (see
+// apply.HookResults); Applied, Pruned, Skipped and Failed list the set's objects
+// only.
+func (r *Result) Hooks() []apply.HookResult { return apply.HookResults(r.Objects) }
+
+func (r *Result) with(actions ...apply.Action) []object.ID {
 	var out []object.ID
 	for _, o := range r.Objects {
-		for _, want := range outcomes {
-			if o.Outcome == want {
+		if o.Phase != "" {
+			continue
+		}
+		for _, want := range actions {
+			if o.Action == want {
 				out = append(out, o.ID)
 			}
 		}
@@ -99,7 +109,7 @@ type Event struct {
 	Stage    Stage
 	Duration time.Duration
 	Err      error
-	Object   ObjectResult
+	Object   apply.Event
 	ID       object.ID
 	Health   health.Status
 }

@@ -2,9 +2,12 @@ package reconcile
 
 import (
 	"context"
+	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/gitopskit/gitopskit/apply"
+	"github.com/gitopskit/gitopskit/diff"
 	"github.com/gitopskit/gitopskit/health"
 	"github.com/gitopskit/gitopskit/object"
 	"github.com/gitopskit/gitopskit/render"
@@ -36,10 +39,11 @@ func RenderTransform(t render.Transform) Transformer {
 
 // Differ compares the desired set with the cluster and returns the plan: a change
 // per desired object, and a Delete change per object the inventory owns that the
-// set no longer declares. It writes nothing. Objects it could not compare go in
-// Plan.Failed with the error; the returned error joins them.
+// set no longer declares and that still exists. It writes nothing. Objects it could
+// not compare go in Plan.Failed with the error; the returned error joins them. The
+// pass sets each change's Origin itself.
 type Differ interface {
-	Diff(ctx context.Context, desired []*unstructured.Unstructured) (*Plan, error)
+	Diff(ctx context.Context, desired []*unstructured.Unstructured) (*diff.Plan, error)
 }
 
 // Applier writes a desired set to the cluster and prunes what left it.
@@ -48,10 +52,10 @@ type Differ interface {
 // and records its members; it must not delete anything. Prune deletes the members
 // recorded earlier that desired no longer declares. The reconciler calls Prune only
 // after Apply succeeded for every object. Both return a result per object, also on
-// error, and report each result through opts.OnObject as it happens.
+// error, and report each result through opts.OnEvent as it happens.
 type Applier interface {
-	Apply(ctx context.Context, desired []*unstructured.Unstructured, opts ApplyOptions) ([]ObjectResult, error)
-	Prune(ctx context.Context, desired []*unstructured.Unstructured, opts ApplyOptions) ([]ObjectResult, error)
+	Apply(ctx context.Context, desired []*unstructured.Unstructured, opts ApplyOptions) ([]apply.Event, error)
+	Prune(ctx context.Context, desired []*unstructured.Unstructured, opts ApplyOptions) ([]apply.Event, error)
 }
 
 // ApplyOptions are the settings of one [Applier] call.
@@ -66,8 +70,17 @@ type ApplyOptions struct {
 	// CreateNamespace creates the missing namespaces the set uses and does not
 	// declare (see apply.ApplyOptions.CreateNamespace).
 	CreateNamespace bool
-	// OnObject, when set, receives each object's result as it happens.
-	OnObject func(ObjectResult)
+	// OnEvent, when set, receives each object's result as it happens.
+	OnEvent func(apply.Event)
+	// Hooks runs the hooks of desired in their phases (see
+	// apply.ApplyOptions.Hooks) instead of applying them as members, each
+	// waited for up to HookTimeout (zero: until the context is done; a pass
+	// gives its HealthTimeout). A pass sets it on the apply stage, and on the
+	// prune stage when the set is empty (a deletion: PreDelete and PostDelete
+	// hooks), with the hooks in desired; otherwise it gives the prune the
+	// members only.
+	Hooks       bool
+	HookTimeout time.Duration
 }
 
 // HealthChecker tells the health of objects. Both methods return the statuses

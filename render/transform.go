@@ -77,7 +77,7 @@ func (t Transform) Apply(res *Result) error {
 	out := newBudget(Limits{MaxBytes: t.MaxBytes}.WithDefaults().MaxBytes)
 	for _, m := range res.Manifests {
 		if err := t.apply(m.Object, kinds, out); err != nil {
-			return fmt.Errorf("%s (%s): %w", object.IDOf(m.Object), m.Origin, err)
+			return &object.Error{ID: object.IDOf(m.Object), Origin: m.Origin, Err: err}
 		}
 	}
 	return nil

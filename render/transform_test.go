@@ -107,7 +107,7 @@ func TestTransform(t *testing.T) {
 func TestTransformErrors(t *testing.T) {
 	res := decode(t, input)
 	err := render.Transform{Vars: map[string]string{}, Strict: true}.Apply(res)
-	if !errors.Is(err, render.ErrUnset) || !strings.Contains(err.Error(), "/ConfigMap//app (in.yaml:1): data.greeting") {
+	if !errors.Is(err, render.ErrUnset) || !strings.Contains(err.Error(), "in.yaml:1: configmap/app: data.greeting") {
 		t.Errorf("strict: error = %v", err)
 	}
 	unknown := decode(t, "apiVersion: example.org/v1\nkind: Gadget\nmetadata:\n  name: g\n")
@@ -136,8 +136,8 @@ func TestSubstituteLimit(t *testing.T) {
 		want       string // "" for no error
 	}{
 		{name: "within", yaml: cm("a", 5) + cm("b", 4)},
-		{name: "one object", yaml: cm("a", 11), want: "/ConfigMap//a (in.yaml:1): data.v: render limit exceeded: substitution writes more than 1000 bytes"},
-		{name: "all objects", yaml: cm("a", 6) + cm("b", 6), want: "/ConfigMap//b (in.yaml:8): data.v: render limit exceeded"},
+		{name: "one object", yaml: cm("a", 11), want: "in.yaml:1: configmap/a: data.v: render limit exceeded: substitution writes more than 1000 bytes"},
+		{name: "all objects", yaml: cm("a", 6) + cm("b", 6), want: "in.yaml:8: configmap/b: data.v: render limit exceeded"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := render.Transform{Vars: vars, MaxBytes: 1000}.Apply(decode(t, tc.yaml))

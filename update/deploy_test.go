@@ -57,8 +57,7 @@ spec:
 		return g
 	}
 	agent, err := reconcile.NewForConfig(cfg, reconcile.Stages{Source: checkout()},
-		reconcile.ClusterOptions{Inventory: object.ID{Kind: "ConfigMap", Namespace: ns, Name: "inventory"}},
-		reconcile.Options{Path: "deploy", Prune: true})
+		reconcile.Options{Cluster: reconcile.ClusterOptions{Inventory: object.ID{Kind: "ConfigMap", Namespace: ns, Name: "inventory"}}, Path: "deploy", Prune: true})
 	if err != nil {
 		t.Fatal(err)
 	}

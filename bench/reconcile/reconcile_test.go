@@ -120,8 +120,7 @@ func (s *bench) source(b *testing.B) *git.Repository {
 
 func (s *bench) gitopskit(b *testing.B, prefix string, cfg *rest.Config, wait bool) *reconcile.Reconciler {
 	rec, err := reconcile.NewForConfig(cfg, reconcile.Stages{Source: s.source(b)},
-		reconcile.ClusterOptions{FieldManager: "gitopskit", Inventory: object.ID{Kind: "Secret", Namespace: prefix + "-0", Name: "inventory"}},
-		reconcile.Options{Mode: reconcile.SelfHeal, Path: "deploy", Prune: true, Wait: wait})
+		reconcile.Options{Cluster: reconcile.ClusterOptions{FieldManager: "gitopskit", Inventory: object.ID{Kind: "Secret", Namespace: prefix + "-0", Name: "inventory"}}, Mode: reconcile.SelfHeal, Path: "deploy", Prune: true, Wait: wait})
 	if err != nil {
 		b.Fatal(err)
 	}

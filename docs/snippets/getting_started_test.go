@@ -16,6 +16,7 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 
+	"github.com/gitopskit/gitopskit/kube"
 	"github.com/gitopskit/gitopskit/object"
 	"github.com/gitopskit/gitopskit/reconcile"
 	"github.com/gitopskit/gitopskit/render"
@@ -49,8 +50,13 @@ func Sync(ctx context.Context, cfg *rest.Config, url, path, ns, cacheDir string,
 	}
 	objs := object.Objects(res.Manifests)
 
-	// The cluster's stages share one set of clients and the ApplySet inventory.
-	cluster, err := reconcile.NewCluster(cfg, reconcile.ClusterOptions{
+	// One set of clients (a connection pool, a discovery cache) for every stage.
+	clients, err := kube.NewForConfig(cfg, kube.Options{})
+	if err != nil {
+		return err
+	}
+	// The cluster's stages share those clients and the ApplySet inventory.
+	cluster, err := reconcile.NewCluster(clients, reconcile.ClusterOptions{
 		FieldManager: "my-tool",
 		Inventory:    object.ID{Kind: "Secret", Namespace: ns, Name: "my-tool"},
 	})
@@ -67,7 +73,7 @@ func Sync(ctx context.Context, cfg *rest.Config, url, path, ns, cacheDir string,
 			fmt.Fprintln(out, c.Action, c.ID, strings.Join(c.Paths, " "))
 		}
 	}
-	if err != nil || plan.Empty() {
+	if err != nil || !plan.Counts.Changed() {
 		return err
 	}
 
@@ -176,12 +182,11 @@ func NewAgent(cfg *rest.Config, url, ns, cacheDir string) (*reconcile.Reconciler
 	}
 	return reconcile.NewForConfig(cfg,
 		reconcile.Stages{Source: repo, Renderer: render.Auto{Kustomize: kustomize.New(kustomize.Options{})}},
-		reconcile.ClusterOptions{
+		reconcile.Options{Cluster: reconcile.ClusterOptions{
 			FieldManager: "my-tool",
 			Inventory:    object.ID{Kind: "Secret", Namespace: ns, Name: "my-tool"},
 			Force:        true, // take back fields a manual edit changed
-		},
-		reconcile.Options{Mode: reconcile.SelfHeal, Path: "deploy", Prune: true, Wait: true})
+		}, Mode: reconcile.SelfHeal, Path: "deploy", Prune: true, Wait: true})
 }
 
 // end snippet

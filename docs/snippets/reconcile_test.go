@@ -37,14 +37,14 @@ func NewReconciler(cfg *rest.Config, url, cacheDir, ns string, mode reconcile.Mo
 		// Renderer nil: render.Auto, plain YAML only. Differ, Applier and Health
 		// nil: a reconcile.Cluster for cfg.
 		reconcile.Stages{Source: repo},
-		reconcile.ClusterOptions{
-			FieldManager: "my-agent",
-			Inventory:    object.ID{Kind: "Secret", Namespace: ns, Name: "my-agent"}, // zero ID: no prune
-			Force:        true,                                                       // the apply may take fields a manual edit took
-			ServerDiff:   false,                                                      // true: one server-side dry run per object instead of the offline engine
-			Namespace:    ns,                                                         // for namespaced objects that declare none
-		},
 		reconcile.Options{
+			Cluster: reconcile.ClusterOptions{
+				FieldManager: "my-agent",
+				Inventory:    object.ID{Kind: "Secret", Namespace: ns, Name: "my-agent"}, // zero ID: no prune
+				Force:        true,                                                       // the apply may take fields a manual edit took
+				ServerDiff:   false,                                                      // true: one server-side dry run per object instead of the offline engine
+				Namespace:    ns,                                                         // for namespaced objects that declare none
+			},
 			Mode:          mode,
 			Path:          "deploy",
 			Prune:         true,
@@ -65,7 +65,7 @@ func Report(w io.Writer, res *reconcile.Result, err error) {
 		fmt.Fprintf(w, "  plan %s %s %s %v\n", c.Action, c.ID, c.Origin, c.Paths)
 	}
 	for _, o := range res.Objects { // created, configured, unchanged, recreated, pruned, skipped, failed
-		fmt.Fprintf(w, "  %s %s dry-run=%v %s\n", o.Outcome, o.ID, o.DryRun, o.Reason)
+		fmt.Fprintf(w, "  %s %s dry-run=%v %s\n", o.Action, o.ID, o.DryRun, o.Reason)
 	}
 	if res.NotApplied != "" {
 		fmt.Fprintf(w, "  not applied: %s\n", res.NotApplied) // reconcile.SkipInSync, SkipDriftOnly, ...
@@ -256,8 +256,7 @@ func TestReconcileWithoutForce(t *testing.T) {
 			t.Fatal(err)
 		}
 		rec, err := reconcile.NewForConfig(cfg, reconcile.Stages{Source: repoSource},
-			reconcile.ClusterOptions{FieldManager: "my-agent", Inventory: object.ID{Kind: "Secret", Namespace: ns, Name: "my-agent"}, Namespace: ns},
-			reconcile.Options{Mode: mode, Path: "deploy"})
+			reconcile.Options{Cluster: reconcile.ClusterOptions{FieldManager: "my-agent", Inventory: object.ID{Kind: "Secret", Namespace: ns, Name: "my-agent"}, Namespace: ns}, Mode: mode, Path: "deploy"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -386,3 +385,36 @@ func TestReportFailedApply(t *testing.T) {
 }
 
 // end snippet
+
+// snippet: reconcile-group
+// ReconcileInOrder reconciles three sets of one repository in dependency order:
+// the CRDs, then the infrastructure that uses them, then the apps.
+func ReconcileInOrder(ctx context.Context, crds, infra, apps reconcile.Runner) ([]reconcile.SetResult, error) {
+	g, err := reconcile.NewGroup([]reconcile.Set{
+		{Name: "crds", Runner: crds},
+		{Name: "infrastructure", Runner: infra, DependsOn: []string{"crds"}},
+		{Name: "apps", Runner: apps, DependsOn: []string{"infrastructure"}},
+	}, reconcile.GroupOptions{Concurrency: 8})
+	if err != nil {
+		return nil, err
+	}
+	return g.Reconcile(ctx) // one reconcile.SetResult per set, in the order given
+}
+
+// end snippet
+
+func TestReconcileInOrder(t *testing.T) {
+	src, c := &fake.Source{}, fake.NewCluster()
+	src.Commit("r1", map[string]string{"a.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: app}\n"})
+	newSet := func() *reconcile.Reconciler {
+		r, err := reconcile.New(reconcile.Stages{Source: src, Differ: c, Applier: c, Health: c}, reconcile.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	res, err := ReconcileInOrder(context.Background(), newSet(), newSet(), newSet())
+	if err != nil || len(res) != 3 || !res[2].Ready() || res[2].Name != "apps" {
+		t.Fatalf("results %+v, %v", res, err)
+	}
+}

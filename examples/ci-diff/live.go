@@ -13,14 +13,12 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/managedfields"
-	"k8s.io/client-go/discovery"
-	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/restmapper"
 	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 
 	"github.com/gitopskit/gitopskit/apply"
 	"github.com/gitopskit/gitopskit/diff"
+	"github.com/gitopskit/gitopskit/kube"
 	"github.com/gitopskit/gitopskit/object"
 	"github.com/gitopskit/gitopskit/render"
 )
@@ -32,15 +30,11 @@ func clusterInput(ctx context.Context, o options, head *render.Result, rep *repo
 	if err != nil {
 		return nil, diff.Input{}, err
 	}
-	dyn, err := dynamic.NewForConfig(cfg)
+	clients, err := kube.NewForConfig(cfg, kube.Options{})
 	if err != nil {
-		return nil, diff.Input{}, fmt.Errorf("dynamic client: %w", err)
+		return nil, diff.Input{}, err
 	}
-	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
-	if err != nil {
-		return nil, diff.Input{}, fmt.Errorf("discovery client: %w", err)
-	}
-	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
+	dyn, dc, mapper := clients.Dynamic, clients.Discovery, clients.Mapper
 	if o.Namespace != "" {
 		t := render.Transform{Namespace: o.Namespace, Mapper: mapper, UnknownKinds: render.UnknownKindsNamespaced}
 		if err := t.Apply(head); err != nil {

@@ -51,6 +51,12 @@ type GitSyncReconciler struct {
 	// HealthPoll is the time between passes while the applied objects are not
 	// healthy yet (default 5s, at most the interval).
 	HealthPoll time.Duration
+	// Shard, when set, makes this replica reconcile only its share of the
+	// GitSyncs, each claimed for its pass.
+	Shard *Shard
+
+	// passHook, when set, is told when a pass of a GitSync starts and ends (tests).
+	passHook func(key string, started bool)
 
 	mu sync.Mutex
 	// passes keeps a reconcile.Reconciler per GitSync, so that its remembered render
@@ -93,6 +99,23 @@ func (r *GitSyncReconciler) SetupWithManager(mgr ctrl.Manager, concurrent int) e
 // GitSync is finalized (see finalize).
 func (r *GitSyncReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	log := ctrl.LoggerFrom(ctx)
+	if r.Shard != nil {
+		// Another replica's share is looked at again after the membership is
+		// renewed, in case it becomes ours.
+		later := ctrl.Result{RequeueAfter: r.Shard.renewInterval()}
+		if !r.Shard.Owns(req.String()) {
+			return later, nil
+		}
+		release, ok, err := r.Shard.Claim(ctx, req.String())
+		if err != nil || !ok {
+			return later, err
+		}
+		defer release()
+	}
+	if r.passHook != nil {
+		r.passHook(req.String(), true)
+		defer r.passHook(req.String(), false)
+	}
 	var gs v1alpha1.GitSync
 	if err := r.Client.Get(ctx, req.NamespacedName, &gs); err != nil {
 		if apierrors.IsNotFound(err) {
@@ -237,9 +260,8 @@ func (r *GitSyncReconciler) passFor(gs *v1alpha1.GitSync, dec *sops.Decryptor) (
 	}
 	rec, err := reconcile.NewForConfig(r.configFor(gs),
 		reconcile.Stages{Source: repo, Renderer: renderer},
-		r.clusterOptions(gs),
 		// No Wait: Reconcile requeues until the set is healthy instead.
-		reconcile.Options{Mode: reconcile.SelfHeal, Path: gs.Spec.Path, Prune: gs.Spec.Prune, LastApplied: gs.Status.LastAppliedRevision})
+		reconcile.Options{Cluster: r.clusterOptions(gs), Mode: reconcile.SelfHeal, Path: gs.Spec.Path, Prune: gs.Spec.Prune, LastApplied: gs.Status.LastAppliedRevision})
 	if err != nil {
 		return nil, err
 	}

@@ -3,10 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
-	"k8s.io/client-go/util/retry"
 	"strings"
 	"testing"
 	"time"
+
+	"k8s.io/client-go/util/retry"
 
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"

@@ -15,7 +15,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
+	"github.com/gitopskit/gitopskit/apply"
 	"github.com/gitopskit/gitopskit/examples/controller/api/v1alpha1"
+	"github.com/gitopskit/gitopskit/kube"
 	"github.com/gitopskit/gitopskit/reconcile"
 )
 
@@ -80,7 +82,11 @@ func (r *GitSyncReconciler) release(ctx context.Context, gs *v1alpha1.GitSync) e
 	}
 	cfg := r.configFor(gs)
 	if gs.Spec.Prune {
-		c, err := reconcile.NewCluster(cfg, r.clusterOptions(gs))
+		clients, err := kube.NewForConfig(cfg, kube.Options{})
+		if err != nil {
+			return err
+		}
+		c, err := reconcile.NewCluster(clients, r.clusterOptions(gs))
 		if err != nil {
 			return err
 		}
@@ -93,10 +99,10 @@ func (r *GitSyncReconciler) release(ctx context.Context, gs *v1alpha1.GitSync) e
 		}
 		var pruned, kept []string
 		for _, o := range out {
-			switch o.Outcome {
-			case reconcile.Pruned:
+			switch o.Action {
+			case apply.Pruned:
 				pruned = append(pruned, o.ID.KubectlString())
-			case reconcile.Skipped:
+			case apply.Skipped:
 				kept = append(kept, o.ID.KubectlString()+" ("+o.Reason+")")
 			}
 		}

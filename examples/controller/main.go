@@ -27,6 +27,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -41,6 +42,7 @@ import (
 	"k8s.io/klog/v2/textlogger"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
@@ -57,6 +59,13 @@ type options struct {
 	cacheDir, fieldManager string
 	concurrent             int
 	healthPoll             time.Duration
+	// shardID, when set, makes the replica one of several that share the
+	// GitSyncs (see Shard) instead of electing a leader.
+	shardID            string
+	shardNamespace     string
+	shardLeaseDuration time.Duration
+	// passHook, when set, is told when a pass starts and ends (tests).
+	passHook func(key string, started bool)
 	// namespaces, when set, limits the controller to the GitSyncs of these
 	// namespaces (tests run one controller per namespace on a shared cluster).
 	namespaces []string
@@ -78,6 +87,9 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.cacheDir, "cache-dir", filepath.Join(os.TempDir(), "gitsync-cache"), "Git cache directory")
 	fs.StringVar(&o.fieldManager, "field-manager", "gitsync-controller", "server-side apply field manager")
 	fs.IntVar(&o.concurrent, "concurrent", 1, "GitSyncs reconciled at once")
+	fs.StringVar(&o.shardID, "shard-id", "", "share the GitSyncs with the other replicas, as this member (the pod's name); turns leader election off")
+	fs.StringVar(&o.shardNamespace, "shard-namespace", "", "namespace of the sharding Leases (default: --leader-election-namespace)")
+	fs.DurationVar(&o.shardLeaseDuration, "shard-lease-duration", 15*time.Second, "how long a replica's share stays its own without renewal")
 	return o, fs.Parse(args)
 }
 
@@ -144,7 +156,7 @@ func newManager(cfg *rest.Config, o options) (ctrl.Manager, error) {
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                  scheme,
 		Cache:                   cacheOpts,
-		LeaderElection:          o.leaderElect,
+		LeaderElection:          o.leaderElect && o.shardID == "",
 		LeaderElectionID:        "gitsync.gitopskit.io",
 		LeaderElectionNamespace: o.leaderElectionNS,
 		// Release the lease on a clean stop, so a new replica takes over at once.
@@ -169,6 +181,24 @@ func newManager(cfg *rest.Config, o options) (ctrl.Manager, error) {
 		CacheDir:     o.cacheDir,
 		FieldManager: o.fieldManager,
 		HealthPoll:   o.healthPoll,
+		passHook:     o.passHook,
+	}
+	if o.shardID != "" {
+		direct, err := client.New(cfg, client.Options{Scheme: scheme})
+		if err != nil {
+			return nil, err
+		}
+		ns := o.shardNamespace
+		if ns == "" {
+			ns = o.leaderElectionNS
+		}
+		if ns == "" {
+			return nil, errors.New("--shard-id needs --shard-namespace")
+		}
+		r.Shard = &Shard{Client: direct, Namespace: ns, ID: o.shardID, LeaseDuration: o.shardLeaseDuration}
+		if err := mgr.Add(r.Shard); err != nil {
+			return nil, err
+		}
 	}
 	if err := r.SetupWithManager(mgr, o.concurrent); err != nil {
 		return nil, err

@@ -16,7 +16,10 @@ type agent struct {
 	out     *printer
 	metrics *metrics
 	trigger chan struct{}
-	ready   atomic.Bool
+	// drift, when set, receives when an object of the set changes in the cluster
+	// (reconcile.Cluster.Drifted): a pass heals it at once, not at the next tick.
+	drift <-chan struct{}
+	ready atomic.Bool
 	// hookSecret, when set, is what a POST /hook must prove it knows.
 	hookSecret []byte
 	// passed, when set, receives the outcome of every pass (the demo waits on it).
@@ -32,8 +35,9 @@ func newAgent(out *printer, m *metrics) *agent {
 	return &agent{out: out, metrics: m, trigger: make(chan struct{}, 1)}
 }
 
-// loop runs a pass at once, then on every tick of interval and every trigger, until
-// ctx is done. Triggers that arrive during a pass coalesce into one more pass.
+// loop runs a pass at once, then on every tick of interval, every trigger and every
+// drift, until ctx is done. Those that arrive during a pass coalesce into one more
+// pass.
 func (a *agent) loop(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -44,6 +48,7 @@ func (a *agent) loop(ctx context.Context, interval time.Duration) {
 			return
 		case <-t.C:
 		case <-a.trigger:
+		case <-a.drift:
 		}
 	}
 }

@@ -258,12 +258,12 @@ func serve(ctx context.Context, c config, cfg *rest.Config, out *printer) error 
 	if urlPassword(c.repo) {
 		out.Notef("gitsync: warning: the --repo URL carries a password, which `ps` and the shell's history show to others: use --password-file or $%s", envPassword)
 	}
-	rec, err := newReconciler(cfg, c, out)
+	rec, drift, err := newReconciler(cfg, c, out)
 	if err != nil {
 		return err
 	}
 	a := newAgent(out, newMetrics())
-	a.rec = rec
+	a.rec, a.drift = rec, drift
 	if c.webhookSecretFile != "" {
 		if a.hookSecret, err = hookSecret(c.webhookSecretFile); err != nil {
 			return err

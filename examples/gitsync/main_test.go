@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gitopskit/gitopskit/apply"
 	"github.com/gitopskit/gitopskit/clustertest"
 	"github.com/gitopskit/gitopskit/diff"
 	"github.com/gitopskit/gitopskit/health"
@@ -306,13 +307,13 @@ func TestStatusLine(t *testing.T) {
 		{[]reconcile.Event{{Kind: reconcile.StageStarted, Stage: reconcile.StageRender}}, "rendering"},
 		{[]reconcile.Event{{Kind: reconcile.StageStarted, Stage: reconcile.StageDiff}}, "comparing with the cluster"},
 		{[]reconcile.Event{{Kind: reconcile.StageStarted, Stage: reconcile.StageApply},
-			{Kind: reconcile.ObjectDone, Object: reconcile.ObjectResult{ID: id("a"), Outcome: reconcile.Created}}}, "applying: 1 of 2"},
+			{Kind: reconcile.ObjectDone, Object: apply.Event{ID: id("a"), Action: apply.Created}}}, "applying: 1 of 2"},
 		{[]reconcile.Event{{Kind: reconcile.StageStarted, Stage: reconcile.StageHealth},
 			{Kind: reconcile.HealthChanged, ID: id("a"), Health: health.Status{Code: health.Healthy}},
 			{Kind: reconcile.HealthChanged, ID: id("b"), Health: health.Status{Code: health.Progressing}}}, "checking health: 1 of 2 done"},
 	} {
 		if step.events[0].Stage == reconcile.StageApply {
-			p.planned(&reconcile.Plan{Changes: []reconcile.Change{{ID: id("a"), Action: diff.Create}, {ID: id("b"), Action: diff.Update}}})
+			p.planned(diff.NewPlan([]*diff.Change{{ID: id("a"), Action: diff.Create}, {ID: id("b"), Action: diff.Update}}, nil))
 		}
 		for _, e := range step.events {
 			p.event(e)

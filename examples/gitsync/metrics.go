@@ -71,7 +71,7 @@ func (m *metrics) observe(res *reconcile.Result, err error) {
 		m.stage.WithLabelValues(string(s)).Observe(d.Seconds())
 	}
 	for _, o := range res.Objects {
-		m.objects.WithLabelValues(string(o.Outcome)).Inc()
+		m.objects.WithLabelValues(string(o.Action)).Inc()
 	}
 	m.drift.Set(float64(len(res.Drift)))
 	if res.Revision != "" {

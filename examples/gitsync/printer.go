@@ -12,6 +12,7 @@ import (
 	"github.com/go-logr/logr"
 	"golang.org/x/term"
 
+	"github.com/gitopskit/gitopskit/apply"
 	"github.com/gitopskit/gitopskit/diff"
 	"github.com/gitopskit/gitopskit/health"
 	"github.com/gitopskit/gitopskit/object"
@@ -31,7 +32,7 @@ type printer struct {
 	// The pass in flight.
 	stage  reconcile.Stage
 	ended  bool // stage has finished
-	plan   *reconcile.Plan
+	plan   *diff.Plan
 	wrote  bool
 	done   int // objects the apply or prune stage finished
 	health map[object.ID]health.Status
@@ -86,7 +87,7 @@ func (p *printer) Notef(format string, args ...any) {
 
 // planned records the plan of the pass in flight (the gitsync differ calls it),
 // whose field paths the object lines show.
-func (p *printer) planned(plan *reconcile.Plan) {
+func (p *printer) planned(plan *diff.Plan) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.plan = plan
@@ -106,7 +107,7 @@ func (p *printer) event(e reconcile.Event) {
 	case reconcile.ObjectDone:
 		p.mu.Lock()
 		p.done++
-		p.wrote = p.wrote || (!e.Object.DryRun && e.Object.Outcome != reconcile.Unchanged && e.Object.Outcome != reconcile.Skipped && e.Object.Outcome != reconcile.Failed)
+		p.wrote = p.wrote || (!e.Object.DryRun && e.Object.Action != apply.Unchanged && e.Object.Action != apply.Skipped && e.Object.Action != apply.Failed)
 		p.mu.Unlock()
 		p.object(e.Object)
 	case reconcile.HealthChanged:
@@ -132,16 +133,16 @@ func (p *printer) stageStarted(s reconcile.Stage) {
 		p.plan, p.wrote = nil, false
 	}
 	p.stage, p.ended, p.done = s, false, 0
-	plan, wrote := p.plan, p.wrote
+	plan, wrote := counts(p.plan), p.wrote
 	p.mu.Unlock()
 	p.log.V(1).Info("stage started", "stage", string(s))
 	switch {
 	case s == reconcile.StageApply:
-		p.log.Info("applying", "objects", plan.Count(diff.Create)+plan.Count(diff.Update))
+		p.log.Info("applying", "objects", plan.Create+plan.Update)
 	case s == reconcile.StagePrune:
-		p.log.Info("pruning", "objects", plan.Count(diff.Delete))
+		p.log.Info("pruning", "objects", plan.Delete)
 	case s == reconcile.StageHealth && wrote:
-		p.log.Info("waiting for health", "objects", plan.Count(diff.None)+plan.Count(diff.Create)+plan.Count(diff.Update))
+		p.log.Info("waiting for health", "objects", plan.None+plan.Create+plan.Update)
 	}
 	p.startWait()
 }
@@ -159,9 +160,9 @@ func (p *printer) status() string {
 	case reconcile.StageDiff:
 		return "comparing with the cluster"
 	case reconcile.StageApply:
-		return fmt.Sprintf("applying: %d of %d", p.done, p.plan.Count(diff.Create)+p.plan.Count(diff.Update))
+		return fmt.Sprintf("applying: %d of %d", p.done, counts(p.plan).Create+counts(p.plan).Update)
 	case reconcile.StagePrune:
-		return fmt.Sprintf("pruning: %d of %d", p.done, p.plan.Count(diff.Delete))
+		return fmt.Sprintf("pruning: %d of %d", p.done, counts(p.plan).Delete)
 	case reconcile.StageHealth:
 		done := 0
 		for _, s := range p.health {
@@ -177,13 +178,13 @@ func (p *printer) status() string {
 	return string(p.stage)
 }
 
-func (p *printer) object(o reconcile.ObjectResult) {
-	if o.Outcome == reconcile.Unchanged {
+func (p *printer) object(o apply.Event) {
+	if o.Action == apply.Unchanged {
 		return
 	}
-	c := map[reconcile.Outcome]string{reconcile.Created: green, reconcile.Configured: yellow, reconcile.Recreated: yellow,
-		reconcile.Pruned: red, reconcile.Failed: red, reconcile.Skipped: dim}[o.Outcome]
-	what := string(o.Outcome)
+	c := map[apply.Action]string{apply.Created: green, apply.Configured: yellow, apply.Recreated: yellow,
+		apply.Pruned: red, apply.Failed: red, apply.Skipped: dim}[o.Action]
+	what := string(o.Action)
 	if o.DryRun {
 		what += " (dry run)"
 	}
@@ -193,12 +194,20 @@ func (p *printer) object(o reconcile.ObjectResult) {
 		msg = ": " + o.Err.Error()
 	case o.Reason != "":
 		msg = ": " + o.Reason
-	case o.Outcome == reconcile.Configured || o.Outcome == reconcile.Recreated:
+	case o.Action == apply.Configured || o.Action == apply.Recreated:
 		if paths := p.paths(o.ID); len(paths) > 0 {
 			msg = " " + p.color(dim, strings.Join(paths, ", "))
 		}
 	}
 	p.line("  %s %s%s", p.color(c, pad(what, 11)), o.ID.KubectlString(), msg)
+}
+
+// counts returns the counts of plan, none when there is no plan (yet).
+func counts(plan *diff.Plan) diff.Counts {
+	if plan == nil {
+		return diff.Counts{}
+	}
+	return plan.Counts
 }
 
 // paths returns the fields the plan of the pass in flight changes in id.
@@ -337,29 +346,29 @@ func (p *printer) counts(res *reconcile.Result) string {
 		}
 	}
 	if len(res.Objects) > 0 {
-		n := map[reconcile.Outcome]int{}
+		n := map[apply.Action]int{}
 		extra := 0
 		for _, r := range res.Objects {
-			if r.Outcome == reconcile.Created && res.Plan != nil && !slices.ContainsFunc(res.Plan.Changes, func(c reconcile.Change) bool { return c.ID == r.ID }) {
+			if r.Action == apply.Created && res.Plan != nil && !slices.ContainsFunc(res.Plan.Changes, func(c *diff.Change) bool { return c.ID == r.ID }) {
 				extra++
 				continue
 			}
-			n[r.Outcome]++
+			n[r.Action]++
 		}
 		dry := ""
 		if res.Mode == reconcile.DryRun {
 			dry = " (dry run)"
 		}
-		add(n[reconcile.Created], "created"+dry)
-		add(n[reconcile.Configured]+n[reconcile.Recreated], "configured"+dry)
-		add(n[reconcile.Pruned], "pruned"+dry)
-		add(n[reconcile.Skipped], "skipped")
-		add(n[reconcile.Failed], "failed")
+		add(n[apply.Created], "created"+dry)
+		add(n[apply.Configured]+n[apply.Recreated], "configured"+dry)
+		add(n[apply.Pruned], "pruned"+dry)
+		add(n[apply.Skipped], "skipped")
+		add(n[apply.Failed], "failed")
 		add(extra, "namespace(s) created for them"+dry)
 	} else if res.Plan != nil {
-		add(res.Plan.Count(diff.Create), "missing")
-		add(res.Plan.Count(diff.Update), "drifted")
-		add(res.Plan.Count(diff.Delete), "left the set")
+		add(res.Plan.Counts.Create, "missing")
+		add(res.Plan.Counts.Update, "drifted")
+		add(res.Plan.Counts.Delete, "left the set")
 	}
 	s := fmt.Sprintf("%d objects", res.Desired)
 	if len(parts) > 0 {

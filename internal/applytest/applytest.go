@@ -31,6 +31,9 @@ const (
 	Conflict = "conflict"
 	// Immutable: the apply fails because an immutable field changes.
 	Immutable = "immutable"
+	// Invalid: the apply fails because the object has a field its schema does
+	// not know.
+	Invalid = "invalid"
 )
 
 // Scenario is one apply: a starting state, the set applied and what the apply does.
@@ -186,6 +189,15 @@ func Applied(ev apply.Event) string {
 		return Conflict
 	case errors.As(ev.Err, &immutable):
 		return Immutable
+	case IsUnknownField(ev.Err):
+		return Invalid
 	}
 	return string(ev.Action)
+}
+
+// IsUnknownField reports whether err says that an object has a field its schema
+// does not know: the API server's strict field validation, or the offline
+// engine's typing.
+func IsUnknownField(err error) bool {
+	return err != nil && (strings.Contains(err.Error(), "unknown field") || strings.Contains(err.Error(), "field not declared in schema"))
 }

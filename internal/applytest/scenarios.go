@@ -59,7 +59,9 @@ const (
 )
 
 // Scenarios are the apply scenarios, each run in a namespace of its own.
-var Scenarios = []Scenario{{
+var Scenarios = append(scenarios, directiveScenarios...)
+
+var scenarios = []Scenario{{
 	Name:    "create, with server defaults",
 	Desired: configMap("settings", "data: {color: blue}") + "---" + deployment("2", "{name: A, value: a}"),
 	Want:    map[string]string{"ConfigMap/settings": "created", "Deployment/web": "created"},
@@ -140,14 +142,7 @@ var Scenarios = []Scenario{{
 	Before:  []Step{{Manager: FieldManager, Objects: job(recreateAnnotation, "busybox:1")}},
 	Desired: job(recreateAnnotation, "busybox:2"),
 	Want:    map[string]string{"Job/once": "recreated"},
-	Changed: map[string][]string{"Job/once": {
-		".metadata.labels.controller-uid",
-		`.metadata.labels["batch.kubernetes.io/controller-uid"]`,
-		`.spec.selector.matchLabels["batch.kubernetes.io/controller-uid"]`,
-		".spec.template.metadata.labels.controller-uid",
-		`.spec.template.metadata.labels["batch.kubernetes.io/controller-uid"]`,
-		jobImage,
-	}},
+	Changed: map[string][]string{"Job/once": recreatedJob},
 	Offline: map[string][]string{"Job/once": {jobImage}},
 }, {
 	Name:     "recreate: an immutable ConfigMap changes, the option allows it",

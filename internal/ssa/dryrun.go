@@ -23,6 +23,8 @@ type Options struct {
 	// CSA are the client-side apply managers whose fields are migrated to
 	// FieldManager before the apply (see [Migrate]).
 	CSA sets.Set[string]
+	// SkipValidation writes with field validation Ignore (see [FieldValidation]).
+	SkipValidation bool
 }
 
 // DryRun returns the object that a server-side apply of obj through res would
@@ -39,9 +41,9 @@ type Options struct {
 // managers left out.
 func DryRun(ctx context.Context, res dynamic.ResourceInterface, obj *unstructured.Unstructured, o Options) (*unstructured.Unstructured, error) {
 	apply := func(force bool) (*unstructured.Unstructured, error) {
-		return res.Apply(ctx, obj.GetName(), obj, metav1.ApplyOptions{
-			DryRun: []string{metav1.DryRunAll}, FieldManager: o.FieldManager, Force: force,
-		})
+		f := o
+		f.Force = force
+		return Apply(ctx, res, obj, f, true)
 	}
 	out, err := apply(o.Force)
 	if err != nil && !o.Force && len(o.CSA) > 0 && apierrors.IsConflict(err) {
@@ -60,7 +62,8 @@ func DryRun(ctx context.Context, res dynamic.ResourceInterface, obj *unstructure
 	next := out.DeepCopy()
 	gone.Iterate(func(p fieldpath.Path) { next.Object = removePath(next.Object, p).(map[string]any) })
 	unstructured.RemoveNestedField(next.Object, "metadata", "managedFields")
-	return res.Update(ctx, next, metav1.UpdateOptions{DryRun: []string{metav1.DryRunAll}, FieldManager: o.FieldManager})
+	return res.Update(ctx, next, metav1.UpdateOptions{DryRun: []string{metav1.DryRunAll}, FieldManager: o.FieldManager,
+		FieldValidation: FieldValidation(o.SkipValidation)})
 }
 
 // ConflictManager returns the field manager a conflict cause of an apply names

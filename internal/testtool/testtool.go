@@ -6,6 +6,7 @@ package testtool
 import (
 	"os"
 	"os/exec"
+	"path/filepath"
 	"testing"
 )
 
@@ -29,4 +30,19 @@ func Missing(t testing.TB, why string) {
 		t.Fatal("missing prerequisite in CI: " + why)
 	}
 	t.Skip("missing prerequisite: " + why)
+}
+
+// WriteFiles writes files (slash-separated paths relative to dir, and their
+// contents) into dir, creating directories as needed.
+func WriteFiles(t testing.TB, dir string, files map[string]string) {
+	t.Helper()
+	for rel, content := range files {
+		p := filepath.Join(dir, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/gitopskit/gitopskit/apply"
 	"github.com/gitopskit/gitopskit/diff"
 	"github.com/gitopskit/gitopskit/health"
 	"github.com/gitopskit/gitopskit/object"
@@ -110,19 +111,19 @@ func (c *Cluster) Calls() []string {
 }
 
 // Diff compares desired with the stored objects.
-func (c *Cluster) Diff(_ context.Context, desired []*unstructured.Unstructured) (*reconcile.Plan, error) {
+func (c *Cluster) Diff(_ context.Context, desired []*unstructured.Unstructured) (*diff.Plan, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.calls = append(c.calls, "diff")
 	if c.diffErr != nil {
 		return nil, c.diffErr
 	}
-	plan := &reconcile.Plan{}
+	var changes []*diff.Change
 	declared := object.NewSet()
 	for _, u := range desired {
 		id := object.IDOf(u)
 		declared.Add(id)
-		ch := reconcile.Change{ID: id, Action: diff.None}
+		ch := &diff.Change{ID: id, Action: diff.None}
 		switch live := c.objects[id]; {
 		case live == nil:
 			ch.Action = diff.Create
@@ -130,14 +131,14 @@ func (c *Cluster) Diff(_ context.Context, desired []*unstructured.Unstructured) 
 			ch.Action = diff.Update
 			ch.Paths = differentKeys(live.Object, u.Object)
 		}
-		plan.Changes = append(plan.Changes, ch)
+		changes = append(changes, ch)
 	}
 	for _, id := range c.inventory.Difference(declared) {
 		if c.objects[id] != nil {
-			plan.Changes = append(plan.Changes, reconcile.Change{ID: id, Action: diff.Delete})
+			changes = append(changes, &diff.Change{ID: id, Action: diff.Delete})
 		}
 	}
-	return plan, nil
+	return diff.NewPlan(changes, nil), nil
 }
 
 // differentKeys returns the top-level fields that differ, as ".name".
@@ -158,41 +159,41 @@ func differentKeys(a, b map[string]any) []string {
 
 // Apply stores every desired object that differs, or reports what it would do in a
 // dry run. Objects with an injected failure fail; the others are still applied.
-func (c *Cluster) Apply(_ context.Context, desired []*unstructured.Unstructured, opts reconcile.ApplyOptions) ([]reconcile.ObjectResult, error) {
+func (c *Cluster) Apply(_ context.Context, desired []*unstructured.Unstructured, opts reconcile.ApplyOptions) ([]apply.Event, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.calls = append(c.calls, "apply")
-	var out []reconcile.ObjectResult
+	var out []apply.Event
 	var errs []error
 	for _, u := range desired {
 		id := object.IDOf(u)
-		r := reconcile.ObjectResult{ID: id, DryRun: opts.DryRun}
+		r := apply.Event{ID: id, DryRun: opts.DryRun}
 		live := c.objects[id]
 		switch {
 		case c.applyErr[id] != nil:
-			r.Outcome, r.Err = reconcile.Failed, c.applyErr[id]
+			r.Action, r.Err = apply.Failed, c.applyErr[id]
 			errs = append(errs, c.applyErr[id])
 		case live == nil:
-			r.Outcome = reconcile.Created
+			r.Action = apply.Created
 		case equality.Semantic.DeepEqual(live.Object, u.Object):
-			r.Outcome = reconcile.Unchanged
+			r.Action = apply.Unchanged
 		default:
-			r.Outcome = reconcile.Configured
+			r.Action = apply.Configured
 		}
-		if !opts.DryRun && r.Outcome != reconcile.Failed {
+		if !opts.DryRun && r.Action != apply.Failed {
 			c.objects[id] = u.DeepCopy()
 			c.inventory.Add(id)
 		}
 		out = append(out, r)
-		if opts.OnObject != nil {
-			opts.OnObject(r)
+		if opts.OnEvent != nil {
+			opts.OnEvent(r)
 		}
 	}
 	return out, errors.Join(errs...)
 }
 
 // Prune deletes the inventory's members that desired does not declare.
-func (c *Cluster) Prune(_ context.Context, desired []*unstructured.Unstructured, opts reconcile.ApplyOptions) ([]reconcile.ObjectResult, error) {
+func (c *Cluster) Prune(_ context.Context, desired []*unstructured.Unstructured, opts reconcile.ApplyOptions) ([]apply.Event, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.calls = append(c.calls, "prune")
@@ -203,16 +204,16 @@ func (c *Cluster) Prune(_ context.Context, desired []*unstructured.Unstructured,
 	if len(declared) == 0 && !opts.AllowEmpty {
 		return nil, reconcile.ErrEmptySet
 	}
-	var out []reconcile.ObjectResult
+	var out []apply.Event
 	for _, id := range c.inventory.Difference(declared) {
-		r := reconcile.ObjectResult{ID: id, Outcome: reconcile.Pruned, DryRun: opts.DryRun}
+		r := apply.Event{ID: id, Action: apply.Pruned, DryRun: opts.DryRun}
 		if !opts.DryRun {
 			delete(c.objects, id)
 			delete(c.inventory, id)
 		}
 		out = append(out, r)
-		if opts.OnObject != nil {
-			opts.OnObject(r)
+		if opts.OnEvent != nil {
+			opts.OnEvent(r)
 		}
 	}
 	return out, nil

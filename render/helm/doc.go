@@ -18,7 +18,8 @@
 // lines of the Logger.
 // CRDs from crds/ directories are included unless skipped; hooks are kept as
 // objects with their helm.sh/hook, helm.sh/hook-weight and
-// helm.sh/hook-delete-policy annotations so that an applier can order them; chart
+// helm.sh/hook-delete-policy annotations so that an applier can run them (apply's
+// ApplyOptions.Hooks does, in their phases); chart
 // tests are left out unless asked for.
 //
 // Helm itself sits behind the [Engine] seam: [V3] is the Helm 3 SDK, and a Helm 4

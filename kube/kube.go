@@ -1,11 +1,8 @@
-// Package kube builds, from one rest.Config, the client-go clients that gitopskit's
-// packages share: a dynamic client, a discovery client, and a RESTMapper that
-// discovers kinds lazily, caches them in memory, reads discovery again when asked
-// for a kind it does not know (a CRD applied since), and can be reset.
 package kube
 
 import (
 	"fmt"
+	"net/http"
 	"sync"
 	"time"
 
@@ -14,28 +11,64 @@ import (
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
 )
 
-// Clients are the clients for one cluster.
+// Clients are the clients of one cluster that gitopskit's packages share: build
+// them once and hand their fields to apply.New, health.NewWaiter, diff.NewServer or
+// reconcile.NewCluster, so that every stage uses one connection pool and one
+// discovery cache.
 type Clients struct {
-	Dynamic   dynamic.Interface
-	Discovery *discovery.DiscoveryClient
-	Mapper    *Mapper
+	// Dynamic reads and writes objects of any kind.
+	Dynamic dynamic.Interface
+	// Metadata lists objects as metadata only.
+	Metadata metadata.Interface
+	// Discovery lists the resource types the cluster serves and its OpenAPI schemas.
+	Discovery discovery.DiscoveryInterface
+	// Mapper maps kinds to resources and scopes.
+	Mapper meta.RESTMapper
 }
 
-// New returns the clients for cfg.
-func New(cfg *rest.Config) (*Clients, error) {
-	dyn, err := dynamic.NewForConfig(cfg)
+// Options configure [NewForConfig]. The zero Options build everything from the
+// rest.Config.
+type Options struct {
+	// HTTPClient, when set, carries every request, as client-go's
+	// NewForConfigAndClient constructors take it: a controller-runtime manager's
+	// GetHTTPClient(), so that the clients share the manager's connections.
+	HTTPClient *http.Client
+	// Mapper, when set, is used instead of a new [Mapper]: a controller-runtime
+	// manager's GetRESTMapper(), so that one discovery cache serves both.
+	Mapper meta.RESTMapper
+}
+
+// NewForConfig returns the clients for cfg. It does not contact the cluster.
+func NewForConfig(cfg *rest.Config, opts Options) (*Clients, error) {
+	hc := opts.HTTPClient
+	if hc == nil {
+		var err error
+		if hc, err = rest.HTTPClientFor(cfg); err != nil {
+			return nil, fmt.Errorf("http client: %w", err)
+		}
+	}
+	dyn, err := dynamic.NewForConfigAndClient(cfg, hc)
 	if err != nil {
 		return nil, fmt.Errorf("dynamic client: %w", err)
 	}
-	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	md, err := metadata.NewForConfigAndClient(cfg, hc)
+	if err != nil {
+		return nil, fmt.Errorf("metadata client: %w", err)
+	}
+	dc, err := discovery.NewDiscoveryClientForConfigAndClient(cfg, hc)
 	if err != nil {
 		return nil, fmt.Errorf("discovery client: %w", err)
 	}
-	return &Clients{Dynamic: dyn, Discovery: dc, Mapper: NewMapper(dc)}, nil
+	c := &Clients{Dynamic: dyn, Metadata: md, Discovery: dc, Mapper: opts.Mapper}
+	if c.Mapper == nil {
+		c.Mapper = NewMapper(dc)
+	}
+	return c, nil
 }
 
 // refreshInterval is the least time between two reads of discovery for kinds a

@@ -1,0 +1,109 @@
+package reconcile
+
+import (
+	"context"
+	"slices"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/gitopskit/gitopskit/apply"
+	"github.com/gitopskit/gitopskit/diff"
+	"github.com/gitopskit/gitopskit/live"
+	"github.com/gitopskit/gitopskit/object"
+)
+
+// Drifted returns a channel that receives (at most one pending value) when an
+// object of the set the last Diff compared, or a member of the inventory, is
+// added, changed or deleted in the cluster: a manual edit, a controller's write,
+// or this Cluster's own apply. It is nil without ClusterOptions.Live: drift is
+// then found by the next pass only. A controller wakes the set's pass on it.
+func (c *Cluster) Drifted() <-chan struct{} { return c.drift }
+
+// watchDrift subscribes to the changes of cache.
+func (c *Cluster) watchDrift(cache *live.Cache) {
+	c.drift = make(chan struct{}, 1)
+	cache.OnChange(func(id object.ID) {
+		c.mu.Lock()
+		watched := c.watched.Has(id)
+		c.mu.Unlock()
+		if watched {
+			select {
+			case c.drift <- struct{}{}:
+			default:
+			}
+		}
+	})
+}
+
+// diffCached is Diff from the Live cache: after the first pass, a pass whose
+// desired set, members and live objects did not change sends no request.
+func (c *Cluster) diffCached(ctx context.Context, desired []*unstructured.Unstructured, ids []object.ID, sum [32]byte, last lastDiff) (*diff.Plan, error) {
+	cache := c.opts.Live
+	members, err := c.cachedMembers(ctx, cache)
+	if err != nil {
+		return nil, err
+	}
+	gone := object.NewSet(members...).Difference(object.NewSet(ids...))
+	all := append(slices.Clone(ids), gone...)
+	objs, err := cache.Objects(ctx, all)
+	if err != nil {
+		return nil, err
+	}
+	c.setWatched(all)
+	if last.plan != nil && last.fingerprint == sum && slices.Equal(last.members, members) && sameVersions(objs, last.live) {
+		return clonePlan(last.plan), nil
+	}
+	return c.plan(ctx, desired, objs, members, len(gone) == 0, sum)
+}
+
+// cachedMembers returns the inventory's members, read off the cache's lists.
+func (c *Cluster) cachedMembers(ctx context.Context, cache *live.Cache) ([]object.ID, error) {
+	switch inv := c.inventory.(type) {
+	case nil:
+		return nil, nil
+	case *apply.ApplySet:
+		var listErr error
+		members, err := inv.LoadListed(ctx, func(gvr schema.GroupVersionResource, ns string) ([]metav1.Object, bool) {
+			objs, err := cache.List(ctx, live.Key{Resource: gvr, Namespace: ns})
+			if err != nil {
+				listErr = err
+				return nil, false
+			}
+			out := make([]metav1.Object, len(objs))
+			for i, o := range objs {
+				out[i] = o
+			}
+			return out, true
+		})
+		if err == nil && listErr != nil {
+			c.opts.Logger.V(1).Info("inventory read without the live cache", "error", listErr.Error())
+		}
+		return members, err
+	default:
+		return inv.Load(ctx)
+	}
+}
+
+// setWatched records the objects whose changes are drift.
+func (c *Cluster) setWatched(ids []object.ID) {
+	c.mu.Lock()
+	c.watched = object.NewSet(ids...)
+	c.mu.Unlock()
+}
+
+// sameVersions reports whether a and b hold the same objects at the same
+// resourceVersions.
+func sameVersions(a, b map[object.ID]*unstructured.Unstructured) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for id, u := range a {
+		v, ok := b[id]
+		if !ok || v.GetResourceVersion() != u.GetResourceVersion() {
+			return false
+		}
+	}
+	return true
+}

@@ -297,7 +297,7 @@ func parityCases() []parityCase {
 				"c/Chart.yaml": "apiVersion: v2\nname: c\nversion: 0.1.0\n",
 				"c/templates/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\ndata:\n" +
 					"  kube: {{ .Capabilities.KubeVersion.Version | quote }}\n" +
-					"  helm: {{ .Capabilities.HelmVersion.Version | quote }}\n" +
+					"  helm: {{ .Capabilities.HelmVersion.Version | trunc 2 | quote }}\n" +
 					"  kept: |+\n    trailing newlines\n\n\n",
 				// After the ConfigMap, so that the programs, which trim their
 				// output's end, print its newlines.
@@ -308,7 +308,7 @@ func parityCases() []parityCase {
 					return
 				}
 				_ = unstructured.SetNestedField(m.Object.Object, "v1.30.1-gke.1", "data", "kube")
-				_ = unstructured.SetNestedField(m.Object.Object, "v4.3", "data", "helm")
+				_ = unstructured.SetNestedField(m.Object.Object, "v4", "data", "helm")
 				_ = unstructured.SetNestedField(m.Object.Object, "trailing newlines\n\n\n\n", "data", "kept")
 			},
 			why: ".Capabilities.KubeVersion keeps a vendor suffix (helm/helm#31528); .Capabilities.HelmVersion is Helm 4's; " +
@@ -316,4 +316,35 @@ func parityCases() []parityCase {
 		{name: "new template functions", fsys: bad("c/templates/new.yaml", "{{ mustToYaml (dict \"a\" 1) }}\n"), dir: "c",
 			renders4: true, why: "Helm 4 adds mustToYaml and mustToJson (helm/helm#30553) and mustToToml (helm/helm#31957)"},
 	}
+}
+
+// TestEngineV4Remote: with the Helm 4 engine, remote charts are still an
+// opt-in of the Renderer, with its limits: a chart from a repository renders
+// as `helm4 template --repo` renders it; without Options.Remote, or over the
+// byte limit, the render fails before the engine runs.
+func TestEngineV4Remote(t *testing.T) {
+	repo := newChartRepo(t, false, "", "")
+	repo.add(t, webCharts()...)
+	ref := render.HelmChart{Repository: repo.URL, Name: "web", Version: "^1.0.0"}
+	v4 := helm4.New(logr.Discard())
+	res, err := renderRemote(t, helm.New(helm.Options{Engine: v4, Remote: &helm.RemoteOptions{CacheDir: t.TempDir()}}), ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := renderedVersion(t, res); got != "1.2.0" {
+		t.Errorf("^1.0.0 rendered version %s, want 1.2.0", got)
+	}
+	helmHome(t)
+	want := rendertest.CLI(t, t.TempDir(), "helm4", "template", "shop", "web", "-n", "prod", "--repo", repo.URL, "--version", "^1.0.0")
+	rendertest.Equal(t, want, object.Objects(res.Manifests))
+
+	before := repo.count("")
+	_, err = renderRemote(t, helm.New(helm.Options{Engine: v4}), ref)
+	rendertest.WantError(t, err, render.ErrRemote, "set helm.Options.Remote")
+	if repo.count("") != before {
+		t.Error("a request without the opt-in")
+	}
+	_, err = helm.New(helm.Options{Engine: v4, Remote: &helm.RemoteOptions{CacheDir: t.TempDir()}}).Render(context.Background(), render.Input{},
+		render.Options{Helm: render.HelmOptions{Chart: &ref}, Limits: render.Limits{MaxBytes: 100}})
+	rendertest.WantError(t, err, render.ErrLimit, "web@1.2.0")
 }

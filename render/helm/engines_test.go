@@ -265,15 +265,7 @@ func parityCases() []parityCase {
 				"c/requirements.yaml": "dependencies: []\n",
 				"c/templates/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\ndata: {r: {{ .Values.config | quote }}}\n",
 			}))},
-		{name: "apiVersion v1 with requirements.yaml", dir: "legacy", opts: render.HelmOptions{ReleaseName: "shop"},
-			fsys: mapFS(files(map[string]string{
-				"legacy/Chart.yaml":          "apiVersion: v1\nname: legacy\nversion: 0.1.0\n",
-				"legacy/requirements.yaml":   "dependencies:\n- name: common\n  version: 0.1.0\n  repository: file://../common\n",
-				"legacy/values.yaml":         "common:\n  role: reader\n",
-				"legacy/templates/svc.yaml":  "apiVersion: v1\nkind: Service\nmetadata:\n  name: {{ .Release.Name }}-legacy\n",
-				"common/Chart.yaml":          "apiVersion: v1\nname: common\nversion: 0.1.0\n",
-				"common/templates/role.yaml": "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: {{ .Release.Name }}-{{ .Values.role }}\n",
-			}))},
+		{name: "apiVersion v1 with requirements.yaml", dir: "legacy", opts: render.HelmOptions{ReleaseName: "shop"}, fsys: mapFS(files(legacyChart))},
 		{name: "aliased dependencies", dir: "app", opts: render.HelmOptions{ReleaseName: "shop"},
 			fsys: mapFS(files(map[string]string{
 				"app/Chart.yaml": "apiVersion: v2\nname: app\nversion: 0.1.0\ndependencies:\n" +

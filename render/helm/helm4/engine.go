@@ -3,7 +3,6 @@ package helm4
 import (
 	"context"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 
@@ -19,8 +18,8 @@ import (
 	releaseutil "helm.sh/helm/v4/pkg/release/v1/util"
 
 	"github.com/gitopskit/gitopskit/internal/logging"
-	"github.com/gitopskit/gitopskit/render"
 	"github.com/gitopskit/gitopskit/render/helm"
+	"github.com/gitopskit/gitopskit/render/helm/internal/chartcheck"
 	"github.com/gitopskit/gitopskit/render/internal/capture"
 )
 
@@ -113,7 +112,7 @@ func (e v4) template(ctx context.Context, c helm.Chart, rel helm.Release) (*helm
 	if err != nil {
 		return nil, fmt.Errorf("render chart %s: %w", c.Dir, err)
 	}
-	if err := checkSize(rendered, rel.MaxBytes); err != nil {
+	if err := chartcheck.Size(rendered, rel.MaxBytes); err != nil {
 		return nil, fmt.Errorf("render chart %s: %w", c.Dir, err)
 	}
 	for name := range rendered {
@@ -146,34 +145,14 @@ func (e v4) template(ctx context.Context, c helm.Chart, rel helm.Release) (*helm
 // checkDependencies fails, naming them, when dependencies listed in Chart.yaml
 // are not among the chart's loaded subcharts, as `helm template` does.
 func checkDependencies(ch *chart.Chart) error {
-	loaded := map[string]bool{}
-	for _, sub := range ch.Dependencies() {
-		loaded[sub.Name()] = true
-	}
 	var missing []string
 	for _, d := range ch.Metadata.Dependencies {
-		if !loaded[d.Name] {
+		if !slices.ContainsFunc(ch.Dependencies(), func(sub *chart.Chart) bool { return sub.Name() == d.Name }) {
 			missing = append(missing, d.Name)
 		}
 	}
-	if len(missing) > 0 {
-		return fmt.Errorf("found in Chart.yaml, but missing in charts/ directory: %s", strings.Join(missing, ", "))
-	}
-	return nil
-}
-
-// checkSize fails with an error wrapping render.ErrLimit, naming the template,
-// when the rendered templates hold more than maxBytes (0: no limit), counting
-// templates in name order as helm.V3 does.
-func checkSize(files map[string]string, maxBytes int64) error {
-	if maxBytes <= 0 {
+	if len(missing) == 0 {
 		return nil
 	}
-	var total int64
-	for _, name := range slices.Sorted(maps.Keys(files)) {
-		if total += int64(len(files[name])); total > maxBytes {
-			return fmt.Errorf("%s: %w: rendered templates larger than %d bytes", name, render.ErrLimit, maxBytes)
-		}
-	}
-	return nil
+	return fmt.Errorf("found in Chart.yaml, but missing in charts/ directory: %s", strings.Join(missing, ", "))
 }

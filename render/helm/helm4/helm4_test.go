@@ -143,21 +143,19 @@ func TestWarningsNotPrinted(t *testing.T) {
 	opts := render.Options{Helm: render.HelmOptions{Values: map[string]any{"config": map[string]any{"a": 1}}}}
 	want := []string{"warning: skipped value for c.config: Not a table.", "INFO skipping unknown hooks hookTypes=bogus"}
 	printed := rendertest.Printed(t, func() {
-		errs := make(chan error, 8)
+		var wg sync.WaitGroup
 		for range 8 {
-			go func() {
+			wg.Go(func() {
 				res, err := r.Render(context.Background(), render.Input{FS: fsys, Dir: "c"}, opts)
-				if err == nil && !slices.Equal(res.Warnings, want) {
-					err = fmt.Errorf("warnings %q, want %q", res.Warnings, want)
+				switch {
+				case err != nil:
+					t.Error(err)
+				case !slices.Equal(res.Warnings, want):
+					t.Errorf("warnings %q, want %q", res.Warnings, want)
 				}
-				errs <- err
-			}()
+			})
 		}
-		for range 8 {
-			if err := <-errs; err != nil {
-				t.Error(err)
-			}
-		}
+		wg.Wait()
 	})
 	if printed != "" {
 		t.Errorf("the render printed:\n%s", printed)

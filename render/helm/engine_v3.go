@@ -113,8 +113,14 @@ func (e v3) template(ctx context.Context, c Chart, rel Release, dec *object.Deco
 		return nil, nil, fmt.Errorf("render chart %s: chart requires kubeVersion: %s which is incompatible with Kubernetes %s", c.Dir, want, caps.KubeVersion.String())
 	}
 	opts := chartutil.ReleaseOptions{Name: rel.Name, Namespace: rel.Namespace, Revision: 1, IsInstall: true}
-	vals, err := chartutil.ToRenderValuesWithSchemaValidation(ch, rel.Values, opts, caps, false)
+	vals, err := chartutil.ToRenderValuesWithSchemaValidation(ch, rel.Values, opts, caps, true)
 	if err != nil {
+		return nil, nil, fmt.Errorf("render chart %s: %w", c.Dir, err)
+	}
+	// Helm's own schema check reads the files and fetches the URLs a schema
+	// refers to: this one refuses them.
+	coalesced, _ := vals["Values"].(chartutil.Values)
+	if err := chartcheck.Schema(chartcheck.Of(ch, func(c *chart.Chart) []byte { return c.Schema }), coalesced); err != nil {
 		return nil, nil, fmt.Errorf("render chart %s: %w", c.Dir, err)
 	}
 	// No cluster: lookup finds nothing; no DNS: getHostByName answers nothing.

@@ -284,6 +284,7 @@ func parityCases() []parityCase {
 		{name: "required value missing", fsys: bad("c/templates/bad.yaml", "name: {{ required \"x is required\" .Values.x }}\n"), dir: "c"},
 		{name: "values schema", fsys: bad("c/values.schema.json", `{"type": "object", "properties": {"replicas": {"type": "integer"}}}`), dir: "c",
 			opts: render.HelmOptions{Set: []string{"replicas=many"}}},
+		{name: "values schema refers to a file", fsys: bad("c/values.schema.json", `{"properties": {"r": {"$ref": "file:///etc/hostname"}}}`), dir: "c"},
 		{name: "what Helm 4 changed", cli: true, dir: "c", opts: render.HelmOptions{KubeVersion: "v1.30.1-gke.1"},
 			fsys: mapFS(files(map[string]string{
 				"c/Chart.yaml": "apiVersion: v2\nname: c\nversion: 0.1.0\n",

@@ -102,8 +102,14 @@ func (e v4) template(ctx context.Context, c helm.Chart, rel helm.Release) (*helm
 		return nil, fmt.Errorf("render chart %s: chart requires kubeVersion: %s which is incompatible with Kubernetes %s", c.Dir, want, caps.KubeVersion.Version)
 	}
 	opts := common.ReleaseOptions{Name: rel.Name, Namespace: rel.Namespace, Revision: 1, IsInstall: true}
-	vals, err := util.ToRenderValuesWithSchemaValidation(ch, rel.Values, opts, caps, false)
+	vals, err := util.ToRenderValuesWithSchemaValidation(ch, rel.Values, opts, caps, true)
 	if err != nil {
+		return nil, fmt.Errorf("render chart %s: %w", c.Dir, err)
+	}
+	// Helm's own schema check reads the files and fetches the URLs a schema
+	// refers to: this one, helm.V3's, refuses them.
+	coalesced, _ := vals["Values"].(common.Values)
+	if err := chartcheck.Schema(chartcheck.Of(ch, func(c *chart.Chart) []byte { return c.Schema }), coalesced); err != nil {
 		return nil, fmt.Errorf("render chart %s: %w", c.Dir, err)
 	}
 	// The zero Engine has no cluster (lookup finds nothing) and no DNS

@@ -103,6 +103,11 @@ func TestTemplateErrors(t *testing.T) {
 		{name: "output over the limit", chart: chart(chartYAML, cm, cm), rel: helm.Release{MaxBytes: 1000},
 			sentinel: render.ErrLimit, contains: "c/templates/t1.yaml: render limit exceeded: rendered templates larger than 1000 bytes"},
 		{name: "canceled", ctx: canceled, chart: chart(chartYAML, cm), sentinel: context.Canceled, contains: "canceled"},
+		// Helm reads the file, or fetches the URL, a values schema refers to.
+		{name: "values schema refers to a file", chart: withSchema(chart(chartYAML, cm), `{"properties": {"r": {"$ref": "file:///etc/passwd"}}}`),
+			sentinel: render.ErrOutsideRoot, contains: "render chart charts/c: values don't meet the specifications of the schema(s) in the following chart(s):\nc:\n"},
+		{name: "values schema refers to a URL", chart: withSchema(chart(chartYAML, cm), `{"$id": "http://127.0.0.1:1/", "properties": {"r": {"$ref": "s.json"}}}`),
+			sentinel: render.ErrRemote, contains: "values schema refers to http://127.0.0.1:1/s.json"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.rel.Name == "" {
@@ -112,6 +117,11 @@ func TestTemplateErrors(t *testing.T) {
 			rendertest.WantError(t, err, tc.sentinel, tc.contains)
 		})
 	}
+}
+
+func withSchema(c helm.Chart, schema string) helm.Chart {
+	c.Files = append(c.Files, helm.File{Name: "values.schema.json", Data: []byte(schema)})
+	return c
 }
 
 func cmpCtx(ctx context.Context) context.Context {

@@ -81,6 +81,7 @@ func BenchmarkHelm(b *testing.B) {
 	in := open(b, root)
 	in.Dir = "chart"
 	opts := render.Options{Helm: render.HelmOptions{ReleaseName: "bench", Namespace: "bench"}}
+	renders := map[string]func() int{}
 	for _, engine := range []struct {
 		name   string
 		engine helm.Engine
@@ -93,6 +94,7 @@ func BenchmarkHelm(b *testing.B) {
 			}
 			return len(res.Manifests)
 		}
+		renders[engine.name] = ours
 		for _, program := range []string{"helm", "helm4"} {
 			b.Run(engine.name+"-vs-"+program, func(b *testing.B) {
 				cmd := exec.Command(testtool.Require(b, program), "template", "bench", "chart", "-n", "bench")
@@ -101,6 +103,25 @@ func BenchmarkHelm(b *testing.B) {
 			})
 		}
 	}
+	// The engines in turns, in process: how many times V3's time Helm 4's takes.
+	b.Run("v4-vs-v3", func(b *testing.B) {
+		var v3, v4 time.Duration
+		for b.Loop() {
+			for _, e := range []struct {
+				render func() int
+				total  *time.Duration
+			}{{renders["v3"], &v3}, {renders["v4"], &v4}} {
+				start := time.Now()
+				if n := e.render(); n < chartObjects {
+					b.Fatalf("rendered %d objects, want at least %d", n, chartObjects)
+				}
+				*e.total += time.Since(start)
+			}
+		}
+		b.ReportMetric(float64(v3.Nanoseconds())/float64(b.N), "v3-ns/op")
+		b.ReportMetric(float64(v4.Nanoseconds())/float64(b.N), "v4-ns/op")
+		b.ReportMetric(float64(v4)/float64(v3), "x-v3-time")
+	})
 }
 
 // BenchmarkCache compares a cache hit with a cold render of the same input (same

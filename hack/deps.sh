@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 printf '%-22s %6s %8s\n' package deps non-std
-for p in object kube source source/git render render/kustomize render/sops render/helm render/isolate diff apply health reconcile update clustertest; do
+for p in object kube source source/git render render/kustomize render/sops render/helm render/helm/helm4 render/isolate diff apply health reconcile update clustertest; do
 	all=$(go list -deps "./$p" | wc -l)
 	ext=$(go list -deps -f '{{if not .Standard}}{{.ImportPath}}{{end}}' "./$p" | grep -c .)
 	printf '%-22s %6d %8d\n' "$p" "$all" "$ext"

@@ -8,9 +8,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
+
 	"github.com/gitopskit/gitopskit/internal/testtool"
 	"github.com/gitopskit/gitopskit/render"
 	"github.com/gitopskit/gitopskit/render/helm"
+	"github.com/gitopskit/gitopskit/render/helm/helm4"
 	"github.com/gitopskit/gitopskit/render/kustomize"
 )
 
@@ -70,25 +73,55 @@ func BenchmarkKustomize(b *testing.B) {
 	sideBySide(b, ours, cmd, kustomizeResources)
 }
 
-// BenchmarkHelm renders a chart of 1,000 objects with the Helm renderer and with
-// `helm template`.
+// BenchmarkHelm renders a chart of 1,000 objects with the Helm renderer, with
+// each engine (helm.V3, the default, and helm4.New), and with `helm template`
+// of Helm 3 (helm) and of Helm 4 (helm4): each engine against each program.
 func BenchmarkHelm(b *testing.B) {
-	bin := testtool.Require(b, "helm")
 	root := writeChart(b)
 	in := open(b, root)
 	in.Dir = "chart"
-	r := helm.New(helm.Options{})
 	opts := render.Options{Helm: render.HelmOptions{ReleaseName: "bench", Namespace: "bench"}}
-	ours := func() int {
-		res, err := r.Render(context.Background(), in, opts)
-		if err != nil {
-			b.Fatal(err)
+	renders := map[string]func() int{}
+	for _, engine := range []struct {
+		name   string
+		engine helm.Engine
+	}{{"v3", helm.V3(logr.Discard())}, {"v4", helm4.New(logr.Discard())}} {
+		r := helm.New(helm.Options{Engine: engine.engine})
+		ours := func() int {
+			res, err := r.Render(context.Background(), in, opts)
+			if err != nil {
+				b.Fatal(err)
+			}
+			return len(res.Manifests)
 		}
-		return len(res.Manifests)
+		renders[engine.name] = ours
+		for _, program := range []string{"helm", "helm4"} {
+			b.Run(engine.name+"-vs-"+program, func(b *testing.B) {
+				cmd := exec.Command(testtool.Require(b, program), "template", "bench", "chart", "-n", "bench")
+				cmd.Dir = root
+				sideBySide(b, ours, cmd, chartObjects)
+			})
+		}
 	}
-	cmd := exec.Command(bin, "template", "bench", "chart", "-n", "bench")
-	cmd.Dir = root
-	sideBySide(b, ours, cmd, chartObjects)
+	// The engines in turns, in process: how many times V3's time Helm 4's takes.
+	b.Run("v4-vs-v3", func(b *testing.B) {
+		var v3, v4 time.Duration
+		for b.Loop() {
+			for _, e := range []struct {
+				render func() int
+				total  *time.Duration
+			}{{renders["v3"], &v3}, {renders["v4"], &v4}} {
+				start := time.Now()
+				if n := e.render(); n < chartObjects {
+					b.Fatalf("rendered %d objects, want at least %d", n, chartObjects)
+				}
+				*e.total += time.Since(start)
+			}
+		}
+		b.ReportMetric(float64(v3.Nanoseconds())/float64(b.N), "v3-ns/op")
+		b.ReportMetric(float64(v4.Nanoseconds())/float64(b.N), "v4-ns/op")
+		b.ReportMetric(float64(v4)/float64(v3), "x-v3-time")
+	})
 }
 
 // BenchmarkCache compares a cache hit with a cold render of the same input (same

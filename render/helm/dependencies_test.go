@@ -198,20 +198,24 @@ func TestDependencyErrors(t *testing.T) {
 	}
 }
 
+// legacyChart is an apiVersion v1 chart, legacy, with a requirements.yaml
+// naming the chart common of the artifact.
+var legacyChart = map[string]string{
+	"legacy/Chart.yaml":          "apiVersion: v1\nname: legacy\nversion: 0.1.0\n",
+	"legacy/requirements.yaml":   "dependencies:\n- name: common\n  version: 0.1.0\n  repository: file://../common\n",
+	"legacy/values.yaml":         "common:\n  role: reader\n",
+	"legacy/templates/svc.yaml":  "apiVersion: v1\nkind: Service\nmetadata:\n  name: {{ .Release.Name }}-legacy\n",
+	"common/Chart.yaml":          "apiVersion: v1\nname: common\nversion: 0.1.0\n",
+	"common/templates/role.yaml": "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: {{ .Release.Name }}-{{ .Values.role }}\n",
+}
+
 // TestRequirementsYAML: an apiVersion v1 chart lists its dependencies in
 // requirements.yaml (and locks them in requirements.lock); a file:// one is taken
 // from the artifact, as from a v2 Chart.yaml, and the render equals `helm
 // template` after `helm dependency build`.
 func TestRequirementsYAML(t *testing.T) {
 	helmHome(t)
-	dir := writeTree(t, map[string]string{
-		"legacy/Chart.yaml":          "apiVersion: v1\nname: legacy\nversion: 0.1.0\n",
-		"legacy/requirements.yaml":   "dependencies:\n- name: common\n  version: 0.1.0\n  repository: file://../common\n",
-		"legacy/values.yaml":         "common:\n  role: reader\n",
-		"legacy/templates/svc.yaml":  "apiVersion: v1\nkind: Service\nmetadata:\n  name: {{ .Release.Name }}-legacy\n",
-		"common/Chart.yaml":          "apiVersion: v1\nname: common\nversion: 0.1.0\n",
-		"common/templates/role.yaml": "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: {{ .Release.Name }}-{{ .Values.role }}\n",
-	})
+	dir := writeTree(t, legacyChart)
 	in := render.Input{FS: artifact(t, dir), Dir: "legacy"}
 	opts := render.Options{Helm: render.HelmOptions{ReleaseName: "shop"}}
 	res, err := helm.New(helm.Options{}).Render(context.Background(), in, opts)

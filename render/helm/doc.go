@@ -22,9 +22,9 @@
 // ApplyOptions.Hooks does, in their phases); chart
 // tests are left out unless asked for.
 //
-// Helm itself sits behind the [Engine] seam: [V3] is the Helm 3 SDK, and a Helm 4
-// engine can be added beside it without changing this package's or render's API.
-// [V3] runs the steps of a client-only install itself, through Helm's chart
+// Helm itself sits behind the [Engine] seam: [V3] is the Helm 3 SDK and the
+// default; render/helm/helm4 is the Helm 4 SDK's, which only programs that
+// import it link (see docs/render.md, "Helm 4"). [V3] runs the steps of a client-only install itself, through Helm's chart
 // loader, values coalescing, template engine and manifest sorting, so the
 // package does not link Helm's actions, release storage (and its SQL drivers),
 // kubectl, cli-runtime or cobra.

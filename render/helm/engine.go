@@ -6,9 +6,10 @@ import (
 
 // Engine renders a chart that is already in memory. It is the seam between this
 // package, which reads files safely and merges values, and a Helm version: [V3] is
-// the Helm 3 SDK; a Helm 4 engine can be added beside it without changing
-// [Renderer] or package render. An Engine must not reach the network or a cluster:
-// `lookup` finds nothing. Implementations are safe for concurrent use.
+// the Helm 3 SDK and the default; render/helm/helm4.New is the Helm 4 SDK, in
+// its own package so that only programs that select it link Helm 4. An Engine
+// must not reach the network or a cluster: `lookup` finds nothing.
+// Implementations are safe for concurrent use.
 type Engine interface {
 	Template(ctx context.Context, chart Chart, rel Release) (*Output, error)
 }
@@ -37,7 +38,8 @@ type Release struct {
 	// chart's own defaults and its dependencies' as Helm does.
 	Values map[string]any
 	// KubeVersion is .Capabilities.KubeVersion; empty means the engine's default
-	// ([V3]'s is the version of the Kubernetes libraries the program is built with).
+	// ([V3]'s is the version of the Kubernetes libraries the program is built
+	// with). A [Renderer] always sets it.
 	KubeVersion string
 	// APIVersions are added to .Capabilities.APIVersions.
 	APIVersions []string

@@ -3,7 +3,6 @@ package helm
 import (
 	"context"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 
@@ -15,7 +14,7 @@ import (
 
 	"github.com/gitopskit/gitopskit/internal/logging"
 	"github.com/gitopskit/gitopskit/object"
-	"github.com/gitopskit/gitopskit/render"
+	"github.com/gitopskit/gitopskit/render/helm/internal/chartcheck"
 	"github.com/gitopskit/gitopskit/render/internal/capture"
 )
 
@@ -114,8 +113,14 @@ func (e v3) template(ctx context.Context, c Chart, rel Release, dec *object.Deco
 		return nil, nil, fmt.Errorf("render chart %s: chart requires kubeVersion: %s which is incompatible with Kubernetes %s", c.Dir, want, caps.KubeVersion.String())
 	}
 	opts := chartutil.ReleaseOptions{Name: rel.Name, Namespace: rel.Namespace, Revision: 1, IsInstall: true}
-	vals, err := chartutil.ToRenderValuesWithSchemaValidation(ch, rel.Values, opts, caps, false)
+	vals, err := chartutil.ToRenderValuesWithSchemaValidation(ch, rel.Values, opts, caps, true)
 	if err != nil {
+		return nil, nil, fmt.Errorf("render chart %s: %w", c.Dir, err)
+	}
+	// Helm's own schema check reads the files and fetches the URLs a schema
+	// refers to: this one refuses them.
+	coalesced, _ := vals["Values"].(chartutil.Values)
+	if err := chartcheck.Schema(chartcheck.Of(ch, func(c *chart.Chart) []byte { return c.Schema }), coalesced); err != nil {
 		return nil, nil, fmt.Errorf("render chart %s: %w", c.Dir, err)
 	}
 	// No cluster: lookup finds nothing; no DNS: getHostByName answers nothing.
@@ -123,7 +128,7 @@ func (e v3) template(ctx context.Context, c Chart, rel Release, dec *object.Deco
 	if err != nil {
 		return nil, nil, fmt.Errorf("render chart %s: %w", c.Dir, err)
 	}
-	if err := checkSize(rendered, rel.MaxBytes); err != nil {
+	if err := chartcheck.Size(rendered, rel.MaxBytes); err != nil {
 		return nil, nil, fmt.Errorf("render chart %s: %w", c.Dir, err)
 	}
 	for name := range rendered {
@@ -167,22 +172,6 @@ func checkDependencies(ch *chart.Chart, deps []*chart.Dependency) error {
 	}
 	if len(missing) > 0 {
 		return fmt.Errorf("found in Chart.yaml, but missing in charts/ directory: %s", strings.Join(missing, ", "))
-	}
-	return nil
-}
-
-// checkSize fails with an error wrapping render.ErrLimit, naming the template,
-// when the rendered templates hold more than maxBytes (0: no limit). Templates
-// are counted in name order, so the one named is the same from run to run.
-func checkSize(files map[string]string, maxBytes int64) error {
-	if maxBytes <= 0 {
-		return nil
-	}
-	var total int64
-	for _, name := range slices.Sorted(maps.Keys(files)) {
-		if total += int64(len(files[name])); total > maxBytes {
-			return fmt.Errorf("%s: %w: rendered templates larger than %d bytes", name, render.ErrLimit, maxBytes)
-		}
 	}
 	return nil
 }

@@ -21,7 +21,8 @@ import (
 
 // Options configure a [Renderer].
 type Options struct {
-	// Engine renders charts (default: [V3] with Logger).
+	// Engine renders charts (default: [V3] with Logger; render/helm/helm4.New
+	// is Helm 4's).
 	Engine Engine
 	// Logger receives debug messages; unset, the logger of the call's context
 	// (logr.FromContextOrDiscard).
@@ -167,10 +168,14 @@ func (r *Renderer) Render(ctx context.Context, in render.Input, opts render.Opti
 }
 
 // kubeVersion returns the Kubernetes version h asks for, else the cluster's when
-// there is one, else "" (the engine's default).
+// there is one, else the build's (defaultKubeVersion), whatever the engine's
+// default.
 func (r *Renderer) kubeVersion(h render.HelmOptions) (string, error) {
-	if h.KubeVersion != "" || r.cluster == nil {
+	if h.KubeVersion != "" {
 		return h.KubeVersion, nil
+	}
+	if r.cluster == nil {
+		return defaultKubeVersion(), nil
 	}
 	v, err := r.cluster.ServerVersion()
 	if err != nil {

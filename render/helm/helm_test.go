@@ -151,6 +151,11 @@ func TestBadInput(t *testing.T) {
 			"dependencies:\n- name: web\n  version: 1.0.0\n  repository: https://charts.example.com\n"}),
 			contains: "c/Chart.yaml: validation: chart.metadata.apiVersion is required"},
 		{name: "bad set", fsys: chart(nil), opts: render.HelmOptions{Set: []string{"a[=b"}}, contains: "a[=b"},
+		// Helm itself would read the file and fetch the URL.
+		{name: "values schema refers to a file", fsys: chart(map[string]string{"c/values.schema.json": `{"properties": {"r": {"$ref": "file:///etc/passwd"}}}`}),
+			sentinel: render.ErrOutsideRoot, contains: "values schema refers to file:///etc/passwd"},
+		{name: "values schema refers to a URL", fsys: chart(map[string]string{"c/values.schema.json": `{"properties": {"r": {"$ref": "http://127.0.0.1:1/s.json"}}}`}),
+			sentinel: render.ErrRemote, contains: "values schema refers to http://127.0.0.1:1/s.json"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := renderChart(t, tc.fsys, "c", tc.opts)

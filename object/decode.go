@@ -287,6 +287,9 @@ func (st *stream) yamlDocument(doc []byte, start, firstText int) error {
 	if firstText == 0 {
 		return nil // blank or comments only
 	}
+	if m, ok := fastYAML(doc); ok {
+		return st.object(m, firstText, nil, doc)
+	}
 	js, err := st.yamlToJSON(doc, start)
 	if err != nil {
 		var ce *yamlcheck.Error

@@ -1,0 +1,134 @@
+package object
+
+import (
+	"bytes"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	utiljson "k8s.io/apimachinery/pkg/util/json"
+)
+
+// fullPath decodes doc as Decode did before the fast path: YAML to JSON, then
+// JSON to a value.
+func fullPath(doc []byte, lenient bool) (any, error) {
+	st := &stream{d: Decoder{Lenient: lenient}}
+	js, err := st.yamlToJSON(doc, 1)
+	if err != nil {
+		return nil, err
+	}
+	var v any
+	return v, utiljson.Unmarshal(js, &v)
+}
+
+// fastSeeds are documents in the shapes the fast path reads, and some it
+// leaves to the full path.
+var fastSeeds = []string{
+	`apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  labels:
+    app.kubernetes.io/version: "2.4.1"
+    team: platform
+  annotations:
+    checksum/config: 5f1e3b0c # a comment
+spec:
+  replicas: 3
+  template:
+    spec:
+      containers:
+        - name: main
+          image: "registry.example.com/svc:1.0.0"
+          ports:
+            - {name: http, containerPort: 8000}
+          env:
+            - name: A
+              value: 'it''s'
+          resources:
+            requests: {cpu: 100m, memory: 128Mi}
+            limits: {cpu: "1", memory: 512Mi}
+      volumes:
+      - name: config
+        configMap: {name: web}
+`,
+	"data:\n  settings.yaml: |\n    listen: \":8000\"\n\n    upstreams: [a, b]\n\n  other: |-\n    x\n      indented\n     \n\n  keep: |\n    a\n\n\n  empty: \"\"\n",
+	"a: [1, -2, 1.5, 1.0, 0.1, 1e3, 0x1F, 017, 08, +1, .5, 1_000, 2001-12-14, 1.2.3, 100m]\nb: {}\nc: []\nd:\ne: ~\n",
+	"a: [yes, no, on, off, y, n, true, False, null, NULL]\n",
+	"a: \"\\x41\\u00e9\\t\\\"\\\\\\e\"\nb: 'x''y'\n\"q\": 1\n'r': 2\n",
+	"a:\n- b: 1\n  c: 2\n-\n  d: 3\n- x\n",
+	"a: b # c\n#d\n\n  # e\nf: g\n",
+}
+
+// fullSeeds are documents the fast path leaves to the full path.
+var fullSeeds = []string{
+	"- a\n- b\n",
+	"a:\n- - x\n",
+	"a: b\n  c\n",
+	"a: &x 1\nb: *x\n",
+	"a: 1\na: 2\n",
+	"1: a\n\"1\": b\n",
+	"x: 99999999999999999999\ny: 1e20\nz: 18446744073709551615\n",
+	"a: |\n  x\n b: c\n",
+	"a: >\n  folded\n",
+	"a: ...\nb: ---x\nc: -\n",
+	"a: [.inf, -.inf, .nan]\n",
+	"a: \"\\/\"\n",
+	"a: b",
+}
+
+func FuzzFastYAML(f *testing.F) {
+	for _, s := range append(fastSeeds, fullSeeds...) {
+		f.Add([]byte(s))
+	}
+	// The documents of the YAML files the renderers' tests read.
+	_ = filepath.WalkDir("../render", func(name string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(name, ".yaml") || !strings.Contains(name, "testdata") {
+			return nil
+		}
+		data, err := os.ReadFile(name)
+		if err != nil || len(data) > 1<<14 {
+			return nil
+		}
+		for _, doc := range bytes.Split(data, []byte("\n---")) {
+			f.Add(append(bytes.TrimPrefix(doc, []byte("\n")), '\n'))
+		}
+		return nil
+	})
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		if len(doc) > 1<<14 {
+			return
+		}
+		got, ok := fastYAML(doc)
+		if !ok {
+			return
+		}
+		for _, lenient := range []bool{false, true} {
+			want, err := fullPath(doc, lenient)
+			if err != nil {
+				t.Fatalf("fast path decoded what the full path refuses (lenient %t: %v):\n%s\nto %#v", lenient, err, doc, got)
+			}
+			if !reflect.DeepEqual(any(got), want) {
+				t.Fatalf("fast path decoded\n%s\nto   %#v\nfull %#v", doc, got, want)
+			}
+		}
+	})
+}
+
+// TestFastYAMLReads checks that the fast path reads the shapes of rendered
+// manifests, so that they do not all take the full path unnoticed.
+func TestFastYAMLReads(t *testing.T) {
+	for _, s := range fastSeeds {
+		if _, ok := fastYAML([]byte(s)); !ok {
+			t.Errorf("takes the full path:\n%s", s)
+		}
+	}
+	for _, s := range fullSeeds {
+		if _, ok := fastYAML([]byte(s)); ok {
+			t.Errorf("does not take the full path:\n%s", s)
+		}
+	}
+}

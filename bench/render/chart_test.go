@@ -3,17 +3,22 @@ package render_test
 import (
 	"bytes"
 	"context"
+	"maps"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/engine"
+	"helm.sh/helm/v3/pkg/releaseutil"
 
 	"github.com/gitopskit/gitopskit/bench/internal/workload"
 	"github.com/gitopskit/gitopskit/internal/testtool"
+	"github.com/gitopskit/gitopskit/object"
 	"github.com/gitopskit/gitopskit/render"
 	"github.com/gitopskit/gitopskit/render/helm"
 )
@@ -74,6 +79,50 @@ func BenchmarkHelmEngine(b *testing.B) {
 	b.ReportMetric(float64(oursTime.Nanoseconds())/n, "gitopskit-ns/op")
 	b.ReportMetric(float64(engineTime.Nanoseconds())/n, "engine-ns/op")
 	b.ReportMetric(float64(oursTime)/float64(engineTime), "x-engine-time")
+}
+
+// BenchmarkHelmDecode decodes what Helm's engine renders of the 300-template
+// chart, document by document as render/helm reads it (object.Decoder.Lenient),
+// on one goroutine: the cost of the renderer's reading of a chart's output.
+func BenchmarkHelmDecode(b *testing.B) {
+	root := writeFleet(b)
+	ch, err := loader.Load(filepath.Join(root, "fleet"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	vals, err := chartutil.ToRenderValues(ch, map[string]any{},
+		chartutil.ReleaseOptions{Name: "bench", Namespace: "bench", Revision: 1, IsInstall: true}, chartutil.DefaultCapabilities)
+	if err != nil {
+		b.Fatal(err)
+	}
+	out, err := engine.Engine{}.Render(ch, vals)
+	if err != nil {
+		b.Fatal(err)
+	}
+	type doc struct{ name, content string }
+	var docs []doc
+	for _, name := range slices.Sorted(maps.Keys(out)) {
+		for _, d := range releaseutil.SplitManifests(out[name]) {
+			if strings.TrimSpace(d) != "" {
+				docs = append(docs, doc{name, d + "\n"})
+			}
+		}
+	}
+	dec := object.Decoder{Lenient: true}
+	b.ReportAllocs()
+	for b.Loop() {
+		n := 0
+		for _, d := range docs {
+			ms, err := dec.Decode(strings.NewReader(d.content), d.name)
+			if err != nil {
+				b.Fatal(err)
+			}
+			n += len(ms)
+		}
+		if n != workload.ChartObjects {
+			b.Fatalf("decoded %d objects, want %d", n, workload.ChartObjects)
+		}
+	}
 }
 
 // BenchmarkHelmProcess runs bench/cmd/helmtemplate (render/helm, objects printed

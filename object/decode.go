@@ -256,13 +256,17 @@ func (st *stream) decodeYAML(br *bufio.Reader) error {
 }
 
 // readLine reads one line, newline included, failing with bufio.ErrBufferFull when
-// it is longer than max.
+// it is longer than max. A line that fits br's buffer is returned in it, valid
+// until the next read.
 func readLine(br *bufio.Reader, max int) ([]byte, error) {
 	var line []byte
 	for {
 		chunk, err := br.ReadSlice('\n')
 		if len(line)+len(chunk) > max {
 			return nil, bufio.ErrBufferFull
+		}
+		if line == nil && !errors.Is(err, bufio.ErrBufferFull) {
+			return chunk, err
 		}
 		line = append(line, chunk...)
 		if !errors.Is(err, bufio.ErrBufferFull) {

@@ -34,7 +34,7 @@ func fastYAML(doc []byte) (map[string]any, bool) {
 			return nil, false
 		}
 	}
-	p := fastParser{src: doc, inline: -1}
+	p := fastParser{src: doc, str: string(doc), inline: -1}
 	ind, start, ok := p.peek()
 	if !ok || isSeqEntry(doc, start) {
 		return nil, false
@@ -52,6 +52,7 @@ func fastYAML(doc []byte) (map[string]any, bool) {
 // fastParser reads a document line by line; src ends with a newline.
 type fastParser struct {
 	src []byte
+	str string // src, of which the scalars are substrings
 	off int // start of the next line, or of the compact mapping after "- " when inline >= 0
 	// inline is the column of src[off] when the next entry starts on the line
 	// of its "- " (a compact mapping), else -1.
@@ -162,7 +163,7 @@ func (p *fastParser) key(s int) (key string, next int, found, ok bool) {
 	src := p.src
 	switch src[s] {
 	case '"', '\'':
-		k, e, ok := quoted(src, s)
+		k, e, ok := p.quoted(s)
 		if !ok {
 			return "", 0, false, false
 		}
@@ -185,7 +186,7 @@ func (p *fastParser) key(s int) (key string, next int, found, ok bool) {
 			if src[e+1] != ' ' && src[e+1] != '\n' {
 				continue
 			}
-			text := string(src[s:e])
+			text := p.str[s:e]
 			if len(text) > 1000 || !plainStart(text) || strings.HasSuffix(text, " ") {
 				return "", 0, true, false
 			}
@@ -222,15 +223,15 @@ func (p *fastParser) value(s, parent int, inMapping bool, depth int) (any, bool)
 	case '|':
 		return p.literal(j, e, parent)
 	case '[', '{':
-		v, k, ok = flow(src, j, depth)
+		v, k, ok = p.flow(j, depth)
 	case '"', '\'':
-		v, k, ok = quoted(src, j)
+		v, k, ok = p.quoted(j)
 	default:
 		k = j
 		for k < e && !(src[k] == '#' && src[k-1] == ' ') {
 			k++
 		}
-		text := strings.TrimRight(string(src[j:k]), " ")
+		text := strings.TrimRight(p.str[j:k], " ")
 		if !plainStart(text) || strings.Contains(text, ": ") || strings.HasSuffix(text, ":") {
 			return nil, false
 		}
@@ -294,7 +295,8 @@ func (p *fastParser) literal(j, e, parent int) (any, bool) {
 }
 
 // flow reads the one-line flow collection at j and returns the offset after it.
-func flow(src []byte, j, depth int) (any, int, bool) {
+func (p *fastParser) flow(j, depth int) (any, int, bool) {
+	src := p.src
 	if depth > maxFastDepth {
 		return nil, 0, false
 	}
@@ -322,7 +324,7 @@ func flow(src []byte, j, depth int) (any, int, bool) {
 		)
 		if m != nil {
 			var v any
-			if v, k, ok = flowScalar(src, k); !ok {
+			if v, k, ok = p.flowScalar(k); !ok {
 				return nil, 0, false
 			}
 			key, ok = v.(string)
@@ -336,9 +338,9 @@ func flow(src []byte, j, depth int) (any, int, bool) {
 		}
 		var v any
 		if c := src[k]; c == '[' || c == '{' {
-			v, k, ok = flow(src, k, depth+1)
+			v, k, ok = p.flow(k, depth+1)
 		} else {
-			v, k, ok = flowScalar(src, k)
+			v, k, ok = p.flowScalar(k)
 		}
 		if !ok {
 			return nil, 0, false
@@ -367,9 +369,10 @@ func flow(src []byte, j, depth int) (any, int, bool) {
 }
 
 // flowScalar reads a quoted or plain scalar inside a flow collection.
-func flowScalar(src []byte, k int) (any, int, bool) {
+func (p *fastParser) flowScalar(k int) (any, int, bool) {
+	src := p.src
 	if c := src[k]; c == '"' || c == '\'' {
-		return quoted(src, k)
+		return p.quoted(k)
 	}
 	e := k
 	for ; ; e++ {
@@ -381,7 +384,7 @@ func flowScalar(src []byte, k int) (any, int, bool) {
 			return nil, 0, false
 		}
 	}
-	text := strings.TrimRight(string(src[k:e]), " ")
+	text := strings.TrimRight(p.str[k:e], " ")
 	if !plainStart(text) {
 		return nil, 0, false
 	}
@@ -391,7 +394,8 @@ func flowScalar(src []byte, k int) (any, int, bool) {
 
 // quoted reads the one-line quoted scalar at j and returns the offset after
 // its closing quote.
-func quoted(src []byte, j int) (string, int, bool) {
+func (p *fastParser) quoted(j int) (string, int, bool) {
+	src := p.src
 	q := src[j]
 	start := j + 1
 	var b []byte // made at the first escape
@@ -406,7 +410,7 @@ func quoted(src []byte, j int) (string, int, bool) {
 			start = k + 1
 		case c == q:
 			if b == nil {
-				return string(src[start:k]), k + 1, true
+				return p.str[start:k], k + 1, true
 			}
 			return string(append(b, src[start:k]...)), k + 1, true
 		case c == '\\' && q == '"':

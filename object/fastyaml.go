@@ -164,7 +164,7 @@ func (p *fastParser) key(s int) (key string, next int, found, ok bool) {
 	switch src[s] {
 	case '"', '\'':
 		k, e, ok := p.quoted(s)
-		if !ok {
+		if !ok || e-s > 1000 { // go-yaml looks for a key's ':' within 1,024 characters
 			return "", 0, false, false
 		}
 		if src[e] == ':' && (src[e+1] == ' ' || src[e+1] == '\n') {
@@ -324,11 +324,12 @@ func (p *fastParser) flow(j, depth int) (any, int, bool) {
 		)
 		if m != nil {
 			var v any
+			start := k
 			if v, k, ok = p.flowScalar(k); !ok {
 				return nil, 0, false
 			}
 			key, ok = v.(string)
-			if !ok || key == "<<" || src[k] != ':' || src[k+1] != ' ' {
+			if !ok || key == "<<" || k-start > 1000 || src[k] != ':' || src[k+1] != ' ' {
 				return nil, 0, false
 			}
 			if _, dup := m[key]; dup {
@@ -510,8 +511,10 @@ func plain11(text string) (any, bool) {
 		if math.IsNaN(v) || math.Abs(v) >= 1<<63 { // Inf included
 			return nil, false
 		}
-		if v == math.Trunc(v) {
-			return int64(v), true // JSON writes it as an integer
+		// JSON writes the shortest decimal that reads back as v, and a JSON
+		// decode makes an integer of it when it has no fraction.
+		if i, err := strconv.ParseInt(strconv.FormatFloat(v, 'f', -1, 64), 10, 64); err == nil {
+			return i, true
 		}
 		return v, true
 	}

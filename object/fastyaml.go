@@ -53,7 +53,7 @@ func fastYAML(doc []byte) (map[string]any, bool) {
 type fastParser struct {
 	src []byte
 	str string // src, of which the scalars are substrings
-	off int // start of the next line, or of the compact mapping after "- " when inline >= 0
+	off int    // start of the next line, or of the compact mapping after "- " when inline >= 0
 	// inline is the column of src[off] when the next entry starts on the line
 	// of its "- " (a compact mapping), else -1.
 	inline int

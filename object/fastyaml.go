@@ -431,28 +431,15 @@ func (p *fastParser) quoted(j int) (string, int, bool) {
 // backslash) means in a double-quoted scalar, and returns how many bytes of s
 // it took.
 func unescape(b, s []byte) ([]byte, int, bool) {
+	// The one-character escapes go-yaml v2 knows, each followed by its meaning.
+	const escapes = "0\x00a\ab\bt\tn\nv\vf\fr\re\x1b  \"\"''\\\\"
+	for i := 0; i < len(escapes); i += 2 {
+		if escapes[i] == s[0] {
+			return append(b, escapes[i+1]), 1, true
+		}
+	}
 	width := 0
-	switch c := s[0]; c {
-	case '0':
-		return append(b, 0), 1, true
-	case 'a':
-		return append(b, '\a'), 1, true
-	case 'b':
-		return append(b, '\b'), 1, true
-	case 't':
-		return append(b, '\t'), 1, true
-	case 'n':
-		return append(b, '\n'), 1, true
-	case 'v':
-		return append(b, '\v'), 1, true
-	case 'f':
-		return append(b, '\f'), 1, true
-	case 'r':
-		return append(b, '\r'), 1, true
-	case 'e':
-		return append(b, 0x1b), 1, true
-	case ' ', '"', '\'', '\\':
-		return append(b, c), 1, true
+	switch s[0] {
 	case 'x':
 		width = 2
 	case 'u':

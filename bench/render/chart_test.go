@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/engine"
@@ -34,6 +35,22 @@ func writeFleet(b *testing.B) string {
 	return root
 }
 
+// loadFleet loads the chart "fleet" of root and its values, as release "bench"
+// in namespace "bench", for Helm's bare engine.
+func loadFleet(b *testing.B, root string) (*chart.Chart, chartutil.Values) {
+	b.Helper()
+	ch, err := loader.Load(filepath.Join(root, "fleet"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	vals, err := chartutil.ToRenderValues(ch, map[string]any{},
+		chartutil.ReleaseOptions{Name: "bench", Namespace: "bench", Revision: 1, IsInstall: true}, chartutil.DefaultCapabilities)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return ch, vals
+}
+
 // BenchmarkHelmEngine renders the 300-template chart with the Helm renderer (read
 // from the artifact, loaded, values coalesced, rendered, sorted, decoded into
 // objects) and with Helm's bare engine.Render on the chart and values loaded
@@ -44,15 +61,7 @@ func BenchmarkHelmEngine(b *testing.B) {
 	in.Dir = "fleet"
 	r := helm.New(helm.Options{})
 	opts := render.Options{Helm: render.HelmOptions{ReleaseName: "bench", Namespace: "bench"}}
-	ch, err := loader.Load(filepath.Join(root, "fleet"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	vals, err := chartutil.ToRenderValues(ch, map[string]any{},
-		chartutil.ReleaseOptions{Name: "bench", Namespace: "bench", Revision: 1, IsInstall: true}, chartutil.DefaultCapabilities)
-	if err != nil {
-		b.Fatal(err)
-	}
+	ch, vals := loadFleet(b, root)
 	var oursTime, engineTime time.Duration
 	for b.Loop() {
 		start := time.Now()
@@ -86,15 +95,7 @@ func BenchmarkHelmEngine(b *testing.B) {
 // on one goroutine: the cost of the renderer's reading of a chart's output.
 func BenchmarkHelmDecode(b *testing.B) {
 	root := writeFleet(b)
-	ch, err := loader.Load(filepath.Join(root, "fleet"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	vals, err := chartutil.ToRenderValues(ch, map[string]any{},
-		chartutil.ReleaseOptions{Name: "bench", Namespace: "bench", Revision: 1, IsInstall: true}, chartutil.DefaultCapabilities)
-	if err != nil {
-		b.Fatal(err)
-	}
+	ch, vals := loadFleet(b, root)
 	out, err := engine.Engine{}.Render(ch, vals)
 	if err != nil {
 		b.Fatal(err)

@@ -132,8 +132,9 @@ func (d Decoder) Decode(r io.Reader, file string) ([]Manifest, error) {
 	st := &stream{d: d, file: file, seen: map[ID]Origin{}}
 	// A buffer no larger than an input of known length: a chart's output is
 	// decoded a document at a time.
-	size := 64 << 10
+	size, known := 64<<10, 0
 	if l, ok := r.(interface{ Len() int }); ok {
+		known = min(l.Len(), d.MaxDocumentBytes)
 		size = min(size, l.Len()+1)
 	}
 	br := bufio.NewReaderSize(io.LimitReader(r, d.MaxBytes+1), size)
@@ -141,7 +142,7 @@ func (d Decoder) Decode(r io.Reader, file string) ([]Manifest, error) {
 	if isJSON(br, file) {
 		err = st.decodeJSON(br)
 	} else {
-		err = st.decodeYAML(br)
+		err = st.decodeYAML(br, known)
 	}
 	if err != nil {
 		return nil, err
@@ -199,14 +200,16 @@ func (st *stream) errorf(line int, sentinel error, format string, args ...any) e
 }
 
 // decodeYAML splits the stream into documents at "---" and "..." lines, keeping the
-// line each document starts on, and decodes each.
-func (st *stream) decodeYAML(br *bufio.Reader) error {
+// line each document starts on, and decodes each. size is the stream's length
+// when it is known (up to MaxDocumentBytes), else 0.
+func (st *stream) decodeYAML(br *bufio.Reader, size int) error {
 	var (
 		doc       bytes.Buffer
 		line      = 0 // lines read so far
 		docStart  = 1 // line of the first line in doc
 		firstText = 0 // line of the first line in doc that is not blank or a comment
 	)
+	doc.Grow(size)
 	flush := func() error {
 		err := st.yamlDocument(doc.Bytes(), docStart, firstText)
 		doc.Reset()
@@ -256,13 +259,17 @@ func (st *stream) decodeYAML(br *bufio.Reader) error {
 }
 
 // readLine reads one line, newline included, failing with bufio.ErrBufferFull when
-// it is longer than max.
+// it is longer than max. A line that fits br's buffer is returned in it, valid
+// until the next read.
 func readLine(br *bufio.Reader, max int) ([]byte, error) {
 	var line []byte
 	for {
 		chunk, err := br.ReadSlice('\n')
 		if len(line)+len(chunk) > max {
 			return nil, bufio.ErrBufferFull
+		}
+		if line == nil && !errors.Is(err, bufio.ErrBufferFull) {
+			return chunk, err
 		}
 		line = append(line, chunk...)
 		if !errors.Is(err, bufio.ErrBufferFull) {
@@ -286,6 +293,9 @@ var yamlLine = regexp.MustCompile(`line (\d+): `)
 func (st *stream) yamlDocument(doc []byte, start, firstText int) error {
 	if firstText == 0 {
 		return nil // blank or comments only
+	}
+	if m, ok := fastYAML(doc); ok {
+		return st.object(m, firstText, nil, doc)
 	}
 	js, err := st.yamlToJSON(doc, start)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"time"
 
 	"helm.sh/helm/v3/pkg/ignore"
 
@@ -64,9 +65,11 @@ func (l *chartLoader) walk(root string, links int) error {
 			return nil // the chart's own directory
 		}
 		rel = rel[1:]
-		fi, err := fs.Stat(l.fsys, name) // follows a symlink, inside the artifact only
-		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
+		var fi fs.FileInfo = entryInfo{d}
+		if d.Type()&fs.ModeSymlink != 0 {
+			if fi, err = fs.Stat(l.fsys, name); err != nil { // follows it, inside the artifact only
+				return fmt.Errorf("%s: %w", name, err)
+			}
 		}
 		if fi.IsDir() {
 			if l.rules.Ignore(rel, fi) {
@@ -98,3 +101,13 @@ func (l *chartLoader) walk(root string, links int) error {
 		return nil
 	})
 }
+
+// entryInfo is the FileInfo of a directory entry that is not a symlink: what
+// the walk asks of it (a directory? a regular file?) without a stat, which
+// through an os.Root is several system calls.
+type entryInfo struct{ fs.DirEntry }
+
+func (e entryInfo) Size() int64        { return 0 }
+func (e entryInfo) Mode() fs.FileMode  { return e.Type() }
+func (e entryInfo) ModTime() time.Time { return time.Time{} }
+func (e entryInfo) Sys() any           { return nil }

@@ -3,6 +3,7 @@ package helm_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -241,4 +242,25 @@ func TestOutputLimit(t *testing.T) {
 			rendertest.WantError(t, err, render.ErrLimit, tc.want)
 		})
 	}
+}
+
+// TestChartLimit: a chart over the byte limit is refused with an error naming
+// the file that takes it past the limit, in walk order.
+func TestChartLimit(t *testing.T) {
+	const size = 100
+	cm := func(name string, size int) *fstest.MapFile {
+		data := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: " + name + "\ndata:\n  pad: "
+		return &fstest.MapFile{Data: []byte(data + strings.Repeat("x", size-len(data)-1) + "\n")}
+	}
+	chartYAML := "apiVersion: v2\nname: many\nversion: 1.0.0\n"
+	fsys := fstest.MapFS{"chart/Chart.yaml": {Data: []byte(chartYAML)}}
+	for i := range 60 {
+		fsys[fmt.Sprintf("chart/templates/t%02d.yaml", i)] = cm(fmt.Sprintf("t%02d", i), size)
+	}
+	// Chart.yaml and t00 to t16 fit; t17 goes past the limit.
+	maxBytes := int64(len(chartYAML) + 17*size + size/2)
+	_, err := helm.New(helm.Options{}).Render(context.Background(), render.Input{FS: fsys, Dir: "chart"},
+		render.Options{Limits: render.Limits{MaxBytes: maxBytes}})
+	rendertest.WantError(t, err, render.ErrLimit, fmt.Sprintf("chart/templates/t17.yaml: render limit exceeded: chart larger than %d bytes", maxBytes))
+
 }

@@ -42,6 +42,8 @@ type hooks struct {
 	begun, install, deletion bool
 	// started are the phases that started.
 	started map[HookPhase]bool
+	// syncRan counts the Sync hooks run so far (in the order of selected(Sync)).
+	syncRan int
 }
 
 // splitHooks takes the hooks out of objs when ApplyOptions.Hooks is set, and
@@ -144,12 +146,28 @@ func triggers(h Hook) string {
 	return "a " + strings.Join(s, ", ")
 }
 
-// sync runs the Sync hooks, after the set's objects were applied.
-func (h *hooks) sync(ctx context.Context) error {
+// waveFirst reports whether the set has Argo CD Sync hooks, whose waves order them
+// among the set's objects: then the objects go wave by wave, as in Argo CD.
+func (h *hooks) waveFirst() bool {
+	return h != nil && slices.ContainsFunc(h.items, func(it hookItem) bool { return it.hook.Runs(Sync, true) || it.hook.Runs(Sync, false) })
+}
+
+// syncBefore runs the Sync hooks of weight below wave that have not run: a Sync
+// hook of wave W runs after the objects of the waves up to W, before those of
+// later waves (see waveFirst). With math.MaxInt it runs the rest, after the set's
+// objects were applied.
+func (h *hooks) syncBefore(ctx context.Context, wave int) error {
 	if h == nil || h.deletion {
 		return nil
 	}
-	return h.phase(ctx, Sync)
+	h.started[Sync] = true
+	items := h.selected(Sync)[h.syncRan:]
+	n := 0
+	for n < len(items) && items[n].hook.Weight < wave {
+		n++
+	}
+	h.syncRan += n
+	return h.runWaves(ctx, Sync, items[:n])
 }
 
 // finish ends an Apply that returns err: on success it runs the PostSync (or
@@ -169,10 +187,9 @@ func (h *hooks) finish(ctx context.Context, err error) error {
 	if err == nil || h.deletion {
 		return err
 	}
-	for _, p := range []HookPhase{Sync, PostSync} {
-		if !h.started[p] {
-			h.skip(h.selected(p), p, "not run: the sync failed")
-		}
+	h.skip(h.selected(Sync)[h.syncRan:], Sync, "not run: the sync failed")
+	if !h.started[PostSync] {
+		h.skip(h.selected(PostSync), PostSync, "not run: the sync failed")
 	}
 	return errors.Join(err, h.phase(ctx, SyncFail))
 }
@@ -216,7 +233,11 @@ func (h *hooks) skip(items []hookItem, p HookPhase, reason string) {
 // stops after a wave where one failed.
 func (h *hooks) phase(ctx context.Context, p HookPhase) error {
 	h.started[p] = true
-	items := h.selected(p)
+	return h.runWaves(ctx, p, h.selected(p))
+}
+
+// runWaves runs items, hooks of phase p, wave by wave.
+func (h *hooks) runWaves(ctx context.Context, p HookPhase, items []hookItem) error {
 	if h.r.opts.DryRun {
 		h.skip(items, p, "not run: dry run")
 		return nil

@@ -144,7 +144,9 @@ func TestHooksArgoCD(t *testing.T) {
 	require.Less(t, cm, migrate)
 	require.Less(t, e.index("PreSync succeeded job.batch/migrate-db-"), e.index("apply created configmap/web-settings"))
 	require.Less(t, e.index("PreSync deleted job.batch/migrate-db-"), e.index("apply created configmap/web-settings"), "HookSucceeded deletes it")
-	require.Less(t, e.index("apply created deployment.apps/web"), e.index("Sync created job.batch/warm-cache"))
+	// As in Argo CD, the Sync hook of wave 0 runs with wave 0, before the objects of wave 1.
+	require.Less(t, e.index("apply created configmap/web-settings"), e.index("Sync created job.batch/warm-cache"))
+	require.Less(t, e.index("Sync succeeded job.batch/warm-cache"), e.index("apply created deployment.apps/web"))
 	require.Less(t, e.index("Sync succeeded job.batch/warm-cache"), e.index("PostSync created job.batch/notify"))
 	e.index("PostSync succeeded job.batch/notify")
 	e.index("Skip skipped configmap/by-hand")
@@ -377,4 +379,21 @@ spec:
 	require.Less(t, e.index("PreSync failed job.batch/breaks"), e.index("PreSync deleted job.batch/breaks", "HookFailed"))
 	require.False(t, e.has("deleted job.batch/works"))
 	require.Equal(t, []string{"works"}, e.jobsNamed(""))
+}
+
+// Sync hooks run between the waves of the set's objects, as in Argo CD: with
+// Sync hooks present the objects go wave by wave (then stage), so the page goes
+// up after the back end and before any object of the front end, and comes down
+// after the last of them.
+func TestHooksSyncBetweenWaves(t *testing.T) {
+	e := newHookEnv(t)
+	_, err := e.applyHooks(e.fixture("waves.yaml", "ok"), apply.ApplyOptions{})
+	require.NoError(t, err)
+	backend := e.index("apply created configmap/backend")
+	up := e.index("Sync succeeded job.batch/maint-page-up")
+	frontSvc, frontCM := e.index("apply created service/frontend"), e.index("apply created configmap/frontend")
+	down := e.index("Sync created job.batch/maint-page-down")
+	require.Less(t, backend, e.index("Sync created job.batch/maint-page-up"))
+	require.Less(t, up, min(frontSvc, frontCM), "the page is up before the front end changes")
+	require.Less(t, max(frontSvc, frontCM), down, "the page comes down after the front end")
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 
 	"github.com/gitopskit/gitopskit/internal/logging"
@@ -78,7 +79,7 @@ func (m *Manager) Apply(ctx context.Context, objs []*unstructured.Unstructured, 
 	if err != nil {
 		return &r.result, err
 	}
-	batches, err := order(items)
+	batches, err := order(items, r.hooks.waveFirst())
 	if err != nil {
 		return &r.result, err
 	}
@@ -122,11 +123,18 @@ func (m *Manager) Apply(ctx context.Context, objs []*unstructured.Unstructured, 
 			}
 			tracked = true
 		}
-		if err := r.applyBatch(ctx, batch); err != nil {
-			for _, rest := range batches[i+1:] {
+		notRun := batches[i+1:]
+		err := r.hooks.syncBefore(ctx, batch[0].dir.Wave)
+		if err == nil {
+			err = r.applyBatch(ctx, batch)
+		} else {
+			notRun = batches[i:]
+		}
+		if err != nil {
+			for _, rest := range notRun {
 				for _, it := range rest {
 					r.emit(Event{ID: it.id, Action: Skipped, Stage: it.stage, Wave: it.dir.Wave, DryRun: opts.DryRun,
-						Reason: "not applied: an earlier object failed"})
+						Reason: "not applied: an earlier object or hook failed"})
 				}
 			}
 			return &r.result, err
@@ -144,7 +152,7 @@ func (m *Manager) Apply(ctx context.Context, objs []*unstructured.Unstructured, 
 			}
 		}
 	}
-	if err := r.hooks.sync(ctx); err != nil {
+	if err := r.hooks.syncBefore(ctx, math.MaxInt); err != nil {
 		return &r.result, err
 	}
 	if inv == nil {

@@ -132,7 +132,7 @@ func Order(objs []*unstructured.Unstructured) ([]Batch, error) {
 	if err != nil {
 		return nil, err
 	}
-	groups, err := order(items)
+	groups, err := order(items, false)
 	if err != nil {
 		return nil, err
 	}
@@ -195,14 +195,21 @@ func newItems(objs []*unstructured.Unstructured, scoped func(object.ID) (object.
 // base rank spaced widely enough that ranks bumped by dependencies never reach the
 // next key; an item's rank is the larger of its base and one more than the rank of
 // each dependency.
-func order(items []item) ([][]item, error) {
+//
+// With waveFirst, batches go by wave, then stage, as Argo CD orders a sync (wave,
+// then kind): what a set with Argo CD's Sync hooks between its waves expects.
+func order(items []item, waveFirst bool) ([][]item, error) {
 	type key struct{ stage, wave int }
 	keyOf := func(it item) key { return key{int(it.stage), it.dir.Wave} }
+	compare := func(a, b key) int { return cmp.Or(cmp.Compare(a.stage, b.stage), cmp.Compare(a.wave, b.wave)) }
+	if waveFirst {
+		compare = func(a, b key) int { return cmp.Or(cmp.Compare(a.wave, b.wave), cmp.Compare(a.stage, b.stage)) }
+	}
 	var keys []key
 	for _, it := range items {
 		keys = append(keys, keyOf(it))
 	}
-	slices.SortFunc(keys, func(a, b key) int { return cmp.Or(cmp.Compare(a.stage, b.stage), cmp.Compare(a.wave, b.wave)) })
+	slices.SortFunc(keys, compare)
 	keys = slices.Compact(keys)
 	span := len(items) + 1
 
@@ -233,9 +240,7 @@ func order(items []item) ([][]item, error) {
 		}
 		state[i] = visiting
 		path = append(path, i)
-		k, _ := slices.BinarySearchFunc(keys, keyOf(items[i]), func(a, b key) int {
-			return cmp.Or(cmp.Compare(a.stage, b.stage), cmp.Compare(a.wave, b.wave))
-		})
+		k, _ := slices.BinarySearchFunc(keys, keyOf(items[i]), compare)
 		r := k * span
 		deps := slices.Clone(items[i].dir.DependsOn)
 		slices.SortFunc(deps, object.Compare)

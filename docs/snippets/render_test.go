@@ -11,7 +11,9 @@ import (
 	"github.com/gitopskit/gitopskit/object"
 	"github.com/gitopskit/gitopskit/render"
 	"github.com/gitopskit/gitopskit/render/helm"
+	"github.com/gitopskit/gitopskit/render/helm/helm4"
 	"github.com/gitopskit/gitopskit/render/kustomize"
+	"github.com/go-logr/logr"
 )
 
 func Example_renderAuto() {
@@ -85,4 +87,12 @@ data:
 
 	// Output:
 	// /ConfigMap/shop/web map[app.kubernetes.io/part-of:shop] map[url:https://shop.example.com/prod]
+}
+
+// Helm4Renderer is render.Auto with the Helm 4 engine.
+func Helm4Renderer(logger logr.Logger) render.Renderer {
+	// snippet: render-helm4
+	renderer := render.Auto{Helm: helm.New(helm.Options{Engine: helm4.New(logger)})}
+	// end snippet
+	return renderer
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds Flux's source-controller and kustomize-controller from the Go module proxy
 # into a cache directory keyed by version, copies their CRDs beside them, and prints
-# the directory. Only `make bench` runs it (bench/fleet compares gitopskit with them).
+# the directory (`make flux`). The test command never runs it.
 # A directory already complete is not built again.
 #
 # Their go.mod files carry replace directives, so `go install module@version` refuses

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	fluxssa "github.com/fluxcd/pkg/ssa"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -43,6 +44,7 @@ func newGitopskit(b *testing.B, s *bench, cfg *rest.Config, ns string) *gitopski
 	for i := range s.sets {
 		c, err := reconcile.NewCluster(clients, reconcile.ClusterOptions{
 			FieldManager: "gitopskit",
+			Force:        true, // take back the fields a manual edit took: self-heal
 			Inventory:    object.ID{Kind: "Secret", Namespace: ns, Name: fmt.Sprintf("inventory-%03d", i)},
 			Live:         g.cache,
 		})
@@ -124,6 +126,7 @@ type fluxLoop struct {
 	src      *git.Repository
 	mgr      *fluxssa.ResourceManager
 	slots    chan struct{}
+	opts     fluxssa.ApplyOptions
 }
 
 // fluxConcurrency is kustomize-controller's default --concurrent; fluxHealthPoll
@@ -139,7 +142,16 @@ func newFluxLoop(b *testing.B, s *bench, cfg *rest.Config, ns string) *fluxLoop 
 		b.Fatal(err)
 	}
 	mgr := fluxssa.NewResourceManager(c, nil, fluxssa.Owner{Field: "kustomize-controller", Group: "kustomize.toolkit.fluxcd.io"})
-	return &fluxLoop{sets: s.sets, ns: ns, interval: s.interval, src: s.source(b), mgr: mgr, slots: make(chan struct{}, fluxConcurrency)}
+	mgr.SetConcurrency(fluxConcurrency) // --concurrent-ssa, 4 by default too
+	// kustomize-controller undoes kubectl's edits by removing the field managers
+	// named kubectl… (a prefix) and before-first-apply before it applies.
+	opts := fluxssa.DefaultApplyOptions()
+	opts.Cleanup = fluxssa.ApplyCleanupOptions{FieldManagers: []fluxssa.FieldManager{
+		{Name: "kubectl", OperationType: metav1.ManagedFieldsOperationApply},
+		{Name: "kubectl", OperationType: metav1.ManagedFieldsOperationUpdate},
+		{Name: "before-first-apply", OperationType: metav1.ManagedFieldsOperationUpdate},
+	}}
+	return &fluxLoop{sets: s.sets, ns: ns, interval: s.interval, src: s.source(b), mgr: mgr, slots: make(chan struct{}, fluxConcurrency), opts: opts}
 }
 
 func (f *fluxLoop) pass(ctx context.Context, i int) error {
@@ -161,7 +173,7 @@ func (f *fluxLoop) pass(ctx context.Context, i int) error {
 	for _, o := range objs {
 		o.SetNamespace(f.ns) // the Kustomization's targetNamespace
 	}
-	cs, err := f.mgr.ApplyAllStaged(ctx, objs, fluxssa.DefaultApplyOptions())
+	cs, err := f.mgr.ApplyAllStaged(ctx, objs, f.opts)
 	if err != nil {
 		return err
 	}

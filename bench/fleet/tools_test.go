@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fluxcd/cli-utils/pkg/kstatus/polling"
 	fluxssa "github.com/fluxcd/pkg/ssa"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
@@ -141,7 +142,8 @@ func newFluxLoop(b *testing.B, s *bench, cfg *rest.Config, ns string) *fluxLoop 
 	if err != nil {
 		b.Fatal(err)
 	}
-	mgr := fluxssa.NewResourceManager(c, nil, fluxssa.Owner{Field: "kustomize-controller", Group: "kustomize.toolkit.fluxcd.io"})
+	poller := polling.NewStatusPoller(c, c.RESTMapper(), polling.Options{})
+	mgr := fluxssa.NewResourceManager(c, poller, fluxssa.Owner{Field: "kustomize-controller", Group: "kustomize.toolkit.fluxcd.io"})
 	mgr.SetConcurrency(fluxConcurrency) // --concurrent-ssa, 4 by default too
 	// kustomize-controller undoes kubectl's edits by removing the field managers
 	// named kubectl… (a prefix) and before-first-apply before it applies.

@@ -203,11 +203,8 @@ func (s *bench) namespace(b *testing.B, prefix string) string {
 func (s *bench) measure(b *testing.B, name, ns string, newTool func(cfg *rest.Config) tool) figures {
 	ctx := context.Background()
 	var f figures
-	time.Sleep(3 * time.Second) // the tool measured before lets its watches and goroutines go
-	base := heapBytes()
 	proxy := newCounter(b, s.admin)
 	t := newTool(proxy.config())
-	defer t.stop()
 	if err := t.converge(ctx); err != nil {
 		b.Fatalf("%s: first deploy: %v", name, err)
 	}
@@ -224,19 +221,23 @@ func (s *bench) measure(b *testing.B, name, ns string, newTool func(cfg *rest.Co
 	runCtx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() { t.run(runCtx) })
-	defer func() {
-		cancel()
-		wg.Wait()
-	}()
 	time.Sleep(5 * time.Second) // the passes woken by the commit's own writes
 	req0, cpu0, start := proxy.requests.Load(), cpuSeconds(), time.Now()
 	time.Sleep(s.window)
 	minutes := time.Since(start).Minutes()
 	f.requestsPerMin = float64(proxy.requests.Load()-req0) / minutes
 	f.cpuPerMin = (cpuSeconds() - cpu0) / minutes
-	f.heapBytes = heapBytes() - base
+	held := heapBytes()
 
 	f.heal = s.edit(b, ns)
+
+	// The heap the tool held is what stopping it frees.
+	cancel()
+	wg.Wait()
+	t.stop()
+	t = nil
+	time.Sleep(3 * time.Second) // watches and goroutines wind down
+	f.heapBytes = held - heapBytes()
 	return f
 }
 

@@ -32,13 +32,17 @@ import (
 	"github.com/gitopskit/gitopskit/source/git/gittest"
 )
 
-var cluster = clustertest.New(clustertest.Options{Nodes: 2})
+// The fake nodes hold 250 pods each: enough for both tools' Deployments (three a
+// set each) and their rollouts' surge.
+var cluster = clustertest.New(clustertest.Options{Nodes: 2 + envInt("FLEETBENCH_SETS", defaultSets)*3*2*2/250})
 
 func TestMain(m *testing.M) {
 	// controller-runtime (under fluxcd/pkg/ssa) prints a stack trace unless a logger is set.
 	ctrllog.SetLogger(logr.Discard())
 	os.Exit(cluster.Run(m))
 }
+
+const defaultSets = 20
 
 // A tool reconciles the sets of the repository into one namespace.
 type tool interface {
@@ -277,7 +281,7 @@ func BenchmarkFleet(b *testing.B) {
 	s := &bench{
 		admin:    admin,
 		cs:       kubernetes.NewForConfigOrDie(admin),
-		sets:     envInt("FLEETBENCH_SETS", 20),
+		sets:     envInt("FLEETBENCH_SETS", defaultSets),
 		interval: envDuration("FLEETBENCH_INTERVAL", 30*time.Second),
 		window:   envDuration("FLEETBENCH_WINDOW", time.Minute),
 	}

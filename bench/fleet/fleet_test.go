@@ -295,6 +295,11 @@ func BenchmarkFleet(b *testing.B) {
 		gk := s.measure(b, "gitopskit", gkNS, func(cfg *rest.Config) tool { return newGitopskit(b, s, cfg, gkNS) })
 		fl := s.measure(b, "flux", flNS, func(cfg *rest.Config) tool { return newFluxLoop(b, s, cfg, flNS) })
 		report(b, s, gk, fl)
+		for _, ns := range []string{gkNS, flNS} { // their pods leave room for the next run's
+			if err := s.cs.CoreV1().Namespaces().Delete(context.Background(), ns, metav1.DeleteOptions{}); err != nil {
+				b.Fatal(err)
+			}
+		}
 	}
 }
 

@@ -1,6 +1,6 @@
 # `make test` runs every check and test; it builds the local cluster's binaries and
 # the tools first when they are missing.
-.PHONY: demo test controlplane tools bench
+.PHONY: demo test controlplane tools flux bench
 
 # The whole GitOps loop on a local cluster: see examples/gitsync.
 demo:
@@ -14,6 +14,10 @@ controlplane:
 
 tools:
 	hack/tools.sh
+
+# Flux's source-controller and kustomize-controller, to compare against (bench/fleet).
+flux:
+	hack/flux.sh
 
 bench:
 	GITOPSKIT_CONTROLPLANE_DIR=$$(hack/controlplane/build.sh) PATH=$$(hack/tools.sh):$$PATH \

@@ -55,6 +55,10 @@ type ClusterOptions struct {
 	Assessor *health.Assessor
 	// Concurrency bounds the requests in flight (default apply.DefaultConcurrency).
 	Concurrency int
+	// Schemas, when set, are the cluster's OpenAPI schemas the offline diff types
+	// objects with (diff.NewClusterSchemas); share one between the Clusters of one
+	// cluster, as Live, instead of each reading and holding its own (megabytes each).
+	Schemas *diff.ClusterSchemas
 	// Live, when set, keeps the set's live objects from watches (share one
 	// live.Cache between the Clusters of one cluster): after the first pass, and
 	// the first after a write, a pass whose desired set and live objects did not
@@ -105,7 +109,11 @@ func NewCluster(clients *kube.Clients, opts ClusterOptions) (*Cluster, error) {
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = apply.DefaultConcurrency
 	}
-	var engine diff.Engine = diff.NewOffline(diff.NewClusterSchemas(dc.OpenAPIV3()), diff.OfflineOptions{Mapper: mapper, Client: client})
+	schemas := opts.Schemas
+	if schemas == nil {
+		schemas = diff.NewClusterSchemas(dc.OpenAPIV3())
+	}
+	var engine diff.Engine = diff.NewOffline(schemas, diff.OfflineOptions{Mapper: mapper, Client: client})
 	if opts.ServerDiff {
 		engine = diff.NewServer(client, mapper)
 	}

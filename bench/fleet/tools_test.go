@@ -15,6 +15,7 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/gitopskit/gitopskit/diff"
 	"github.com/gitopskit/gitopskit/kube"
 	"github.com/gitopskit/gitopskit/live"
 	"github.com/gitopskit/gitopskit/object"
@@ -41,6 +42,7 @@ func newGitopskit(b *testing.B, s *bench, cfg *rest.Config, ns string) *gitopski
 	}
 	g := &gitopskit{interval: s.interval, cache: live.New(clients, live.Options{})}
 	src := s.source(b)
+	schemas := diff.NewClusterSchemas(clients.Discovery.OpenAPIV3()) // shared, as the cache is
 	sets := make([]reconcile.Set, s.sets)
 	for i := range s.sets {
 		c, err := reconcile.NewCluster(clients, reconcile.ClusterOptions{
@@ -48,6 +50,7 @@ func newGitopskit(b *testing.B, s *bench, cfg *rest.Config, ns string) *gitopski
 			Force:        true, // take back the fields a manual edit took: self-heal
 			Inventory:    object.ID{Kind: "Secret", Namespace: ns, Name: fmt.Sprintf("inventory-%03d", i)},
 			Live:         g.cache,
+			Schemas:      schemas,
 		})
 		if err != nil {
 			b.Fatal(err)

@@ -1,7 +1,6 @@
 package helm
 
 import (
-	"cmp"
 	"fmt"
 	"log"
 	"path"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/gitopskit/gitopskit/internal/parallel"
 	"github.com/gitopskit/gitopskit/object"
+	"github.com/gitopskit/gitopskit/render/helm/internal/kindorder"
 )
 
 // decoded is a document decoded ahead of the renderer's limit checks; ok
@@ -32,14 +32,8 @@ type manifest struct {
 	decoded       decoded
 }
 
-// installOrder ranks kinds as releaseutil.InstallOrder does.
-var installOrder = func() map[string]int {
-	m := make(map[string]int, len(releaseutil.InstallOrder))
-	for i, k := range releaseutil.InstallOrder {
-		m[k] = i
-	}
-	return m
-}()
+// byKindName orders kinds as Helm 3 installs them (releaseutil.InstallOrder).
+var byKindName = kindorder.Compare(releaseutil.InstallOrder)
 
 // hookEvents are the hook events Helm knows (releaseutil's list), by
 // annotation value; the test hooks are the ones that matter here.
@@ -137,21 +131,8 @@ func sortManifests(files map[string]string, dec *object.Decoder) (manifests, hoo
 	return manifests, hooks, nil
 }
 
-// byKind orders as Helm's install order: known kinds by rank, then unknown
-// kinds by name.
-func byKind(a, b manifest) int {
-	ra, knownA := installOrder[a.kind]
-	rb, knownB := installOrder[b.kind]
-	switch {
-	case knownA && knownB:
-		return cmp.Compare(ra, rb)
-	case knownA:
-		return -1
-	case knownB:
-		return 1
-	}
-	return strings.Compare(a.kind, b.kind)
-}
+// byKind orders manifests as Helm's install order.
+func byKind(a, b manifest) int { return byKindName(a.kind, b.kind) }
 
 // plainKind returns the kind of the document content from its decoding d when
 // that is certainly the kind, name and annotations Helm's head parse reads:

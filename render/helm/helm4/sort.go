@@ -1,7 +1,6 @@
 package helm4
 
 import (
-	"cmp"
 	"maps"
 	"slices"
 
@@ -9,17 +8,12 @@ import (
 	releaseutil "helm.sh/helm/v4/pkg/release/v1/util"
 
 	"github.com/gitopskit/gitopskit/internal/parallel"
+	"github.com/gitopskit/gitopskit/render/helm/internal/kindorder"
 	"github.com/gitopskit/gitopskit/render/internal/capture"
 )
 
-// installOrder ranks kinds as releaseutil.InstallOrder does.
-var installOrder = func() map[string]int {
-	m := make(map[string]int, len(releaseutil.InstallOrder))
-	for i, k := range releaseutil.InstallOrder {
-		m[k] = i
-	}
-	return m
-}()
+// byKind orders kinds as Helm 4 installs them (releaseutil.InstallOrder).
+var byKind = kindorder.Compare(releaseutil.InstallOrder)
 
 // sorted is what releaseutil.SortManifests returns, and what it logged.
 type sorted struct {
@@ -59,20 +53,4 @@ func sortManifests(files map[string]string) sorted {
 	slices.SortStableFunc(all.manifests, func(a, b releaseutil.Manifest) int { return byKind(a.Head.Kind, b.Head.Kind) })
 	slices.SortStableFunc(all.hooks, func(a, b *release.Hook) int { return byKind(a.Kind, b.Kind) })
 	return all
-}
-
-// byKind orders as Helm's install order: known kinds by rank, then unknown
-// kinds by name.
-func byKind(a, b string) int {
-	ra, knownA := installOrder[a]
-	rb, knownB := installOrder[b]
-	switch {
-	case knownA && knownB:
-		return cmp.Compare(ra, rb)
-	case knownA:
-		return -1
-	case knownB:
-		return 1
-	}
-	return cmp.Compare(a, b)
 }

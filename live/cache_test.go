@@ -2,7 +2,6 @@ package live_test
 
 import (
 	"context"
-	"net/http"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,6 +16,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/gitopskit/gitopskit/clustertest"
+	"github.com/gitopskit/gitopskit/internal/testtool"
 	"github.com/gitopskit/gitopskit/kube"
 	"github.com/gitopskit/gitopskit/live"
 	"github.com/gitopskit/gitopskit/object"
@@ -25,22 +25,6 @@ import (
 var cluster = clustertest.New(clustertest.Options{})
 
 func TestMain(m *testing.M) { cluster.Run(m) }
-
-// counting returns a copy of cfg that counts its requests in n.
-func counting(cfg *rest.Config, n *atomic.Int64) *rest.Config {
-	cfg = rest.CopyConfig(cfg)
-	cfg.Wrap(func(next http.RoundTripper) http.RoundTripper {
-		return roundTrip(func(r *http.Request) (*http.Response, error) {
-			n.Add(1)
-			return next.RoundTrip(r)
-		})
-	})
-	return cfg
-}
-
-type roundTrip func(*http.Request) (*http.Response, error)
-
-func (f roundTrip) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 func newCache(t *testing.T, cfg *rest.Config) *live.Cache {
 	t.Helper()
@@ -69,7 +53,7 @@ func TestObjectsFromWatches(t *testing.T) {
 	cfg, ns := cluster.Config(t), cluster.NewNamespace(t)
 	createConfigMap(t, cfg, ns, "a", map[string]string{"k": "1"})
 	var n atomic.Int64
-	c := newCache(t, counting(cfg, &n))
+	c := newCache(t, testtool.CountRequests(cfg, &n))
 	changed := make(chan object.ID, 10)
 	c.OnChange(func(id object.ID) { changed <- id })
 	a := object.ID{Kind: "ConfigMap", Namespace: ns, Name: "a"}

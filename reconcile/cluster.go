@@ -246,7 +246,7 @@ func (c *Cluster) Diff(ctx context.Context, desired []*unstructured.Unstructured
 	if err != nil {
 		return nil, err
 	}
-	members, err := c.members(ctx, lm)
+	members, err := c.members(ctx, listedIn(lm))
 	if err != nil {
 		return nil, err
 	}
@@ -284,7 +284,7 @@ func (c *Cluster) Diff(ctx context.Context, desired []*unstructured.Unstructured
 		if _, err := c.opts.Live.Objects(ctx, all); err != nil {
 			return nil, err
 		}
-		if _, err := c.cachedMembers(ctx, c.opts.Live); err != nil {
+		if _, err := c.members(ctx, listedFrom(ctx, c.opts.Live, c.opts.Logger)); err != nil {
 			return nil, err
 		}
 		c.setWatched(all)
@@ -312,8 +312,9 @@ func (c *Cluster) plan(ctx context.Context, desired []*unstructured.Unstructured
 	return dp, err
 }
 
-// members returns the inventory's members, read off the lists of lm where it can.
-func (c *Cluster) members(ctx context.Context, lm *liveMeta) ([]object.ID, error) {
+// members returns the inventory's members, read off listed where it has the
+// lists (see apply.ApplySet.LoadListed).
+func (c *Cluster) members(ctx context.Context, listed apply.Listed) ([]object.ID, error) {
 	var (
 		members []object.ID
 		err     error
@@ -322,10 +323,7 @@ func (c *Cluster) members(ctx context.Context, lm *liveMeta) ([]object.ID, error
 	case nil:
 		return nil, nil
 	case *apply.ApplySet:
-		members, err = inv.LoadListed(ctx, func(gvr schema.GroupVersionResource, ns string) ([]metav1.Object, bool) {
-			l, ok := lm.lists[listKey{gvr: gvr, ns: ns}]
-			return l, ok
-		})
+		members, err = inv.LoadListed(ctx, listed)
 	default:
 		members, err = inv.Load(ctx)
 	}
@@ -333,6 +331,14 @@ func (c *Cluster) members(ctx context.Context, lm *liveMeta) ([]object.ID, error
 		return nil, fmt.Errorf("load inventory: %w", err)
 	}
 	return members, nil
+}
+
+// listedIn returns the complete lists lm made.
+func listedIn(lm *liveMeta) apply.Listed {
+	return func(gvr schema.GroupVersionResource, ns string) ([]metav1.Object, bool) {
+		l, ok := lm.lists[listKey{gvr: gvr, ns: ns}]
+		return l, ok
+	}
 }
 
 // lastDiff is what the last Diff read and concluded.

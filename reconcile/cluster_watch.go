@@ -10,8 +10,10 @@ import (
 
 	"github.com/gitopskit/gitopskit/apply"
 	"github.com/gitopskit/gitopskit/diff"
+	"github.com/gitopskit/gitopskit/internal/logging"
 	"github.com/gitopskit/gitopskit/live"
 	"github.com/gitopskit/gitopskit/object"
+	"github.com/go-logr/logr"
 )
 
 // Drifted returns a channel that receives (at most one pending value) when an
@@ -41,7 +43,7 @@ func (c *Cluster) watchDrift(cache *live.Cache) {
 // desired set, members and live objects did not change sends no request.
 func (c *Cluster) diffCached(ctx context.Context, desired []*unstructured.Unstructured, ids []object.ID, sum [32]byte, last lastDiff) (*diff.Plan, error) {
 	cache := c.opts.Live
-	members, err := c.cachedMembers(ctx, cache)
+	members, err := c.members(ctx, listedFrom(ctx, cache, c.opts.Logger))
 	if err != nil {
 		return nil, err
 	}
@@ -58,31 +60,20 @@ func (c *Cluster) diffCached(ctx context.Context, desired []*unstructured.Unstru
 	return c.plan(ctx, desired, objs, members, len(gone) == 0, sum)
 }
 
-// cachedMembers returns the inventory's members, read off the cache's lists.
-func (c *Cluster) cachedMembers(ctx context.Context, cache *live.Cache) ([]object.ID, error) {
-	switch inv := c.inventory.(type) {
-	case nil:
-		return nil, nil
-	case *apply.ApplySet:
-		var listErr error
-		members, err := inv.LoadListed(ctx, func(gvr schema.GroupVersionResource, ns string) ([]metav1.Object, bool) {
-			objs, err := cache.List(ctx, live.Key{Resource: gvr, Namespace: ns})
-			if err != nil {
-				listErr = err
-				return nil, false
-			}
-			out := make([]metav1.Object, len(objs))
-			for i, o := range objs {
-				out[i] = o
-			}
-			return out, true
-		})
-		if err == nil && listErr != nil {
-			c.opts.Logger.V(1).Info("inventory read without the live cache", "error", listErr.Error())
+// listedFrom returns the lists of cache, watching what it is asked for from now
+// on. A list the cache cannot make is left to the caller to make.
+func listedFrom(ctx context.Context, cache *live.Cache, logger logr.Logger) apply.Listed {
+	return func(gvr schema.GroupVersionResource, ns string) ([]metav1.Object, bool) {
+		objs, err := cache.List(ctx, live.Key{Resource: gvr, Namespace: ns})
+		if err != nil {
+			logging.From(ctx, logger).V(1).Info("inventory read without the live cache", "resource", gvr.String(), "namespace", ns, "error", err.Error())
+			return nil, false
 		}
-		return members, err
-	default:
-		return inv.Load(ctx)
+		out := make([]metav1.Object, len(objs))
+		for i, o := range objs {
+			out[i] = o
+		}
+		return out, true
 	}
 }
 

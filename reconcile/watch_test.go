@@ -2,7 +2,6 @@ package reconcile_test
 
 import (
 	"context"
-	"net/http"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -11,7 +10,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
 
 	"github.com/gitopskit/gitopskit/internal/testtool"
 	"github.com/gitopskit/gitopskit/kube"
@@ -21,23 +19,13 @@ import (
 	"github.com/gitopskit/gitopskit/source"
 )
 
-type countingTransport func(*http.Request) (*http.Response, error)
-
-func (f countingTransport) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
-
 // watchedSet is a self-healing set of two ConfigMaps whose Cluster keeps its live
 // state from watches, with a count of the requests its clients send.
 func watchedSet(t *testing.T) (*reconcile.Reconciler, *reconcile.Cluster, *atomic.Int64, string) {
 	t.Helper()
 	cfg, ns := cluster.Config(t), cluster.NewNamespace(t)
 	var n atomic.Int64
-	counted := rest.CopyConfig(cfg)
-	counted.Wrap(func(next http.RoundTripper) http.RoundTripper {
-		return countingTransport(func(r *http.Request) (*http.Response, error) {
-			n.Add(1)
-			return next.RoundTrip(r)
-		})
-	})
+	counted := testtool.CountRequests(cfg, &n)
 	clients, err := kube.NewForConfig(counted, kube.Options{})
 	if err != nil {
 		t.Fatal(err)

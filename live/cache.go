@@ -2,13 +2,12 @@ package live
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"sync"
 
 	"github.com/go-logr/logr"
-	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -41,6 +40,13 @@ type Options struct {
 // A watch that expires, or an API server that restarts, is listed again and
 // watched anew by client-go's reflector. It is safe for concurrent use and meant
 // to be shared by every set of one cluster.
+//
+// Only the objects the sets want are held whole: an ID given to
+// [Cache.Objects] is wanted from then on, until [Cache.Release]. Every other
+// object of a watched Key is held as its metadata (see [Cache.List]), as Argo
+// CD's cluster cache keeps the manifest of the resources an application manages
+// only: a namespace with ten objects of a set and thousands of Pods or Secrets
+// nobody declared costs the ten objects and the thousands' metadata.
 type Cache struct {
 	client dynamic.Interface
 	mapper meta.RESTMapper
@@ -53,6 +59,11 @@ type Cache struct {
 	watches map[Key]*watcher
 	subs    map[int]func(object.ID)
 	nextSub int
+
+	// fullMu guards wanted and every change of an entry's whole copy, so that
+	// whether an object is held whole is decided in one place (see held.go).
+	fullMu sync.Mutex
+	wanted wanted
 }
 
 // watcher is the informer of one Key.
@@ -70,7 +81,7 @@ type watcher struct {
 func New(clients *kube.Clients, opts Options) *Cache {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Cache{client: clients.Dynamic, mapper: clients.Mapper, log: opts.Logger, ctx: ctx, cancel: cancel,
-		watches: map[Key]*watcher{}, subs: map[int]func(object.ID){}}
+		watches: map[Key]*watcher{}, subs: map[int]func(object.ID){}, wanted: newWanted()}
 }
 
 // Stop ends every watch. The Cache answers nothing after it.
@@ -79,8 +90,11 @@ func (c *Cache) Stop() { c.cancel() }
 // OnChange calls fn with the ID of each object that is added, changed or deleted
 // in a watched Key once its first list is in (not for the objects the first list
 // finds), from the watch's goroutine. A change of the status alone (a
-// controller reporting progress) is not reported: it cannot be drift. cancel
-// stops the calls.
+// controller reporting progress) is not reported: it cannot be drift. Of an
+// object held as metadata, whose status cannot be told from the rest, every
+// change is reported but one that keeps its metadata and a non-zero
+// metadata.generation (for the kinds that count generations, the spec did not
+// change). cancel stops the calls.
 func (c *Cache) OnChange(fn func(object.ID)) (cancel func()) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -111,83 +125,104 @@ func (c *Cache) KeyOf(id object.ID) (Key, bool, error) {
 	return k, true, nil
 }
 
-// Objects returns the live copies of the objects of ids that exist, watching the
-// Keys they belong to from now on. Kinds the cluster does not serve have no live
-// copy. The objects are the Cache's: callers must not change them.
+// Objects returns the whole live copies of the objects of ids that exist,
+// watching the Keys they belong to from now on, and holds those objects whole
+// until [Cache.Release] (the objects nobody wants are held as metadata). An
+// object of ids that the Cache held as metadata is read with one GET, the first
+// time only: the watch keeps it whole after that. Kinds the cluster does not
+// serve have no live copy. The objects are the Cache's: callers must not change
+// them.
 func (c *Cache) Objects(ctx context.Context, ids []object.ID) (map[object.ID]*unstructured.Unstructured, error) {
-	out := make(map[object.ID]*unstructured.Unstructured, len(ids))
-	for _, id := range ids {
+	refs := make([]ref, len(ids))
+	for i, id := range ids {
 		k, ok, err := c.KeyOf(id)
 		if err != nil {
 			return nil, err
 		}
-		if !ok {
+		if ok {
+			refs[i] = ref{key: k, name: storeKey(k.Namespace, id.Name)}
+		}
+	}
+	c.fullMu.Lock() // before the watches start, so that their first list keeps ids whole
+	for i, r := range refs {
+		if r.name != "" {
+			c.wanted.add(ids[i], r)
+		}
+	}
+	c.fullMu.Unlock()
+	out := make(map[object.ID]*unstructured.Unstructured, len(ids))
+	var metaOnly []int // the ids held as metadata
+	for i, r := range refs {
+		if r.name == "" {
 			continue
 		}
-		w, err := c.watch(ctx, k)
+		w, err := c.watch(ctx, r.key)
 		if err != nil {
 			return nil, err
 		}
-		key := id.Name
-		if k.Namespace != "" {
-			key = k.Namespace + "/" + id.Name
+		e := w.get(r.name)
+		if e == nil {
+			continue
 		}
-		item, exists, err := w.informer.GetStore().GetByKey(key)
+		if u := e.full.Load(); u != nil {
+			out[ids[i]] = u
+		} else {
+			metaOnly = append(metaOnly, i)
+		}
+	}
+	if len(metaOnly) > 0 {
+		got, err := c.read(ctx, ids, refs, metaOnly)
 		if err != nil {
 			return nil, err
 		}
-		if exists {
-			out[id] = item.(*unstructured.Unstructured)
-		}
+		maps.Copy(out, got)
 	}
 	return out, nil
 }
 
-// List returns every object of k, watching it from now on. The objects are the
-// Cache's: callers must not change them.
-func (c *Cache) List(ctx context.Context, k Key) ([]*unstructured.Unstructured, error) {
+// Release says that ids are no longer wanted whole: from now on the Cache holds
+// them as metadata, as every object it was not asked for. A set releases the
+// objects it stopped declaring; releasing an ID not wanted does nothing.
+//
+// Wanting is not counted per caller: an object two callers want (two sets that
+// declare it, or a set taking it over from another) is held as metadata once
+// either releases it, until the other's next Objects reads it whole again, with
+// one GET. Objects never returns a copy held as metadata.
+func (c *Cache) Release(ids []object.ID) {
+	c.fullMu.Lock()
+	var gone []ref
+	for _, id := range ids {
+		if r, last := c.wanted.remove(id); last {
+			gone = append(gone, r)
+		}
+	}
+	c.fullMu.Unlock()
+	for _, r := range gone {
+		c.mu.Lock()
+		w := c.watches[r.key]
+		c.mu.Unlock()
+		if w != nil {
+			c.strip(w, r)
+		}
+	}
+}
+
+// List returns the metadata of every object of k, watching it from now on:
+// apiVersion, kind, name, namespace, uid, resourceVersion, generation, labels,
+// annotations (but kubectl's last-applied-configuration, a copy of the whole
+// object), ownerReferences, finalizers and the creation and deletion timestamps.
+// The objects are the Cache's: callers must not change them.
+func (c *Cache) List(ctx context.Context, k Key) ([]*metav1.PartialObjectMetadata, error) {
 	w, err := c.watch(ctx, k)
 	if err != nil {
 		return nil, err
 	}
 	items := w.informer.GetStore().List()
-	out := make([]*unstructured.Unstructured, len(items))
+	out := make([]*metav1.PartialObjectMetadata, len(items))
 	for i, item := range items {
-		out[i] = item.(*unstructured.Unstructured)
+		out[i] = &item.(*entry).meta
 	}
 	return out, nil
-}
-
-// Stats are what a Cache holds.
-type Stats struct {
-	// Watches is the number of Keys watched.
-	Watches int
-	// Objects is the number of objects held.
-	Objects int
-	// Bytes is the size of the objects held, as JSON.
-	Bytes int64
-}
-
-// Stats returns what the Cache holds. It encodes every object to measure it:
-// call it for reports, not on every pass.
-func (c *Cache) Stats() Stats {
-	c.mu.Lock()
-	ws := make([]*watcher, 0, len(c.watches))
-	for _, w := range c.watches {
-		ws = append(ws, w)
-	}
-	c.mu.Unlock()
-	s := Stats{Watches: len(ws)}
-	for _, w := range ws {
-		for _, item := range w.informer.GetStore().List() {
-			b, err := json.Marshal(item)
-			if err == nil {
-				s.Objects++
-				s.Bytes += int64(len(b))
-			}
-		}
-	}
-	return s
 }
 
 // watch returns the watcher of k once its first list is in, starting it if
@@ -227,7 +262,8 @@ func (c *Cache) watch(ctx context.Context, k Key) (*watcher, error) {
 	}
 }
 
-// start starts the informer of k.
+// start starts the informer of k. Its store holds an *entry per object (see
+// held.go): the transform makes them from what the watch sends.
 func (c *Cache) start(k Key) *watcher {
 	ri := c.client.Resource(k.Resource).Namespace(k.Namespace)
 	lw := &cache.ListWatch{
@@ -239,6 +275,7 @@ func (c *Cache) start(k Key) *watcher {
 		},
 	}
 	inf := cache.NewSharedIndexInformer(lw, &unstructured.Unstructured{}, 0, cache.Indexers{})
+	_ = inf.SetTransform(func(obj any) (any, error) { return c.held(k, obj), nil })
 	ctx, stop := context.WithCancel(c.ctx)
 	w := &watcher{informer: inf, stop: stop, synced: make(chan struct{}), failed: make(chan struct{})}
 	_ = inf.SetWatchErrorHandlerWithContext(func(_ context.Context, _ *cache.Reflector, err error) {
@@ -251,8 +288,12 @@ func (c *Cache) start(k Key) *watcher {
 		c.log.V(1).Info("watch failed, retrying", "resource", k.Resource.String(), "namespace", k.Namespace, "error", err.Error())
 	})
 	_, _ = inf.AddEventHandler(cache.ResourceEventHandlerDetailedFuncs{
-		AddFunc: func(obj any, initial bool) { c.changed(w, obj, initial) },
+		AddFunc: func(obj any, initial bool) {
+			c.settle(k, obj)
+			c.changed(w, obj, initial)
+		},
 		UpdateFunc: func(old, obj any) {
+			c.settle(k, obj)
 			if !statusOnly(old, obj) {
 				c.changed(w, obj, false)
 			}
@@ -279,11 +320,11 @@ func (c *Cache) changed(w *watcher, obj any, initial bool) {
 	if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
 		obj = d.Obj
 	}
-	u, ok := obj.(*unstructured.Unstructured)
+	e, ok := obj.(*entry)
 	if !ok {
 		return
 	}
-	id := object.IDOf(u)
+	id := e.id()
 	c.mu.Lock()
 	subs := make([]func(object.ID), 0, len(c.subs))
 	for _, fn := range c.subs {
@@ -293,6 +334,16 @@ func (c *Cache) changed(w *watcher, obj any, initial bool) {
 	for _, fn := range subs {
 		fn(id)
 	}
+}
+
+// get returns the entry of the object the store knows by name, nil when none.
+func (w *watcher) get(name string) *entry {
+	item, exists, err := w.informer.GetStore().GetByKey(name)
+	if err != nil || !exists {
+		return nil
+	}
+	e, _ := item.(*entry)
+	return e
 }
 
 func (w *watcher) setErr(err error) {
@@ -305,30 +356,4 @@ func (w *watcher) lastErr() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.err
-}
-
-// statusOnly reports whether the update of old to obj changed the status alone,
-// and the metadata a write always changes (resourceVersion, managedFields).
-func statusOnly(old, obj any) bool {
-	a, ok1 := old.(*unstructured.Unstructured)
-	b, ok2 := obj.(*unstructured.Unstructured)
-	if !ok1 || !ok2 {
-		return false
-	}
-	for k, v := range b.Object {
-		if k != "status" && k != "metadata" && !equality.Semantic.DeepEqual(v, a.Object[k]) {
-			return false
-		}
-	}
-	for k := range a.Object {
-		if _, ok := b.Object[k]; !ok && k != "status" {
-			return false
-		}
-	}
-	return a.GetGeneration() == b.GetGeneration() &&
-		equality.Semantic.DeepEqual(a.GetLabels(), b.GetLabels()) &&
-		equality.Semantic.DeepEqual(a.GetAnnotations(), b.GetAnnotations()) &&
-		equality.Semantic.DeepEqual(a.GetOwnerReferences(), b.GetOwnerReferences()) &&
-		equality.Semantic.DeepEqual(a.GetFinalizers(), b.GetFinalizers()) &&
-		equality.Semantic.DeepEqual(a.GetDeletionTimestamp(), b.GetDeletionTimestamp())
 }

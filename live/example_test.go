@@ -10,7 +10,8 @@ import (
 )
 
 // The live state of a namespace from a watch: the first read lists and watches,
-// later reads are answered from memory.
+// later reads are answered from memory. The objects asked for are held whole,
+// the others of the namespace as metadata, until they are released.
 func ExampleCache_Objects() {
 	ctx := context.Background()
 	if err := cluster.Start(ctx); err != nil {
@@ -25,7 +26,11 @@ func ExampleCache_Objects() {
 	defer cache.Stop()
 	root := object.ID{Kind: "ConfigMap", Namespace: "kube-system", Name: "extension-apiserver-authentication"}
 	objs, err := cache.Objects(ctx, []object.ID{root})
-	fmt.Println(objs[root] != nil, err, cache.Stats().Watches)
+	s := cache.Stats()
+	fmt.Println(objs[root] != nil, err, s.Watches, s.Full)
+	cache.Release([]object.ID{root})
+	fmt.Println(cache.Stats().Full)
 	// Output:
-	// true <nil> 1
+	// true <nil> 1 1
+	// 0
 }

@@ -87,7 +87,8 @@ type Cluster struct {
 	meta      metadata.Interface
 	opts      ClusterOptions
 
-	drift chan struct{} // see Drifted; nil without Live
+	drift       chan struct{} // see Drifted; nil without Live
+	unsubscribe func()        // ends drift's subscription to Live
 
 	mu      sync.Mutex
 	last    lastDiff   // forgotten after a write

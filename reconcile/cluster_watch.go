@@ -23,10 +23,23 @@ import (
 // then found by the next pass only. A controller wakes the set's pass on it.
 func (c *Cluster) Drifted() <-chan struct{} { return c.drift }
 
+// Close gives back what the Cluster holds in ClusterOptions.Live: the objects
+// the cache holds whole for it (see live.Cache.Release) and its subscription to
+// the changes; Drifted receives no more. A controller calls it when it drops a
+// set for good, and uses the Cluster no more; without Live there is nothing to
+// give back.
+func (c *Cluster) Close() {
+	if c.opts.Live == nil {
+		return
+	}
+	c.unsubscribe()
+	c.setWatched(nil)
+}
+
 // watchDrift subscribes to the changes of cache.
 func (c *Cluster) watchDrift(cache *live.Cache) {
 	c.drift = make(chan struct{}, 1)
-	cache.OnChange(func(id object.ID) {
+	c.unsubscribe = cache.OnChange(func(id object.ID) {
 		c.mu.Lock()
 		watched := c.watched.Has(id)
 		c.mu.Unlock()
@@ -77,11 +90,19 @@ func listedFrom(ctx context.Context, cache *live.Cache, logger logr.Logger) appl
 	}
 }
 
-// setWatched records the objects whose changes are drift.
+// setWatched records the objects whose changes are drift: the ones the Live
+// cache holds whole for this Cluster. It releases the ones it held before and
+// not now, so a long-running controller's cache does not keep whole copies of
+// what left its sets.
 func (c *Cluster) setWatched(ids []object.ID) {
+	next := object.NewSet(ids...)
 	c.mu.Lock()
-	c.watched = object.NewSet(ids...)
+	gone := c.watched.Difference(next)
+	c.watched = next
 	c.mu.Unlock()
+	if len(gone) > 0 {
+		c.opts.Live.Release(gone)
+	}
 }
 
 // sameVersions reports whether a and b hold the same objects at the same

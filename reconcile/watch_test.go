@@ -22,6 +22,12 @@ import (
 // watchedSet is a self-healing set of two ConfigMaps whose Cluster keeps its live
 // state from watches, with a count of the requests its clients send.
 func watchedSet(t *testing.T) (*reconcile.Reconciler, *reconcile.Cluster, *atomic.Int64, string) {
+	r, c, _, n, ns := watchedSetIn(t)
+	return r, c, n, ns
+}
+
+// watchedSetIn is watchedSet, with its cache.
+func watchedSetIn(t *testing.T) (*reconcile.Reconciler, *reconcile.Cluster, *live.Cache, *atomic.Int64, string) {
 	t.Helper()
 	cfg, ns := cluster.Config(t), cluster.NewNamespace(t)
 	var n atomic.Int64
@@ -47,7 +53,7 @@ func watchedSet(t *testing.T) (*reconcile.Reconciler, *reconcile.Cluster, *atomi
 	if err != nil {
 		t.Fatal(err)
 	}
-	return r, c, &n, ns
+	return r, c, cache, &n, ns
 }
 
 // After the first pass and the first after it wrote, a pass whose revision and
@@ -107,5 +113,36 @@ func TestWatchedDriftWakesThePass(t *testing.T) {
 	t.Logf("edit seen after %v, healed after %v (drift %v)", woken.Round(time.Millisecond), healed.Round(time.Millisecond), res.Drift)
 	if len(res.Drift) != 1 || res.Drift[0].Name != "a" {
 		t.Fatalf("drift %v, want configmap a", res.Drift)
+	}
+}
+
+// The cache holds the set's objects whole and the inventory's Secret as
+// metadata; Close gives the objects back, and the set is no longer woken.
+func TestWatchedSetHoldsItsObjectsWhole(t *testing.T) {
+	r, c, cache, _, ns := watchedSetIn(t)
+	ctx := context.Background()
+	for range 3 {
+		if _, err := r.Reconcile(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s := cache.Stats(); s.Full != 2 || s.Metadata != 1 {
+		t.Fatalf("stats %+v, want the two ConfigMaps whole and the inventory as metadata", s)
+	}
+	c.Close()
+	if s := cache.Stats(); s.Full != 0 || s.Metadata != 3 {
+		t.Fatalf("stats after Close %+v, want all three as metadata", s)
+	}
+	for len(c.Drifted()) > 0 {
+		<-c.Drifted()
+	}
+	cms := kubernetes.NewForConfigOrDie(cluster.Config(t)).CoreV1().ConfigMaps(ns)
+	if _, err := cms.Patch(ctx, "a", types.MergePatchType, []byte(`{"data":{"color":"red"}}`), metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-c.Drifted():
+		t.Fatal("a closed Cluster was woken")
+	case <-time.After(500 * time.Millisecond):
 	}
 }

@@ -218,9 +218,11 @@ func (c *Cache) List(ctx context.Context, k Key) ([]*metav1.PartialObjectMetadat
 		return nil, err
 	}
 	items := w.informer.GetStore().List()
-	out := make([]*metav1.PartialObjectMetadata, len(items))
-	for i, item := range items {
-		out[i] = &item.(*entry).meta
+	out := make([]*metav1.PartialObjectMetadata, 0, len(items))
+	for _, item := range items {
+		if e, ok := item.(*entry); ok {
+			out = append(out, &e.meta)
+		}
 	}
 	return out, nil
 }

@@ -278,7 +278,10 @@ func (c *Cache) Stats() Stats {
 	s := Stats{Watches: len(ws)}
 	for _, w := range ws {
 		for _, item := range w.informer.GetStore().List() {
-			e := item.(*entry)
+			e, ok := item.(*entry)
+			if !ok {
+				continue
+			}
 			n := jsonSize(&e.meta)
 			if u := e.full.Load(); u != nil {
 				s.Full++

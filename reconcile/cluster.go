@@ -282,13 +282,13 @@ func (c *Cluster) Diff(ctx context.Context, desired []*unstructured.Unstructured
 	}
 	if c.opts.Live != nil { // start the watches the next passes read
 		all := append(slices.Clone(ids), gone...)
+		c.setWatched(all)
 		if _, err := c.opts.Live.Objects(ctx, all); err != nil {
 			return nil, err
 		}
 		if _, err := c.members(ctx, listedFrom(ctx, c.opts.Live, c.opts.Logger)); err != nil {
 			return nil, err
 		}
-		c.setWatched(all)
 	}
 	return c.plan(ctx, desired, live, members, len(gone) == 0, sum)
 }

@@ -62,11 +62,11 @@ func (c *Cluster) diffCached(ctx context.Context, desired []*unstructured.Unstru
 	}
 	gone := object.NewSet(members...).Difference(object.NewSet(ids...))
 	all := append(slices.Clone(ids), gone...)
+	c.setWatched(all)
 	objs, err := cache.Objects(ctx, all)
 	if err != nil {
 		return nil, err
 	}
-	c.setWatched(all)
 	if last.plan != nil && last.fingerprint == sum && slices.Equal(last.members, members) && sameVersions(objs, last.live) {
 		return clonePlan(last.plan), nil
 	}
@@ -93,7 +93,8 @@ func listedFrom(ctx context.Context, cache *live.Cache, logger logr.Logger) appl
 // setWatched records the objects whose changes are drift: the ones the Live
 // cache holds whole for this Cluster. It releases the ones it held before and
 // not now, so a long-running controller's cache does not keep whole copies of
-// what left its sets.
+// what left its sets. It is called before the Objects that wants ids, so that
+// the Cluster knows them even when that call fails.
 func (c *Cluster) setWatched(ids []object.ID) {
 	next := object.NewSet(ids...)
 	c.mu.Lock()

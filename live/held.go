@@ -35,6 +35,12 @@ import (
 // So an object released is held as metadata once Release returns, but for one
 // left whole when a relist lands an unchanged copy (which no handler sees) in
 // the moment between a Release and its strip; its next change strips it.
+//
+// Each Key has one watch of whole objects, whatever is wanted in it, as Argo
+// CD's cluster cache does. A metadata-only watch (kube.Clients.Metadata) of the
+// Keys where nothing is wanted would hold the same metadata and save only the
+// transfer and decoding of the other objects, while the first object wanted in
+// such a Key would need a second watch or a relist, or a GET on each change.
 
 // entry is what the store holds of one object at one resourceVersion.
 type entry struct {

@@ -63,7 +63,9 @@ type ClusterOptions struct {
 	// live.Cache between the Clusters of one cluster): after the first pass, and
 	// the first after a write, a pass whose desired set and live objects did not
 	// change sends no request, and [Cluster.Drifted] says when an object of the set
-	// changes.
+	// changes. The cache holds the set's objects whole and the other objects of
+	// their resources and namespaces as metadata; [Cluster.Close] gives the set's
+	// back when it is dropped.
 	Live *live.Cache
 	// Logger receives debug lines; unset, the
 	// logger of the call's context (logr.FromContextOrDiscard).

@@ -6,12 +6,10 @@ import (
 	"testing"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
@@ -146,14 +144,7 @@ func TestStatusAloneIsNoChange(t *testing.T) {
 	ctx := context.Background()
 	cfg, ns := cluster.Config(t), cluster.NewNamespace(t)
 	apps := kubernetes.NewForConfigOrDie(cfg).AppsV1().Deployments(ns)
-	one := int32(1)
-	d, err := apps.Create(ctx, &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: "web"},
-		Spec: appsv1.DeploymentSpec{Replicas: &one, Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}},
-			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "web"}},
-				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "web", Image: "nginx"}}}}},
-	}, metav1.CreateOptions{})
-	if err != nil {
+	if _, err := apps.Create(ctx, webDeployment(), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	c := newCache(t, cfg)
@@ -162,13 +153,7 @@ func TestStatusAloneIsNoChange(t *testing.T) {
 	if _, err := c.Objects(ctx, []object.ID{{Group: "apps", Kind: "Deployment", Namespace: ns, Name: "web"}}); err != nil {
 		t.Fatal(err)
 	}
-	d.Status.ObservedGeneration, d.Status.Replicas = d.Generation, 1
-	if _, err := apps.UpdateStatus(ctx, d, metav1.UpdateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := apps.Patch(ctx, "web", types.MergePatchType, []byte(`{"spec":{"replicas":2}}`), metav1.PatchOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	statusThenSpec(t, cfg, ns)
 	select {
 	case <-changed: // the first change reported must be the spec's
 	case <-time.After(10 * time.Second):

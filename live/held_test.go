@@ -216,17 +216,7 @@ func TestChangesOfObjectsHeldAsMetadata(t *testing.T) {
 		}
 		next(object.ID{Kind: "ConfigMap", Namespace: ns, Name: name})
 	}
-	d, err := apps.Get(ctx, "web", metav1.GetOptions{}) // no controller updates it: the package's cluster has none
-	if err != nil {
-		t.Fatal(err)
-	}
-	d.Status.ObservedGeneration, d.Status.Replicas = d.Generation, 7
-	if _, err := apps.UpdateStatus(ctx, d, metav1.UpdateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := apps.Patch(ctx, "web", types.MergePatchType, []byte(`{"spec":{"replicas":2}}`), metav1.PatchOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	statusThenSpec(t, cfg, ns)
 	web := object.ID{Group: "apps", Kind: "Deployment", Namespace: ns, Name: "web"}
 	next(web) // the spec's, the status update before it unreported
 	list, err := c.List(ctx, live.Key{Resource: appsv1.SchemeGroupVersion.WithResource("deployments"), Namespace: ns})
@@ -248,5 +238,24 @@ func webDeployment() *appsv1.Deployment {
 		Spec: appsv1.DeploymentSpec{Replicas: &one, Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}},
 			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "web"}},
 				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "web", Image: "nginx"}}}}},
+	}
+}
+
+// statusThenSpec updates the status of the Deployment web of ns, then its
+// spec.replicas to 2: two changes, of which only the second can be drift.
+func statusThenSpec(t *testing.T, cfg *rest.Config, ns string) {
+	t.Helper()
+	ctx := context.Background()
+	apps := kubernetes.NewForConfigOrDie(cfg).AppsV1().Deployments(ns)
+	d, err := apps.Get(ctx, "web", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Status.ObservedGeneration, d.Status.Replicas = d.Generation, 1
+	if _, err := apps.UpdateStatus(ctx, d, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := apps.Patch(ctx, "web", types.MergePatchType, []byte(`{"spec":{"replicas":2}}`), metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
 	}
 }

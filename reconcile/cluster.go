@@ -232,7 +232,7 @@ func (c *Cluster) Diff(ctx context.Context, desired []*unstructured.Unstructured
 	c.mu.Lock()
 	last := c.last
 	c.mu.Unlock()
-	if c.opts.Live != nil && last.live != nil {
+	if c.opts.Live != nil {
 		return c.diffCached(ctx, desired, ids, sum, last)
 	}
 	// With nothing to reuse (the first pass, or the first after a write), the live
@@ -281,16 +281,6 @@ func (c *Cluster) Diff(ctx context.Context, desired []*unstructured.Unstructured
 			return nil, err
 		}
 		maps.Copy(live, more)
-	}
-	if c.opts.Live != nil { // start the watches the next passes read
-		all := append(slices.Clone(ids), gone...)
-		c.setWatched(all)
-		if _, err := c.opts.Live.Objects(ctx, all); err != nil {
-			return nil, err
-		}
-		if _, err := c.members(ctx, listedFrom(ctx, c.opts.Live, c.opts.Logger)); err != nil {
-			return nil, err
-		}
 	}
 	return c.plan(ctx, desired, live, members, len(gone) == 0, sum)
 }

@@ -145,7 +145,10 @@ func readLive(ctx context.Context, client dynamic.Interface, mapper meta.RESTMap
 			}
 			return l.Items, l.GetContinue(), nil
 		},
-		func(id object.ID, u *unstructured.Unstructured) { live[id] = u })
+		func(id object.ID, u *unstructured.Unstructured) {
+			cp := *u // not a pointer into the page, which would keep every object listed
+			live[id] = &cp
+		})
 	return live, lm, err
 }
 

@@ -284,6 +284,26 @@ func (p pass) log(b *testing.B, byName map[string]*member, targets []fleet.Targe
 			b.Logf("    %s: %v", r.Name, r.Err)
 		}
 	}
+	if slowest := slowestReady(p.results); slowest != nil {
+		var stages []string
+		for _, st := range []reconcile.Stage{reconcile.StageSource, reconcile.StageRender, reconcile.StageTransform,
+			reconcile.StageDiff, reconcile.StageApply, reconcile.StagePrune, reconcile.StageHealth} {
+			if d, ok := slowest.Result.Durations[st]; ok {
+				stages = append(stages, fmt.Sprintf("%s %v", st, d.Round(time.Millisecond)))
+			}
+		}
+		b.Logf("  slowest, %s: %s", slowest.Name, strings.Join(stages, ", "))
+	}
+}
+
+func slowestReady(results []reconcile.SetResult) *reconcile.SetResult {
+	var out *reconcile.SetResult
+	for i, r := range results {
+		if r.Ready() && (out == nil || r.Duration > out.Duration) {
+			out = &results[i]
+		}
+	}
+	return out
 }
 
 // check fails the benchmark unless every target but down is ready and applied

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -95,7 +96,8 @@ func BenchmarkManyClusters(b *testing.B) {
 	version := 1
 	repo.Commit("version 1", appFiles(version))
 	repo.Publish()
-	src, err := git.New(git.Options{URL: gittest.NewHTTPServer(b, repo.Root, gittest.HTTPOptions{}).URL + "/shop.git",
+	gitSrv := gittest.NewHTTPServer(b, repo.Root, gittest.HTTPOptions{})
+	src, err := git.New(git.Options{URL: gitSrv.URL + "/shop.git",
 		Ref: git.Ref{Branch: "main"}, CacheDir: b.TempDir()})
 	if err != nil {
 		b.Fatal(err)
@@ -143,10 +145,11 @@ func BenchmarkManyClusters(b *testing.B) {
 				repo.Publish()
 			}
 			requests.Store(0)
+			gitSrv.Requests.Store(0)
 			clear(settled)
 			begin = time.Now()
 			results, err := g.Reconcile(ctx)
-			p := pass{version: version, wall: time.Since(begin), results: results, err: err, requests: requests.Load(), settled: maps.Clone(settled)}
+			p := pass{version: version, wall: time.Since(begin), results: results, err: err, requests: requests.Load(), gitRequests: gitSrv.Requests.Load(), settled: maps.Clone(settled)}
 			p.log(b, byName, targets)
 			p.check(b, byName, down.name)
 			passes = append(passes, p)
@@ -157,8 +160,11 @@ func BenchmarkManyClusters(b *testing.B) {
 }
 
 // startMembers starts k API servers, at most conc at once, and stops them when
-// the benchmark ends.
+// the benchmark ends. It starts none while less than FLEETBENCH_MIN_FREE_MB
+// (default 2048) of memory is available, so that the machine's other work is not
+// the one the kernel kills.
 func startMembers(b *testing.B, k, conc int) []*member {
+	floor := envInt("FLEETBENCH_MIN_FREE_MB", 2048)
 	regions := []string{"eu", "us", "ap"}
 	members := make([]*member, k)
 	errs := make([]error, k)
@@ -175,6 +181,10 @@ func startMembers(b *testing.B, k, conc int) []*member {
 		wg.Go(func() {
 			slots <- struct{}{}
 			defer func() { <-slots }()
+			if free := memAvailableMB(); free < floor {
+				errs[i] = fmt.Errorf("%s not started: %d MB of memory available, under FLEETBENCH_MIN_FREE_MB=%d", m.name, free, floor)
+				return
+			}
 			start := time.Now()
 			m.server, errs[i] = cluster.StartAPIServer(context.Background())
 			m.start = time.Since(start)
@@ -259,7 +269,10 @@ type pass struct {
 	results  []reconcile.SetResult
 	err      error
 	requests int64
-	settled  map[string]time.Duration // since the commit, per target
+	// gitRequests are the requests the Git server served: one fetch for every
+	// target, or one for the commit.
+	gitRequests int64
+	settled     map[string]time.Duration // since the commit, per target
 }
 
 func (p pass) log(b *testing.B, byName map[string]*member, targets []fleet.Target) {
@@ -267,7 +280,7 @@ func (p pass) log(b *testing.B, byName map[string]*member, targets []fleet.Targe
 	for _, t := range targets {
 		custom[t.Cluster.Name] = t.Customization.Name
 	}
-	b.Logf("commit %d to %d targets: %v, %d requests", p.version, len(p.results), p.wall.Round(time.Millisecond), p.requests)
+	b.Logf("commit %d to %d targets: %v, %d API requests, %d Git requests", p.version, len(p.results), p.wall.Round(time.Millisecond), p.requests, p.gitRequests)
 	b.Logf("  %-18s %-6s %-24s %-8s %-6s %7s %9s %9s", "target", "format", "labels", "custom", "result", "applied", "pass", "settled")
 	for _, r := range p.results {
 		m := byName[r.Name]
@@ -369,6 +382,7 @@ func reportClusters(b *testing.B, n int, startWall time.Duration, up []*member, 
 		b.ReportMetric(percentile(durations, 100).Seconds(), prefix+"target-max-s")
 		b.ReportMetric(downFailed.Seconds(), prefix+"down-failed-s")
 		b.ReportMetric(float64(p.requests), prefix+"requests")
+		b.ReportMetric(float64(p.gitRequests), prefix+"git-requests")
 	}
 	var rss []float64
 	var etcd string
@@ -431,17 +445,33 @@ func findProcess(name, arg string) (int, []string) {
 	return 0, nil
 }
 
-// rssMB is the resident set size of a process in MB, from /proc/<pid>/status.
-func rssMB(pid int) float64 {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+// memAvailableMB is the memory available for new processes (MemAvailable of
+// /proc/meminfo), in MB; a large number where it cannot be read.
+func memAvailableMB() int {
+	kb, ok := procField("/proc/meminfo", "MemAvailable:")
+	if !ok {
+		return math.MaxInt
+	}
+	return int(kb / 1024)
+}
+
+// procField reads a field given in kB from a /proc file such as status or meminfo.
+func procField(path, field string) (float64, bool) {
+	data, err := os.ReadFile(path)
 	if err != nil {
-		return 0
+		return 0, false
 	}
 	for line := range strings.SplitSeq(string(data), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, _ := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 64)
-			return kb / 1024
+		if v, ok := strings.CutPrefix(line, field); ok {
+			kb, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 64)
+			return kb, err == nil
 		}
 	}
-	return 0
+	return 0, false
+}
+
+// rssMB is the resident set size of a process in MB, from /proc/<pid>/status.
+func rssMB(pid int) float64 {
+	kb, _ := procField(fmt.Sprintf("/proc/%d/status", pid), "VmRSS:")
+	return kb / 1024
 }

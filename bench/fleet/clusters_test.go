@@ -41,6 +41,7 @@ type member struct {
 	labels       map[string]string
 	server       *clustertest.APIServer
 	start        time.Duration // how long its start took
+	pid          int           // of its kube-apiserver, 0 when not found
 }
 
 // BenchmarkManyClusters starts FLEETBENCH_CLUSTERS (default 8) API servers on the
@@ -66,6 +67,13 @@ func BenchmarkManyClusters(b *testing.B) {
 	for _, m := range members {
 		reg.register(m)
 	}
+	etcdPID := findPIDs(b, members)
+	up := members[:n]
+	idle := envDuration("FLEETBENCH_IDLE", 10*time.Second)
+	cpu0 := serverCPU(up, etcdPID)
+	time.Sleep(idle)
+	idleCPU := (serverCPU(up, etcdPID) - cpu0) / idle.Seconds()
+	b.Logf("idle: the %d API servers and etcd use %.2f cores", n, idleCPU)
 	down.server.Stop()
 	clusters, err := fleet.ReadClusters(ctx, dynamic.NewForConfigOrDie(admin), reg.ns)
 	if err != nil {
@@ -147,15 +155,17 @@ func BenchmarkManyClusters(b *testing.B) {
 			requests.Store(0)
 			gitSrv.Requests.Store(0)
 			clear(settled)
+			cpu0 := serverCPU(up, etcdPID)
 			begin = time.Now()
 			results, err := g.Reconcile(ctx)
-			p := pass{version: version, wall: time.Since(begin), results: results, err: err, requests: requests.Load(), gitRequests: gitSrv.Requests.Load(), settled: maps.Clone(settled)}
+			p := pass{version: version, wall: time.Since(begin), results: results, err: err, requests: requests.Load(),
+				gitRequests: gitSrv.Requests.Load(), settled: maps.Clone(settled), serverCPU: serverCPU(up, etcdPID) - cpu0}
 			p.log(b, byName, targets)
 			p.check(b, byName, down.name)
 			passes = append(passes, p)
 		}
 		b.Logf("%d runners built in %v", len(targets), build.Round(time.Millisecond))
-		reportClusters(b, n, startWall, members[:n], passes)
+		reportClusters(b, n, startWall, idleCPU, up, etcdPID, passes)
 	}
 }
 
@@ -191,11 +201,15 @@ func startMembers(b *testing.B, k, conc int) []*member {
 		})
 	}
 	wg.Wait()
-	for _, m := range members {
-		if m.server != nil {
-			b.Cleanup(m.server.Stop)
+	b.Cleanup(func() { // all at once: one by one, 64 take a minute
+		var wg sync.WaitGroup
+		for _, m := range members {
+			if m.server != nil {
+				wg.Go(m.server.Stop)
+			}
 		}
-	}
+		wg.Wait()
+	})
 	if err := errors.Join(errs...); err != nil {
 		b.Fatalf("start API servers: %v", err)
 	}
@@ -272,6 +286,7 @@ type pass struct {
 	// gitRequests are the requests the Git server served: one fetch for every
 	// target, or one for the commit.
 	gitRequests int64
+	serverCPU   float64                  // CPU seconds of the API servers and etcd
 	settled     map[string]time.Duration // since the commit, per target
 }
 
@@ -280,7 +295,8 @@ func (p pass) log(b *testing.B, byName map[string]*member, targets []fleet.Targe
 	for _, t := range targets {
 		custom[t.Cluster.Name] = t.Customization.Name
 	}
-	b.Logf("commit %d to %d targets: %v, %d API requests, %d Git requests", p.version, len(p.results), p.wall.Round(time.Millisecond), p.requests, p.gitRequests)
+	b.Logf("commit %d to %d targets: %v, %d API requests, %d Git requests, %.1f CPU s of the API servers and etcd",
+		p.version, len(p.results), p.wall.Round(time.Millisecond), p.requests, p.gitRequests, p.serverCPU)
 	b.Logf("  %-18s %-6s %-24s %-8s %-6s %7s %9s %9s", "target", "format", "labels", "custom", "result", "applied", "pass", "settled")
 	for _, r := range p.results {
 		m := byName[r.Name]
@@ -357,7 +373,7 @@ func labelString(l map[string]string) string {
 }
 
 // reportClusters reports the figures of the run.
-func reportClusters(b *testing.B, n int, startWall time.Duration, up []*member, passes []pass) {
+func reportClusters(b *testing.B, n int, startWall time.Duration, idleCPU float64, up []*member, etcdPID int, passes []pass) {
 	b.ReportMetric(float64(n), "clusters")
 	b.ReportMetric(startWall.Seconds()/float64(n+1), "start-s/apiserver")
 	starts := make([]time.Duration, len(up))
@@ -365,6 +381,7 @@ func reportClusters(b *testing.B, n int, startWall time.Duration, up []*member, 
 		starts[i] = m.start
 	}
 	b.ReportMetric(percentile(starts, 50).Seconds(), "start-p50-s")
+	b.ReportMetric(idleCPU, "idle-cores")
 	for i, p := range passes {
 		var settled, durations []time.Duration
 		var downFailed time.Duration
@@ -383,25 +400,16 @@ func reportClusters(b *testing.B, n int, startWall time.Duration, up []*member, 
 		b.ReportMetric(downFailed.Seconds(), prefix+"down-failed-s")
 		b.ReportMetric(float64(p.requests), prefix+"requests")
 		b.ReportMetric(float64(p.gitRequests), prefix+"git-requests")
+		b.ReportMetric(p.serverCPU, prefix+"server-cpu-s")
 	}
 	var rss []float64
-	var etcd string
 	for _, m := range up {
-		host, err := url.Parse(m.server.RESTConfig().Host)
-		if err != nil {
-			b.Fatal(err)
+		if m.pid != 0 {
+			rss = append(rss, rssMB(m.pid))
 		}
-		pid, args := findProcess("kube-apiserver", "--secure-port="+host.Port())
-		if pid == 0 {
-			b.Logf("no kube-apiserver process serves port %s: RSS not measured", host.Port())
-			return
-		}
-		rss = append(rss, rssMB(pid))
-		for _, a := range args {
-			if v, ok := strings.CutPrefix(a, "--etcd-servers="); ok {
-				etcd = v
-			}
-		}
+	}
+	if len(rss) == 0 {
+		return
 	}
 	var sum, most float64
 	for _, v := range rss {
@@ -410,10 +418,64 @@ func reportClusters(b *testing.B, n int, startWall time.Duration, up []*member, 
 	}
 	b.ReportMetric(sum/float64(len(rss)), "apiserver-MB")
 	b.ReportMetric(most, "apiserver-max-MB")
-	if pid, _ := findProcess("etcd", "--listen-client-urls="+etcd); pid != 0 {
-		b.ReportMetric(rssMB(pid), "etcd-MB")
+	if etcdPID != 0 {
+		b.ReportMetric(rssMB(etcdPID), "etcd-MB")
 	}
 	b.Logf("RSS: %.0f MB per API server on average (max %.0f), %.0f MB for %d", sum/float64(len(rss)), most, sum, len(rss))
+}
+
+// findPIDs finds the kube-apiserver process of each member, by the port it
+// serves on, and returns that of the etcd they share; a process not found is
+// logged, and its figures are left out.
+func findPIDs(b *testing.B, members []*member) int {
+	var etcd string
+	for _, m := range members {
+		host, err := url.Parse(m.server.RESTConfig().Host)
+		if err != nil {
+			b.Fatal(err)
+		}
+		pid, args := findProcess("kube-apiserver", "--secure-port="+host.Port())
+		if pid == 0 {
+			b.Logf("no kube-apiserver serves port %s: its RSS and CPU are not measured", host.Port())
+			continue
+		}
+		m.pid = pid
+		for _, a := range args {
+			if v, ok := strings.CutPrefix(a, "--etcd-servers="); ok {
+				etcd = v
+			}
+		}
+	}
+	pid, _ := findProcess("etcd", "--listen-client-urls="+etcd)
+	return pid
+}
+
+// serverCPU is the CPU time (user and system) the members' API servers and etcd
+// have used, from /proc/<pid>/stat.
+func serverCPU(members []*member, etcd int) float64 {
+	var ticks float64
+	add := func(pid int) {
+		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			return
+		}
+		s := string(data)
+		fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:]) // after the command, which may hold spaces
+		if len(fields) > 12 {
+			u, _ := strconv.ParseFloat(fields[11], 64)
+			st, _ := strconv.ParseFloat(fields[12], 64)
+			ticks += u + st
+		}
+	}
+	for _, m := range members {
+		if m.pid != 0 {
+			add(m.pid)
+		}
+	}
+	if etcd != 0 {
+		add(etcd)
+	}
+	return ticks / 100 // USER_HZ
 }
 
 // percentile returns the p-th percentile (nearest rank) of ds.

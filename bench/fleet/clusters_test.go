@@ -3,7 +3,6 @@ package fleet
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
 	"math"
@@ -175,6 +174,7 @@ func BenchmarkManyClusters(b *testing.B) {
 // the one the kernel kills.
 func startMembers(b *testing.B, k, conc int) []*member {
 	floor := envInt("FLEETBENCH_MIN_FREE_MB", 2048)
+	begin := time.Now()
 	regions := []string{"eu", "us", "ap"}
 	members := make([]*member, k)
 	errs := make([]error, k)
@@ -210,8 +210,15 @@ func startMembers(b *testing.B, k, conc int) []*member {
 		}
 		wg.Wait()
 	})
-	if err := errors.Join(errs...); err != nil {
-		b.Fatalf("start API servers: %v", err)
+	var failed []error
+	for _, err := range errs {
+		if err != nil {
+			failed = append(failed, err)
+		}
+	}
+	if len(failed) > 0 {
+		b.Fatalf("started %d of %d API servers in %v; %d failed, the first: %v", k-len(failed), k,
+			time.Since(begin).Round(time.Millisecond), len(failed), failed[0])
 	}
 	return members
 }

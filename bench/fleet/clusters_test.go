@@ -409,26 +409,28 @@ func reportClusters(b *testing.B, n int, startWall time.Duration, idleCPU float6
 		b.ReportMetric(float64(p.gitRequests), prefix+"git-requests")
 		b.ReportMetric(p.serverCPU, prefix+"server-cpu-s")
 	}
-	var rss []float64
+	// RSS counts the pages of the binary every API server shares; RssAnon is
+	// what each adds.
+	var rss, anon, most float64
+	var count int
 	for _, m := range up {
-		if m.pid != 0 {
-			rss = append(rss, rssMB(m.pid))
+		if m.pid == 0 {
+			continue
 		}
+		r := memMB(m.pid, "VmRSS:")
+		rss, anon, most, count = rss+r, anon+memMB(m.pid, "RssAnon:"), max(most, r), count+1
 	}
-	if len(rss) == 0 {
+	if count == 0 {
 		return
 	}
-	var sum, most float64
-	for _, v := range rss {
-		sum += v
-		most = max(most, v)
-	}
-	b.ReportMetric(sum/float64(len(rss)), "apiserver-MB")
+	b.ReportMetric(rss/float64(count), "apiserver-MB")
 	b.ReportMetric(most, "apiserver-max-MB")
+	b.ReportMetric(anon/float64(count), "apiserver-anon-MB")
 	if etcdPID != 0 {
-		b.ReportMetric(rssMB(etcdPID), "etcd-MB")
+		b.ReportMetric(memMB(etcdPID, "VmRSS:"), "etcd-MB")
 	}
-	b.Logf("RSS: %.0f MB per API server on average (max %.0f), %.0f MB for %d", sum/float64(len(rss)), most, sum, len(rss))
+	b.Logf("memory: %.0f MB RSS per API server on average (max %.0f), %.0f MB of it anonymous; %.0f MB anonymous for %d",
+		rss/float64(count), most, anon/float64(count), anon, count)
 }
 
 // findPIDs finds the kube-apiserver process of each member, by the port it
@@ -539,8 +541,9 @@ func procField(path, field string) (float64, bool) {
 	return 0, false
 }
 
-// rssMB is the resident set size of a process in MB, from /proc/<pid>/status.
-func rssMB(pid int) float64 {
-	kb, _ := procField(fmt.Sprintf("/proc/%d/status", pid), "VmRSS:")
+// memMB is a memory figure of a process (VmRSS:, RssAnon:) in MB, from
+// /proc/<pid>/status.
+func memMB(pid int, field string) float64 {
+	kb, _ := procField(fmt.Sprintf("/proc/%d/status", pid), field)
 	return kb / 1024
 }

@@ -154,11 +154,11 @@ func BenchmarkManyClusters(b *testing.B) {
 			requests.Store(0)
 			gitSrv.Requests.Store(0)
 			clear(settled)
-			cpu0 := serverCPU(up, etcdPID)
+			cpu0, self0 := serverCPU(up, etcdPID), cpuSeconds()
 			begin = time.Now()
 			results, err := g.Reconcile(ctx)
 			p := pass{version: version, wall: time.Since(begin), results: results, err: err, requests: requests.Load(),
-				gitRequests: gitSrv.Requests.Load(), settled: maps.Clone(settled), serverCPU: serverCPU(up, etcdPID) - cpu0}
+				gitRequests: gitSrv.Requests.Load(), settled: maps.Clone(settled), serverCPU: serverCPU(up, etcdPID) - cpu0, selfCPU: cpuSeconds() - self0}
 			p.log(b, byName, targets)
 			p.check(b, byName, down.name)
 			passes = append(passes, p)
@@ -294,6 +294,7 @@ type pass struct {
 	// target, or one for the commit.
 	gitRequests int64
 	serverCPU   float64                  // CPU seconds of the API servers and etcd
+	selfCPU     float64                  // CPU seconds of this process: the reconcilers, the Git server
 	settled     map[string]time.Duration // since the commit, per target
 }
 
@@ -302,8 +303,8 @@ func (p pass) log(b *testing.B, byName map[string]*member, targets []fleet.Targe
 	for _, t := range targets {
 		custom[t.Cluster.Name] = t.Customization.Name
 	}
-	b.Logf("commit %d to %d targets: %v, %d API requests, %d Git requests, %.1f CPU s of the API servers and etcd",
-		p.version, len(p.results), p.wall.Round(time.Millisecond), p.requests, p.gitRequests, p.serverCPU)
+	b.Logf("commit %d to %d targets: %v, %d API requests, %d Git requests; CPU s: %.1f of the API servers and etcd, %.1f of the reconcilers",
+		p.version, len(p.results), p.wall.Round(time.Millisecond), p.requests, p.gitRequests, p.serverCPU, p.selfCPU)
 	b.Logf("  %-18s %-6s %-24s %-8s %-6s %7s %9s %9s", "target", "format", "labels", "custom", "result", "applied", "pass", "settled")
 	for _, r := range p.results {
 		m := byName[r.Name]
@@ -408,6 +409,7 @@ func reportClusters(b *testing.B, n int, startWall time.Duration, idleCPU float6
 		b.ReportMetric(float64(p.requests), prefix+"requests")
 		b.ReportMetric(float64(p.gitRequests), prefix+"git-requests")
 		b.ReportMetric(p.serverCPU, prefix+"server-cpu-s")
+		b.ReportMetric(p.selfCPU, prefix+"reconciler-cpu-s")
 	}
 	// RSS counts the pages of the binary every API server shares; RssAnon is
 	// what each adds.

@@ -50,7 +50,9 @@ type Cluster struct {
 	// Argo CD, whose cluster generator reads them too) and, for a Cluster API
 	// cluster, those of its Cluster object, which win.
 	Labels map[string]string
-	// Config connects to the cluster.
+	// Config connects to the cluster, allowing 50 requests a second in bursts of
+	// 100 as Argo CD does for its clusters (client-go's default, 5 and 10, spaces
+	// a pass's requests 200 ms apart); change QPS and Burst to throttle more.
 	Config *rest.Config
 	// Secret is the Secret the cluster was read from.
 	Secret object.ID
@@ -58,6 +60,13 @@ type Cluster struct {
 	// turned off.
 	Warnings []string
 }
+
+// clientQPS and clientBurst are the client rate limits of a cluster's Config:
+// Argo CD's (ARGOCD_K8S_CLIENT_QPS and ARGOCD_K8S_CLIENT_BURST).
+const (
+	clientQPS   = 50
+	clientBurst = 100
+)
 
 var (
 	secrets      = schema.GroupVersionResource{Version: "v1", Resource: "secrets"}
@@ -103,6 +112,7 @@ func ReadClusters(ctx context.Context, client dynamic.Interface, namespace strin
 			continue
 		}
 		c.Secret = id
+		c.Config.QPS, c.Config.Burst = clientQPS, clientBurst
 		clusters = append(clusters, *c)
 	}
 	slices.SortFunc(clusters, func(a, b Cluster) int { return strings.Compare(a.Name, b.Name) })

@@ -13,4 +13,9 @@
 // FLEETBENCH_SETS (default 20) sets the number of sets, FLEETBENCH_INTERVAL
 // (default 30s) the interval both tools reconcile at, FLEETBENCH_WINDOW (default
 // 60s) the steady-state window.
+//
+// BenchmarkManyClusters is the other direction: one set, one commit, fanned out
+// through package fleet to FLEETBENCH_CLUSTERS (default 8) API servers on one etcd
+// registered as Argo CD and Cluster API Secrets, one more being down; see "How far
+// it goes" in docs/fleet.md.
 package fleet

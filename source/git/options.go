@@ -150,7 +150,9 @@ type Options struct {
 	// Verify, when set, refuses commits without a valid signature by one of its keys.
 	Verify *Verification
 	// Timeout bounds each operation (Fetch, LatestRevision, Push) on top of the
-	// caller's context; 0 means 5 minutes.
+	// caller's context; 0 means 5 minutes. A Fetch shared by concurrent calls
+	// is bounded by it alone; a call queued behind a running one may wait for
+	// both (see [Repository.Fetch]).
 	Timeout time.Duration
 	// KeepArtifacts is how many checked-out revisions stay on disk; older ones are
 	// deleted by a later Fetch. 0 means 3.

@@ -36,6 +36,8 @@ type Repository struct {
 
 	mu   sync.Mutex
 	last *lazyCheckout // CheckoutLazy's most recent artifact
+
+	flights flights // Fetch calls in progress
 }
 
 var _ source.Source = (*Repository)(nil)
@@ -88,22 +90,37 @@ func (r *Repository) LatestRevision(ctx context.Context) (string, error) {
 // The remote is contacted once for the reference advertisement and, when the
 // commit is not cached yet, once more for the pack (over smart HTTP: one GET and
 // one POST).
+//
+// Concurrent calls share fetches: a call that begins while a fetch of this
+// Repository waits for the cache lock joins it; one that begins after the fetch
+// asked the remote waits for the next fetch, which every call queued meanwhile
+// shares. Either way the artifact shows the reference as the remote had it at some
+// moment after the call began (a pass triggered by a push sees that push), and a
+// burst of calls costs at most two fetches. Each call gets its own Artifact value
+// (the files, an FS safe for concurrent use, are shared). Options.Timeout bounds
+// each fetch, not the wait for one; a call whose ctx ends returns ctx's error at
+// once without failing the fetch for the other calls, and the fetch is cancelled
+// when no call waits for it any more.
 func (r *Repository) Fetch(ctx context.Context) (*source.Artifact, error) {
-	ctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
-	defer cancel()
-	a, err := r.fetch(ctx)
-	if err != nil {
-		return nil, r.fail("fetch", err)
+	f := r.join(ctx)
+	select {
+	case <-f.done:
+		return f.result()
+	case <-ctx.Done():
 	}
-	return a, nil
+	r.leave(f)
+	return nil, r.fail("fetch", ctx.Err())
 }
 
-func (r *Repository) fetch(ctx context.Context) (*source.Artifact, error) {
+// fetch runs one fetch; asked is called once the cache lock is held, before the
+// remote is asked for anything.
+func (r *Repository) fetch(ctx context.Context, asked func()) (*source.Artifact, error) {
 	unlock, err := lockDir(ctx, r.dir)
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
+	asked()
 	st, err := r.openStorage()
 	if err != nil {
 		return nil, err

@@ -75,7 +75,7 @@ type gatedServer struct {
 	held    chan struct{} // receives once per held pack request
 	gate    chan struct{} // closed by open to let the pack requests through
 	once    sync.Once
-	adverts atomic.Int64  // reference advertisements served
+	adverts atomic.Int64 // reference advertisements served
 }
 
 func newGatedServer(t *testing.T, root string) *gatedServer {

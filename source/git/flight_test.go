@@ -235,3 +235,20 @@ func TestFetchOwnArtifact(t *testing.T) {
 		t.Fatalf("one caller's change shows in another's artifact: %s %q", y.a.Revision, y.a.Commit.Message)
 	}
 }
+
+// TestFetchEndedContext: a call whose context has already ended returns its
+// error without starting a fetch.
+func TestFetchEndedContext(t *testing.T) {
+	f := newFixture(t)
+	srv := gittest.NewHTTPServer(t, f.repo.Root, gittest.HTTPOptions{})
+	r, err := New(Options{URL: srv.URL + "/repo.git", CacheDir: t.TempDir()})
+	must(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := r.Fetch(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Fetch = %v, want context.Canceled", err)
+	}
+	if n := srv.Requests.Load(); n != 0 {
+		t.Errorf("%d requests, want none", n)
+	}
+}

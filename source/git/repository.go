@@ -27,7 +27,9 @@ import (
 // Repository is a Git [source.Source]: a remote repository, the reference to follow
 // and a cache directory. It is safe for concurrent use, and Repositories in one or
 // several processes may share a cache directory: work on one URL is serialized by a
-// lock file, and an interrupted fetch leaves the cache usable.
+// lock file, and an interrupted fetch leaves the cache usable. Overlapping Fetch
+// calls on one Repository share fetches (see [Repository.Fetch]), so the users of
+// one repository should share its Repository.
 type Repository struct {
 	opts   Options
 	remote *remote
@@ -102,6 +104,9 @@ func (r *Repository) LatestRevision(ctx context.Context) (string, error) {
 // once without failing the fetch for the other calls, and the fetch is cancelled
 // when no call waits for it any more.
 func (r *Repository) Fetch(ctx context.Context) (*source.Artifact, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, r.fail("fetch", err)
+	}
 	f := r.join(ctx)
 	select {
 	case <-f.done:

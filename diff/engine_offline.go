@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -82,9 +83,14 @@ func NewOffline(schemas SchemaSource, opts OfflineOptions) *Offline {
 	b := merge.UpdaterBuilder{Converter: sameVersion{}, ReturnInputOnNoop: true}
 	return &Offline{
 		schemas: schemas, log: opts.Logger, updater: b.BuildUpdater(), opts: opts,
-		builtin: &builtinSchemas{}, crds: (*crdSchemas)(nil).withCRDs(opts.CRDs),
+		builtin: sharedBuiltin(), crds: (*crdSchemas)(nil).withCRDs(opts.CRDs),
 	}
 }
+
+// sharedBuiltin is the one builtinSchemas of every engine: the schemas shipped
+// with the package, decoded once (about half a megabyte) and never changed, so
+// that a controller with an engine per set holds them once, not once a set.
+var sharedBuiltin = sync.OnceValue(func() *builtinSchemas { return &builtinSchemas{} })
 
 // forSet returns the engine for one plan of desired: o, with the CRD manifests of
 // the set added.

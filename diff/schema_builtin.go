@@ -19,7 +19,7 @@ import (
 // builtinSchemas are the built-in kinds' schemas shipped with the package, decoded
 // on first use: the index (kinds, scopes, the fields the server rewrites) when an
 // object of a built-in kind is merged, the types only when no other source types
-// it. One value is shared by an engine and its per-plan copies; it is safe for
+// it. One value is shared by every engine (sharedBuiltin); it is safe for
 // concurrent use.
 type builtinSchemas struct {
 	indexOnce sync.Once

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -34,16 +36,21 @@ type WaiterOptions struct {
 	// Logger receives the watches' diagnostics; unset, the
 	// logger of the call's context (logr.FromContextOrDiscard).
 	Logger logr.Logger
+	// Live, when set, is where the waits read and follow the objects (a
+	// live.Cache shared by the sets of a cluster): they send no list or watch of
+	// their own, and [WaitOptions.PerNamespace] does not apply.
+	Live Live
 }
 
 // Waiter waits for sets of objects to become healthy, driven by watches. It is safe
 // for concurrent use; each call of [Waiter.Wait] opens its own watches and closes
-// them before it returns.
+// them before it returns, or follows those of [WaiterOptions.Live].
 type Waiter struct {
 	client   dynamic.Interface
 	mapper   meta.RESTMapper
 	assessor *Assessor
 	log      logr.Logger
+	live     Live
 
 	mu    sync.Mutex
 	hints map[schema.GroupVersionKind]statusHint // see statusHint
@@ -52,7 +59,7 @@ type Waiter struct {
 // NewWaiter returns a Waiter that reads objects through client and finds their
 // resource types through mapper.
 func NewWaiter(client dynamic.Interface, mapper meta.RESTMapper, opts WaiterOptions) *Waiter {
-	return &Waiter{client: client, mapper: mapper, assessor: opts.Assessor, log: opts.Logger, hints: map[schema.GroupVersionKind]statusHint{}}
+	return &Waiter{client: client, mapper: mapper, assessor: opts.Assessor, log: opts.Logger, live: opts.Live, hints: map[schema.GroupVersionKind]statusHint{}}
 }
 
 // NewWaiterForConfig returns a Waiter with a dynamic client and a discovery-backed
@@ -100,7 +107,8 @@ type Result struct {
 // Wait watches ids until every object is done (Healthy or Suspended, see
 // [Code.Done]), any is Degraded when opts.FailFast is set, or the timeout passes.
 // It opens one list+watch per resource type (per namespace with
-// opts.PerNamespace), never one per object, and never polls. An object that does not
+// opts.PerNamespace), never one per object, and never polls; with
+// [WaiterOptions.Live] it opens none and follows the objects there. An object that does not
 // exist, or is deleted while waiting, is Missing; a kind the cluster does not serve
 // is Missing too. It returns the last statuses and nil, or an error wrapping
 // [ErrTimeout], [ErrDegraded] or the context's error.
@@ -118,18 +126,26 @@ func (w *Waiter) Wait(ctx context.Context, ids []object.ID, opts WaitOptions) (R
 		ctx, cancel = context.WithTimeoutCause(ctx, opts.Timeout, ErrTimeout)
 		defer cancel()
 	}
-	scopes, missing, err := w.scopes(ctx, statuses, opts.PerNamespace)
-	if err != nil {
-		return result(), err
-	}
-
 	watchCtx, stop := context.WithCancel(ctx)
 	updates := make(chan update, 64)
 	var wg sync.WaitGroup
 	defer wg.Wait() // no watch outlives the call
 	defer stop()
-	for _, sc := range scopes {
-		wg.Go(func() { w.run(watchCtx, sc, updates) })
+	var missing []update
+	if w.live != nil {
+		var err error
+		if missing, err = w.follow(watchCtx, slices.Collect(maps.Keys(statuses)), updates, &wg); err != nil {
+			return result(), err
+		}
+	} else {
+		scopes, m, err := w.scopes(ctx, statuses, opts.PerNamespace)
+		if err != nil {
+			return result(), err
+		}
+		missing = m
+		for _, sc := range scopes {
+			wg.Go(func() { w.run(watchCtx, sc, updates) })
+		}
 	}
 
 	notDone := len(statuses)

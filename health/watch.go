@@ -87,11 +87,14 @@ func (t *tracker) stopLocked(id object.ID) {
 }
 
 // gone sends that the object is Missing.
-func (t *tracker) gone(id object.ID, msg string) {
+func (t *tracker) gone(id object.ID, msg string) { t.set(id, status(Missing, msg)) }
+
+// set sends s, a status no object tells, cancelling the object's timer.
+func (t *tracker) set(id object.ID, s Status) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.stopLocked(id)
-	t.send(id, status(Missing, msg))
+	t.send(id, s)
 }
 
 // close cancels the timers and waits for those already running.

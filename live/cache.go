@@ -57,13 +57,19 @@ type Cache struct {
 
 	mu      sync.Mutex
 	watches map[Key]*watcher
-	subs    map[int]func(object.ID)
+	subs    map[int]subscriber
 	nextSub int
 
 	// fullMu guards wanted and every change of an entry's whole copy, so that
 	// whether an object is held whole is decided in one place (see held.go).
 	fullMu sync.Mutex
 	wanted wanted
+}
+
+// subscriber is a function of OnChange or OnEveryChange.
+type subscriber struct {
+	fn     func(object.ID)
+	status bool // also called for a change of the status alone
 }
 
 // watcher is the informer of one Key.
@@ -81,7 +87,7 @@ type watcher struct {
 func New(clients *kube.Clients, opts Options) *Cache {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Cache{client: clients.Dynamic, mapper: clients.Mapper, log: opts.Logger, ctx: ctx, cancel: cancel,
-		watches: map[Key]*watcher{}, subs: map[int]func(object.ID){}, wanted: newWanted()}
+		watches: map[Key]*watcher{}, subs: map[int]subscriber{}, wanted: newWanted()}
 }
 
 // Stop ends every watch. The Cache answers nothing after it.
@@ -96,11 +102,24 @@ func (c *Cache) Stop() { c.cancel() }
 // metadata.generation (for the kinds that count generations, the spec did not
 // change). cancel stops the calls.
 func (c *Cache) OnChange(fn func(object.ID)) (cancel func()) {
+	return c.subscribe(subscriber{fn: fn})
+}
+
+// OnEveryChange is [Cache.OnChange] for a change of the status alone too: fn is
+// called with the ID of each object added, changed (its status included) or
+// deleted in a watched Key once its first list is in, from the watch's
+// goroutine. It is what a health wait follows (a controller reporting progress
+// is what it waits for). cancel stops the calls.
+func (c *Cache) OnEveryChange(fn func(object.ID)) (cancel func()) {
+	return c.subscribe(subscriber{fn: fn, status: true})
+}
+
+func (c *Cache) subscribe(s subscriber) (cancel func()) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	id := c.nextSub
 	c.nextSub++
-	c.subs[id] = fn
+	c.subs[id] = s
 	return func() {
 		c.mu.Lock()
 		defer c.mu.Unlock()
@@ -292,15 +311,13 @@ func (c *Cache) start(k Key) *watcher {
 	_, _ = inf.AddEventHandler(cache.ResourceEventHandlerDetailedFuncs{
 		AddFunc: func(obj any, initial bool) {
 			c.settle(k, obj)
-			c.changed(w, obj, initial)
+			c.changed(w, obj, initial, false)
 		},
 		UpdateFunc: func(old, obj any) {
 			c.settle(k, obj)
-			if !statusOnly(old, obj) {
-				c.changed(w, obj, false)
-			}
+			c.changed(w, obj, false, statusOnly(old, obj))
 		},
-		DeleteFunc: func(obj any) { c.changed(w, obj, false) },
+		DeleteFunc: func(obj any) { c.changed(w, obj, false, false) },
 	})
 	go inf.RunWithContext(ctx)
 	go func() {
@@ -313,8 +330,9 @@ func (c *Cache) start(k Key) *watcher {
 	return w
 }
 
-// changed tells the subscribers about a change of obj.
-func (c *Cache) changed(w *watcher, obj any, initial bool) {
+// changed tells the subscribers about a change of obj; of its status alone,
+// those of OnEveryChange only.
+func (c *Cache) changed(w *watcher, obj any, initial, status bool) {
 	if initial {
 		return
 	}
@@ -329,8 +347,10 @@ func (c *Cache) changed(w *watcher, obj any, initial bool) {
 	id := e.id()
 	c.mu.Lock()
 	subs := make([]func(object.ID), 0, len(c.subs))
-	for _, fn := range c.subs {
-		subs = append(subs, fn)
+	for _, s := range c.subs {
+		if s.status || !status {
+			subs = append(subs, s.fn)
+		}
 	}
 	c.mu.Unlock()
 	for _, fn := range subs {

@@ -140,6 +140,7 @@ func TestWatchesResumeAfterAPIServerRestart(t *testing.T) {
 }
 
 // A controller reporting status is not a change: only what a diff could see is.
+// OnEveryChange reports both.
 func TestStatusAloneIsNoChange(t *testing.T) {
 	ctx := context.Background()
 	cfg, ns := cluster.Config(t), cluster.NewNamespace(t)
@@ -150,10 +151,19 @@ func TestStatusAloneIsNoChange(t *testing.T) {
 	c := newCache(t, cfg)
 	changed := make(chan object.ID, 10)
 	c.OnChange(func(id object.ID) { changed <- id })
+	every := make(chan object.ID, 10)
+	c.OnEveryChange(func(id object.ID) { every <- id })
 	if _, err := c.Objects(ctx, []object.ID{{Group: "apps", Kind: "Deployment", Namespace: ns, Name: "web"}}); err != nil {
 		t.Fatal(err)
 	}
 	statusThenSpec(t, cfg, ns)
+	for i := range 2 {
+		select {
+		case <-every:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("OnEveryChange reported %d of the two changes (status, spec)", i)
+		}
+	}
 	select {
 	case <-changed: // the first change reported must be the spec's
 	case <-time.After(10 * time.Second):

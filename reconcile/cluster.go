@@ -63,7 +63,9 @@ type ClusterOptions struct {
 	// live.Cache between the Clusters of one cluster): after the first pass, and
 	// the first after a write, a pass whose desired set and live objects did not
 	// change sends no request, and [Cluster.Drifted] says when an object of the set
-	// changes. The cache holds the set's objects whole and the other objects of
+	// changes. Its health waits ([Cluster.Wait], [Cluster.Health]) read and follow
+	// the cache too, with no list or watch of their own (health.WaiterOptions.Live).
+	// The cache holds the set's objects whole and the other objects of
 	// their resources and namespaces as metadata; [Cluster.Close] gives the set's
 	// back when it is dropped.
 	Live *live.Cache
@@ -143,8 +145,12 @@ func NewCluster(clients *kube.Clients, opts ClusterOptions) (*Cluster, error) {
 		}
 		c.inventory = inv
 	}
+	wopts := health.WaiterOptions{Assessor: opts.Assessor, Logger: opts.Logger}
+	if opts.Live != nil {
+		wopts.Live = opts.Live // the waits follow the shared watches: no list+watch a set
+	}
 	c.health = WaiterHealth{
-		Waiter:   health.NewWaiter(client, mapper, health.WaiterOptions{Assessor: opts.Assessor, Logger: opts.Logger}),
+		Waiter:   health.NewWaiter(client, mapper, wopts),
 		Assessor: opts.Assessor,
 		Live:     c.lastLive,
 		FailFast: true,
@@ -428,7 +434,8 @@ func (c *Cluster) Health(ctx context.Context, ids []object.ID) (map[object.ID]he
 	return c.health.Health(ctx, ids)
 }
 
-// Wait implements [HealthChecker] with health.Waiter: one watch per resource type.
+// Wait implements [HealthChecker] with health.Waiter: one watch per resource type,
+// or none with [ClusterOptions.Live].
 func (c *Cluster) Wait(ctx context.Context, ids []object.ID, progress func(object.ID, health.Status)) (map[object.ID]health.Status, error) {
 	return c.health.Wait(ctx, ids, progress)
 }

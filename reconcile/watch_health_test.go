@@ -1,0 +1,179 @@
+package reconcile_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
+
+	"github.com/gitopskit/gitopskit/health"
+	"github.com/gitopskit/gitopskit/internal/testtool"
+	"github.com/gitopskit/gitopskit/kube"
+	"github.com/gitopskit/gitopskit/live"
+	"github.com/gitopskit/gitopskit/object"
+	"github.com/gitopskit/gitopskit/reconcile"
+	"github.com/gitopskit/gitopskit/source"
+)
+
+// verbCounts counts the LIST and WATCH requests a config's clients send, by
+// resource ("list configmaps", "watch widgets").
+type verbCounts struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (v *verbCounts) wrap(cfg *rest.Config) *rest.Config {
+	cfg = rest.CopyConfig(cfg)
+	cfg.Wrap(func(next http.RoundTripper) http.RoundTripper {
+		return roundTrip(func(r *http.Request) (*http.Response, error) {
+			if r.Method == http.MethodGet {
+				if res, collection := resourceOf(r.URL.Path); collection {
+					verb := "list "
+					if r.URL.Query().Get("watch") == "true" {
+						verb = "watch "
+					}
+					v.mu.Lock()
+					v.n[verb+res]++
+					v.mu.Unlock()
+				}
+			}
+			return next.RoundTrip(r)
+		})
+	})
+	return cfg
+}
+
+func (v *verbCounts) get(key string) int {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.n[key]
+}
+
+// resourceOf returns the resource of an API path and whether it names a
+// collection (no object name).
+func resourceOf(path string) (string, bool) {
+	parts := strings.Split(strings.Trim(path, "/"), "/")
+	switch {
+	case len(parts) >= 3 && parts[0] == "api":
+		parts = parts[2:]
+	case len(parts) >= 4 && parts[0] == "apis":
+		parts = parts[3:]
+	default:
+		return "", false
+	}
+	if len(parts) >= 3 && parts[0] == "namespaces" {
+		parts = parts[2:]
+	}
+	return parts[0], len(parts) == 1
+}
+
+type roundTrip func(*http.Request) (*http.Response, error)
+
+func (f roundTrip) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// With Live, a pass's wait for health follows the shared cache: the only LIST
+// and WATCH of each resource are the cache's (a wait of its own added one of
+// each), it still waits until the set is healthy, and a custom resource whose
+// CRD has a status subresource is not Healthy before a status is written.
+func TestWatchedWaitFollowsTheCache(t *testing.T) {
+	ctx := context.Background()
+	cfg, ns := cluster.Config(t), cluster.NewNamespace(t)
+	group := strings.ReplaceAll(ns, "-", "") + ".example.com"
+	dyn := dynamic.NewForConfigOrDie(cfg)
+	crds := dyn.Resource(schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"})
+	crd := &unstructured.Unstructured{}
+	if err := crd.UnmarshalJSON([]byte(`{"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+		"metadata": {"name": "widgets.` + group + `"},
+		"spec": {"group": "` + group + `", "scope": "Namespaced", "names": {"plural": "widgets", "singular": "widget", "kind": "Widget"},
+			"versions": [{"name": "v1", "served": true, "storage": true, "subresources": {"status": {}},
+				"schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}]}}`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := crds.Create(ctx, crd, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = crds.Delete(context.Background(), crd.GetName(), metav1.DeleteOptions{}) })
+	widgets := dyn.Resource(schema.GroupVersionResource{Group: group, Version: "v1", Resource: "widgets"}).Namespace(ns)
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if _, err := widgets.List(ctx, metav1.ListOptions{}); err == nil {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("the CRD is not served: %v", err)
+		}
+	}
+
+	counts := &verbCounts{n: map[string]int{}}
+	clients, err := kube.NewForConfig(counts.wrap(cfg), kube.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache := live.New(clients, live.Options{})
+	t.Cleanup(cache.Stop)
+	c, err := reconcile.NewCluster(clients, reconcile.ClusterOptions{FieldManager: "watch-test", Force: true, Live: cache,
+		Inventory: object.ID{Kind: "Secret", Namespace: ns, Name: "inventory"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	testtool.WriteFiles(t, dir, map[string]string{
+		"deploy/a.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: " + ns + "}\ndata: {color: blue}\n",
+		"deploy/w.yaml": "apiVersion: " + group + "/v1\nkind: Widget\nmetadata: {name: w, namespace: " + ns + "}\nspec: {size: 3}\n",
+	})
+	r, err := reconcile.New(reconcile.Stages{Source: source.Local{Dir: dir}, Differ: c, Applier: c, Health: c},
+		reconcile.Options{Path: "deploy", Prune: true, Wait: true, HealthTimeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	type outcome struct {
+		res *reconcile.Result
+		err error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		res, err := r.Reconcile(ctx)
+		done <- outcome{res, err}
+	}()
+	var w *unstructured.Unstructured
+	for deadline := time.Now().Add(30 * time.Second); w == nil; time.Sleep(50 * time.Millisecond) {
+		w, _ = widgets.Get(ctx, "w", metav1.GetOptions{})
+		if w == nil && time.Now().After(deadline) {
+			t.Fatal("the pass did not create the Widget")
+		}
+	}
+	select {
+	case o := <-done:
+		t.Fatalf("the pass ended before the Widget had a status: health %v, %v", o.res.Health, o.err)
+	case <-time.After(time.Second):
+	}
+	if err := unstructured.SetNestedSlice(w.Object, []any{map[string]any{"type": "Ready", "status": "True", "message": "serving"}}, "status", "conditions"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := widgets.UpdateStatus(ctx, w, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var o outcome
+	select {
+	case o = <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the status was written, and the pass still waits")
+	}
+	if o.err != nil || o.res.Health.Code != health.Healthy {
+		t.Fatalf("pass: health %v, %v", o.res.Health, o.err)
+	}
+	for _, res := range []string{"configmaps", "widgets"} {
+		lists, watches := counts.get("list "+res), counts.get("watch "+res)
+		t.Logf("%s: %d LIST, %d WATCH", res, lists, watches)
+		if lists != 1 || watches != 1 {
+			t.Errorf("%s: %d LIST and %d WATCH, want the cache's one of each", res, lists, watches)
+		}
+	}
+}

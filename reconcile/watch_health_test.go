@@ -16,9 +16,6 @@ import (
 
 	"github.com/gitopskit/gitopskit/health"
 	"github.com/gitopskit/gitopskit/internal/testtool"
-	"github.com/gitopskit/gitopskit/kube"
-	"github.com/gitopskit/gitopskit/live"
-	"github.com/gitopskit/gitopskit/object"
 	"github.com/gitopskit/gitopskit/reconcile"
 	"github.com/gitopskit/gitopskit/source"
 )
@@ -111,17 +108,7 @@ func TestWatchedWaitFollowsTheCache(t *testing.T) {
 	}
 
 	counts := &verbCounts{n: map[string]int{}}
-	clients, err := kube.NewForConfig(counts.wrap(cfg), kube.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cache := live.New(clients, live.Options{})
-	t.Cleanup(cache.Stop)
-	c, err := reconcile.NewCluster(clients, reconcile.ClusterOptions{FieldManager: "watch-test", Force: true, Live: cache,
-		Inventory: object.ID{Kind: "Secret", Namespace: ns, Name: "inventory"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, _ := watchedCluster(t, counts.wrap(cfg), ns)
 	dir := t.TempDir()
 	testtool.WriteFiles(t, dir, map[string]string{
 		"deploy/a.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: " + ns + "}\ndata: {color: blue}\n",

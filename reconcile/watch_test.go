@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 
 	"github.com/gitopskit/gitopskit/internal/testtool"
 	"github.com/gitopskit/gitopskit/kube"
@@ -31,18 +32,7 @@ func watchedSetIn(t *testing.T) (*reconcile.Reconciler, *reconcile.Cluster, *liv
 	t.Helper()
 	cfg, ns := cluster.Config(t), cluster.NewNamespace(t)
 	var n atomic.Int64
-	counted := testtool.CountRequests(cfg, &n)
-	clients, err := kube.NewForConfig(counted, kube.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cache := live.New(clients, live.Options{})
-	t.Cleanup(cache.Stop)
-	c, err := reconcile.NewCluster(clients, reconcile.ClusterOptions{FieldManager: "watch-test", Force: true, Live: cache,
-		Inventory: object.ID{Kind: "Secret", Namespace: ns, Name: "inventory"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, cache := watchedCluster(t, testtool.CountRequests(cfg, &n), ns)
 	dir := t.TempDir()
 	testtool.WriteFiles(t, dir, map[string]string{
 		"deploy/a.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: " + ns + "}\ndata: {color: blue}\n",
@@ -54,6 +44,24 @@ func watchedSetIn(t *testing.T) (*reconcile.Reconciler, *reconcile.Cluster, *liv
 		t.Fatal(err)
 	}
 	return r, c, cache, &n, ns
+}
+
+// watchedCluster is a Cluster of cfg whose live state comes from a new cache,
+// with its inventory in ns.
+func watchedCluster(t *testing.T, cfg *rest.Config, ns string) (*reconcile.Cluster, *live.Cache) {
+	t.Helper()
+	clients, err := kube.NewForConfig(cfg, kube.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache := live.New(clients, live.Options{})
+	t.Cleanup(cache.Stop)
+	c, err := reconcile.NewCluster(clients, reconcile.ClusterOptions{FieldManager: "watch-test", Force: true, Live: cache,
+		Inventory: object.ID{Kind: "Secret", Namespace: ns, Name: "inventory"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, cache
 }
 
 // After the first pass and the first after it wrote, a pass whose revision and

@@ -88,6 +88,7 @@ type Cluster struct {
 	manager   *apply.Manager
 	inventory apply.Inventory
 	health    WaiterHealth
+	hooks     *health.Waiter // waits for hooks with watches of its own
 	meta      metadata.Interface
 	opts      ClusterOptions
 
@@ -146,11 +147,17 @@ func NewCluster(clients *kube.Clients, opts ClusterOptions) (*Cluster, error) {
 		c.inventory = inv
 	}
 	wopts := health.WaiterOptions{Assessor: opts.Assessor, Logger: opts.Logger}
+	c.hooks = health.NewWaiter(client, mapper, wopts)
+	waiter := c.hooks
 	if opts.Live != nil {
-		wopts.Live = opts.Live // the waits follow the shared watches: no list+watch a set
+		// The set's waits follow the shared watches: no list+watch a set. Hooks
+		// keep their own: the cache would hold them whole for good, as nothing
+		// releases them.
+		wopts.Live = opts.Live
+		waiter = health.NewWaiter(client, mapper, wopts)
 	}
 	c.health = WaiterHealth{
-		Waiter:   health.NewWaiter(client, mapper, wopts),
+		Waiter:   waiter,
 		Assessor: opts.Assessor,
 		Live:     c.lastLive,
 		FailFast: true,
@@ -414,7 +421,7 @@ func (c *Cluster) apply(ctx context.Context, desired []*unstructured.Unstructure
 		},
 	}
 	if opts.Hooks {
-		aopts.HookGate = c.health.Waiter.Gate(health.WaitOptions{Timeout: opts.HookTimeout, FailFast: true})
+		aopts.HookGate = c.hooks.Gate(health.WaitOptions{Timeout: opts.HookTimeout, FailFast: true})
 	}
 	if !opts.DryRun {
 		c.mu.Lock()

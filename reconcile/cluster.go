@@ -64,7 +64,8 @@ type ClusterOptions struct {
 	// the first after a write, a pass whose desired set and live objects did not
 	// change sends no request, and [Cluster.Drifted] says when an object of the set
 	// changes. Its health waits ([Cluster.Wait], [Cluster.Health]) read and follow
-	// the cache too, with no list or watch of their own (health.WaiterOptions.Live).
+	// the cache too, with no list or watch of their own (health.WaiterOptions.Live;
+	// hooks keep their own).
 	// The cache holds the set's objects whole and the other objects of
 	// their resources and namespaces as metadata; [Cluster.Close] gives the set's
 	// back when it is dropped.

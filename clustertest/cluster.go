@@ -38,6 +38,11 @@ type Options struct {
 	// KwokStages are extra kwok Stage documents (YAML), for example one that makes the
 	// pods of a test's Job fail. They are given to kwok after its default stages.
 	KwokStages []string
+	// DisableQPSLimits lifts the client rate limits of kube-controller-manager and
+	// kube-scheduler (20 and 50 requests per second by default), as kwokctl's
+	// --disable-qps-limits does, so that a benchmark with many workloads measures
+	// the tool under test rather than the controllers' rate limits.
+	DisableQPSLimits bool
 	// APIServerFlags are added to kube-apiserver's command line, after the defaults.
 	APIServerFlags []string
 	// CRDDirs are directories of CustomResourceDefinition manifests (.yaml, .yml and

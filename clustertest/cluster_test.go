@@ -200,10 +200,18 @@ func TestFakeNodes(t *testing.T) {
 		cluster.Config(t) // skips or fails the same way as for the shared cluster
 	}
 	start := time.Now()
-	c, err := Start(context.Background(), Options{Nodes: 2})
+	c, err := Start(context.Background(), Options{Nodes: 2, DisableQPSLimits: true})
 	require.NoError(t, err)
 	t.Cleanup(c.Stop)
 	t.Logf("fake-node cluster started in %v", time.Since(start))
+	limited := 0
+	for _, p := range c.allProcs() {
+		if p.name == "kube-controller-manager" || p.name == "kube-scheduler" {
+			assert.Contains(t, p.cmd.Args, "--kube-api-qps=5000", p.name)
+			limited++
+		}
+	}
+	assert.Equal(t, 2, limited, "controller manager and scheduler")
 	cs := kubernetes.NewForConfigOrDie(c.RESTConfig())
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()

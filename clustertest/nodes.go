@@ -25,6 +25,9 @@ func (c *Cluster) startNodes(ctx context.Context, dir, bin string, creds *creden
 		"--leader-elect=false",
 		"--secure-port=0",
 	}
+	if c.opts.DisableQPSLimits {
+		common = append(common, "--kube-api-qps=5000", "--kube-api-burst=10000")
+	}
 	if _, err := c.run(dir, filepath.Join(bin, "kube-controller-manager"), append(common,
 		"--service-account-private-key-file="+creds.saKey,
 		"--root-ca-file="+creds.caFile,

@@ -21,5 +21,6 @@ flux:
 
 bench:
 	GITOPSKIT_CONTROLPLANE_DIR=$$(hack/controlplane/build.sh) PATH=$$(hack/tools.sh):$$PATH \
+		GITOPSKIT_FLUX_DIR=$$(hack/flux.sh) \
 		sh -c 'cd bench && go test -run XXX -bench . -benchtime 3x ./... && \
 			cd gitopsengine && GOTOOLCHAIN=auto go test -run XXX -bench . -benchtime 3x ./...'

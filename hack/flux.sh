@@ -12,8 +12,11 @@
 #   FLUX_SOURCE_VERSION, FLUX_KUSTOMIZE_VERSION  the versions (default below)
 set -euo pipefail
 
-source_version=${FLUX_SOURCE_VERSION:-v1.10.1}
-kustomize_version=${FLUX_KUSTOMIZE_VERSION:-v1.10.1}
+# Flux 2.7's controllers: the newest whose every module the Go module proxy
+# serves here (source-controller v1.8.5 and later need fluxcd/pkg/artifact
+# versions it refuses with 403).
+source_version=${FLUX_SOURCE_VERSION:-v1.7.0}
+kustomize_version=${FLUX_KUSTOMIZE_VERSION:-v1.7.3}
 cache=${GITOPSKIT_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/gitopskit}
 dir="$cache/flux/source-controller@$source_version+kustomize-controller@$kustomize_version"
 if [ -e "$dir/.complete" ]; then

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -34,7 +35,7 @@ import (
 
 // The fake nodes hold 250 pods each: enough for both tools' Deployments (three a
 // set each) and their rollouts' surge.
-var cluster = clustertest.New(clustertest.Options{Nodes: 2 + envInt("FLEETBENCH_SETS", defaultSets)*3*2*2/250})
+var cluster = clustertest.New(clustertest.Options{CRDDirs: fluxCRDs(), DisableQPSLimits: os.Getenv("FLEETBENCH_DEFAULT_QPS") == "", Nodes: 2 + envInt("FLEETBENCH_SETS", defaultSets)*3*2*2/250})
 
 func TestMain(m *testing.M) {
 	// controller-runtime (under fluxcd/pkg/ssa) prints a stack trace unless a logger is set.
@@ -54,6 +55,13 @@ type tool interface {
 	run(ctx context.Context)
 	// stop releases what the tool holds.
 	stop()
+}
+
+// outOfProcess is a tool that runs in processes of its own, whose CPU time and
+// heap are read from those processes.
+type outOfProcess interface {
+	cpuSeconds() float64
+	heapBytes() (float64, error)
 }
 
 // figures are one tool's measurements.
@@ -165,6 +173,19 @@ func cpuSeconds() float64 {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
 
+// writeHeapProfile writes this process's heap profile to path, for
+// `go tool pprof -sample_index=inuse_space`.
+func writeHeapProfile(b *testing.B, path string) {
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		b.Fatal(err)
+	}
+}
+
 func heapBytes() float64 {
 	runtime.GC()
 	var ms runtime.MemStats
@@ -222,16 +243,30 @@ func (s *bench) measure(b *testing.B, name, ns string, newTool func(cfg *rest.Co
 	}
 	f.commitToHealthy = time.Since(start)
 
+	cpu := cpuSeconds
+	ext, external := t.(outOfProcess)
+	if external {
+		cpu = ext.cpuSeconds
+	}
 	runCtx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() { t.run(runCtx) })
 	time.Sleep(5 * time.Second) // the passes woken by the commit's own writes
-	req0, cpu0, start := proxy.requests.Load(), cpuSeconds(), time.Now()
+	req0, cpu0, start := proxy.requests.Load(), cpu(), time.Now()
 	time.Sleep(s.window)
 	minutes := time.Since(start).Minutes()
 	f.requestsPerMin = float64(proxy.requests.Load()-req0) / minutes
-	f.cpuPerMin = (cpuSeconds() - cpu0) / minutes
+	f.cpuPerMin = (cpu() - cpu0) / minutes
 	held := heapBytes()
+	if path := os.Getenv("FLEETBENCH_HEAPPROFILE"); path != "" && !external {
+		writeHeapProfile(b, path+"."+name)
+	}
+	if external {
+		var err error
+		if f.heapBytes, err = ext.heapBytes(); err != nil {
+			b.Fatalf("%s: heap: %v", name, err)
+		}
+	}
 
 	f.heal = s.edit(b, ns)
 
@@ -240,8 +275,10 @@ func (s *bench) measure(b *testing.B, name, ns string, newTool func(cfg *rest.Co
 	wg.Wait()
 	t.stop()
 	t = nil
-	time.Sleep(3 * time.Second) // watches and goroutines wind down
-	f.heapBytes = held - heapBytes()
+	if !external {
+		time.Sleep(3 * time.Second) // watches and goroutines wind down
+		f.heapBytes = held - heapBytes()
+	}
 	return f
 }
 
@@ -293,7 +330,12 @@ func BenchmarkFleet(b *testing.B) {
 	for range b.N {
 		gkNS, flNS := s.namespace(b, "gk"), s.namespace(b, "fl")
 		gk := s.measure(b, "gitopskit", gkNS, func(cfg *rest.Config) tool { return newGitopskit(b, s, cfg, gkNS) })
-		fl := s.measure(b, "flux", flNS, func(cfg *rest.Config) tool { return newFluxLoop(b, s, cfg, flNS) })
+		var fl figures
+		if fluxDir() != "" {
+			fl = s.measure(b, "flux", flNS, func(cfg *rest.Config) tool { return newFluxControllers(b, s, cfg, flNS) })
+		} else {
+			fl = s.measure(b, "flux (ssa loop)", flNS, func(cfg *rest.Config) tool { return newFluxLoop(b, s, cfg, flNS) })
+		}
 		report(b, s, gk, fl)
 		for _, ns := range []string{gkNS, flNS} { // their pods leave room for the next run's
 			if err := s.cs.CoreV1().Namespaces().Delete(context.Background(), ns, metav1.DeleteOptions{}); err != nil {
@@ -305,9 +347,13 @@ func BenchmarkFleet(b *testing.B) {
 
 func report(b *testing.B, s *bench, gk, fl figures) {
 	b.Logf("%d sets of 10 objects, interval %s, steady-state window %s", s.sets, s.interval, s.window)
-	b.Logf("%-22s %12s %12s %10s", "", "gitopskit", "flux (ssa)", "gk/flux")
+	flux := "flux (ssa loop)"
+	if fluxDir() != "" {
+		flux = "flux"
+	}
+	b.Logf("%-22s %12s %15s %10s", "", "gitopskit", flux, "gk/flux")
 	row := func(what string, g, f float64, unit string) {
-		b.Logf("%-22s %12.3f %12.3f %10.3f", what, g, f, g/f)
+		b.Logf("%-22s %12.3f %15.3f %10.3f", what, g, f, g/f)
 		b.ReportMetric(g, "gitopskit-"+unit)
 		b.ReportMetric(f, "flux-"+unit)
 		b.ReportMetric(g/f, unit+"-gitopskit/flux")

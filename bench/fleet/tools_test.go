@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -33,6 +35,7 @@ type gitopskit struct {
 	group    *reconcile.Group
 	recs     []*reconcile.Reconciler
 	drifts   []<-chan struct{}
+	logf     func(format string, args ...any)
 }
 
 func newGitopskit(b *testing.B, s *bench, cfg *rest.Config, ns string) *gitopskit {
@@ -40,7 +43,7 @@ func newGitopskit(b *testing.B, s *bench, cfg *rest.Config, ns string) *gitopski
 	if err != nil {
 		b.Fatal(err)
 	}
-	g := &gitopskit{interval: s.interval, cache: live.New(clients, live.Options{})}
+	g := &gitopskit{interval: s.interval, cache: live.New(clients, live.Options{}), logf: b.Logf}
 	src := s.source(b)
 	schemas := diff.NewClusterSchemas(clients.Discovery.OpenAPIV3()) // shared, as the cache is
 	sets := make([]reconcile.Set, s.sets)
@@ -78,11 +81,26 @@ func (g *gitopskit) converge(ctx context.Context) error {
 		return err
 	}
 	var errs []error
+	stages := map[reconcile.Stage]time.Duration{}
+	var longest time.Duration
 	for _, r := range results {
 		if !r.Ready() || r.Result.Health.Code != "Healthy" {
 			errs = append(errs, fmt.Errorf("%s: not healthy: %v", r.Name, r.Err))
 		}
+		if r.Result != nil {
+			for st, d := range r.Result.Durations {
+				stages[st] += d
+			}
+		}
+		longest = max(longest, r.Duration)
 	}
+	// Where a set's pass spends its time, on average, and the longest pass.
+	var line []string
+	for st, d := range stages {
+		line = append(line, fmt.Sprintf("%s %v", st, (d/time.Duration(len(results))).Round(time.Millisecond)))
+	}
+	slices.Sort(line)
+	g.logf("gitopskit: mean per set: %s; longest pass %v", strings.Join(line, ", "), longest.Round(time.Millisecond))
 	return errors.Join(errs...)
 }
 

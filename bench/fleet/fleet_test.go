@@ -330,11 +330,15 @@ func BenchmarkFleet(b *testing.B) {
 	for range b.N {
 		gkNS, flNS := s.namespace(b, "gk"), s.namespace(b, "fl")
 		gk := s.measure(b, "gitopskit", gkNS, func(cfg *rest.Config) tool { return newGitopskit(b, s, cfg, gkNS) })
-		var fl figures
-		if fluxDir() != "" {
-			fl = s.measure(b, "flux", flNS, func(cfg *rest.Config) tool { return newFluxControllers(b, s, cfg, flNS) })
-		} else {
-			fl = s.measure(b, "flux (ssa loop)", flNS, func(cfg *rest.Config) tool { return newFluxLoop(b, s, cfg, flNS) })
+		var fl *figures
+		switch {
+		case os.Getenv("FLEETBENCH_FLUX") == "none": // gitopskit alone, at a scale Flux does not reach here
+		case fluxDir() != "":
+			f := s.measure(b, "flux", flNS, func(cfg *rest.Config) tool { return newFluxControllers(b, s, cfg, flNS) })
+			fl = &f
+		default:
+			f := s.measure(b, "flux (ssa loop)", flNS, func(cfg *rest.Config) tool { return newFluxLoop(b, s, cfg, flNS) })
+			fl = &f
 		}
 		report(b, s, gk, fl)
 		for _, ns := range []string{gkNS, flNS} { // their pods leave room for the next run's
@@ -345,22 +349,31 @@ func BenchmarkFleet(b *testing.B) {
 	}
 }
 
-func report(b *testing.B, s *bench, gk, fl figures) {
+// report logs and reports gk's figures and, when Flux ran (fl is not nil), its
+// figures and the ratios.
+func report(b *testing.B, s *bench, gk figures, fl *figures) {
 	b.Logf("%d sets of 10 objects, interval %s, steady-state window %s", s.sets, s.interval, s.window)
 	flux := "flux (ssa loop)"
 	if fluxDir() != "" {
 		flux = "flux"
 	}
-	b.Logf("%-22s %12s %15s %10s", "", "gitopskit", flux, "gk/flux")
-	row := func(what string, g, f float64, unit string) {
-		b.Logf("%-22s %12.3f %15.3f %10.3f", what, g, f, g/f)
-		b.ReportMetric(g, "gitopskit-"+unit)
-		b.ReportMetric(f, "flux-"+unit)
-		b.ReportMetric(g/f, unit+"-gitopskit/flux")
+	if fl == nil {
+		flux = "(not run)"
 	}
-	row("commit to healthy (s)", gk.commitToHealthy.Seconds(), fl.commitToHealthy.Seconds(), "commit-to-healthy-s")
-	row("requests per minute", gk.requestsPerMin, fl.requestsPerMin, "requests/min")
-	row("CPU s per minute", gk.cpuPerMin, fl.cpuPerMin, "cpu-s/min")
-	row("heap held (MB)", gk.heapBytes/1e6, fl.heapBytes/1e6, "heap-MB")
-	row("manual edit healed (s)", gk.heal.Seconds(), fl.heal.Seconds(), "heal-s")
+	b.Logf("%-22s %12s %15s %10s", "", "gitopskit", flux, "gk/flux")
+	row := func(what string, g float64, f func(figures) float64, unit string) {
+		b.ReportMetric(g, "gitopskit-"+unit)
+		if fl == nil {
+			b.Logf("%-22s %12.3f", what, g)
+			return
+		}
+		b.Logf("%-22s %12.3f %15.3f %10.3f", what, g, f(*fl), g/f(*fl))
+		b.ReportMetric(f(*fl), "flux-"+unit)
+		b.ReportMetric(g/f(*fl), unit+"-gitopskit/flux")
+	}
+	row("commit to healthy (s)", gk.commitToHealthy.Seconds(), func(f figures) float64 { return f.commitToHealthy.Seconds() }, "commit-to-healthy-s")
+	row("requests per minute", gk.requestsPerMin, func(f figures) float64 { return f.requestsPerMin }, "requests/min")
+	row("CPU s per minute", gk.cpuPerMin, func(f figures) float64 { return f.cpuPerMin }, "cpu-s/min")
+	row("heap held (MB)", gk.heapBytes/1e6, func(f figures) float64 { return f.heapBytes / 1e6 }, "heap-MB")
+	row("manual edit healed (s)", gk.heal.Seconds(), func(f figures) float64 { return f.heal.Seconds() }, "heal-s")
 }

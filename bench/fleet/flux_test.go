@@ -163,7 +163,7 @@ func (f *fluxControllers) converge(ctx context.Context) error {
 		return err
 	}
 	start := time.Now()
-	f.triggered = start
+	f.triggered, f.readyAt = start, time.Time{}
 	deadline := start.Add(15 * time.Minute)
 	var fetched time.Duration
 	doneAt := map[string]time.Duration{}
@@ -189,16 +189,15 @@ func (f *fluxControllers) converge(ctx context.Context) error {
 				done++
 				if _, ok := doneAt[k.GetName()]; !ok {
 					doneAt[k.GetName()] = time.Since(start)
+					// When it turned Ready, as the controller wrote it: read now,
+					// since its next interval's pass moves it again.
+					f.readyAt = later(f.readyAt, readySince(&k))
 				}
 			} else {
 				last = fmt.Sprintf("%s: applied %q, ready %v", k.GetName(), applied, ready(&k))
 			}
 		}
 		if done == f.s.sets {
-			f.readyAt = time.Time{}
-			for _, k := range l.Items {
-				f.readyAt = later(f.readyAt, readySince(&k))
-			}
 			times := slices.Sorted(maps.Values(doneAt))
 			f.logf("flux: artifact at %v; Kustomizations ready: first %v, median %v, last %v", fetched.Round(time.Millisecond),
 				times[0].Round(time.Millisecond), times[len(times)/2].Round(time.Millisecond), times[len(times)-1].Round(time.Millisecond))

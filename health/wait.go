@@ -198,7 +198,7 @@ func (w *Waiter) scopes(ctx context.Context, statuses map[object.ID]Status, perN
 	}
 	var scopes []watchScope
 	var missing []update
-	for k, ids := range byType {
+	for _, ids := range byType {
 		if err := ctx.Err(); err != nil {
 			return nil, nil, err
 		}
@@ -206,7 +206,7 @@ func (w *Waiter) scopes(ctx context.Context, statuses map[object.ID]Status, perN
 		mapping, err := w.mapper.RESTMapping(gk)
 		if meta.IsNoMatchError(err) {
 			for _, id := range ids {
-				missing = append(missing, update{id, status(Missing, "the cluster serves no kind "+k.kind+" in group "+quoteGroup(k.group))})
+				missing = append(missing, unserved(id))
 			}
 			continue
 		}
@@ -258,6 +258,11 @@ func scope(ri dynamic.ResourceInterface, name string, ids map[string]object.ID, 
 		}
 	}
 	return sc
+}
+
+// unserved is the Missing update of id, whose kind the cluster does not serve.
+func unserved(id object.ID) update {
+	return update{id, status(Missing, "the cluster serves no kind "+id.Kind+" in group "+quoteGroup(id.Group))}
 }
 
 func quoteGroup(g string) string {

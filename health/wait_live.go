@@ -55,7 +55,7 @@ func (w *Waiter) follow(ctx context.Context, ids []object.ID, out chan<- update,
 			byKind[gk] = t
 		}
 		if t == nil {
-			missing = append(missing, update{id, status(Missing, "the cluster serves no kind "+id.Kind+" in group "+quoteGroup(id.Group))})
+			missing = append(missing, unserved(id))
 			continue
 		}
 		key := id // as the changes name it

@@ -42,7 +42,7 @@ func (t *task) listKey() listKey {
 // (or a recreate when allowed).
 func (r *run) applyObject(ctx context.Context, t *task) Event {
 	ev := Event{ID: t.id, Stage: t.stage, Wave: t.dir.Wave, DryRun: r.opts.DryRun}
-	live, listed := r.live.get(t.listKey(), t.id.Name)
+	live, listed := r.live.get(t)
 	fail := func(err error) Event {
 		// The API server's errors quote ill-typed values (a map under data, say).
 		err = redact.Secret(err, t.desired, live)

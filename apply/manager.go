@@ -173,6 +173,15 @@ type ApplyOptions struct {
 	// Their events carry the Phase; [Result.Hooks] sums them up. Without Hooks,
 	// hook objects are applied like any other.
 	Hooks bool
+	// Live, when set, gives the live copies of the set's objects, kept current by
+	// watches (a live.Cache): the apply compares the objects with them instead of
+	// listing each resource in each namespace of the set, which costs, for one set
+	// among many in a namespace, the whole namespace. A copy that lags behind the
+	// cluster at most makes a write that was needed look unneeded until the
+	// watch's next event, which a watching caller reconciles again. Objects
+	// created only if absent (SSAIfNotPresent) or replaced are read with a GET.
+	// When Live fails, the apply lists as without it.
+	Live Live
 	// HookGate tells when a hook is done: nil when it succeeded, an error when it
 	// failed or did not finish in time. It also waits for the set to be healthy
 	// before the PostSync hooks. Hooks needs it (but in a dry run, which runs no

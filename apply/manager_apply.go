@@ -223,9 +223,12 @@ func (r *run) applyBatch(ctx context.Context, batch []item) error {
 		}
 		tasks = append(tasks, t)
 	}
-	keys := make([]listKey, len(tasks))
-	for i, t := range tasks {
-		keys[i] = t.listKey()
+	r.readLive(ctx, tasks)
+	var keys []listKey
+	for _, t := range tasks {
+		if _, known := r.live.get(t); !known && !t.readsItself(r.opts.Live != nil) {
+			keys = append(keys, t.listKey())
+		}
 	}
 	missing := r.live.missing(keys)
 	parallel.Do(ctx, r.m.opts.Concurrency, len(missing), func(i int) {
@@ -256,6 +259,33 @@ func (r *run) applyBatch(ctx context.Context, batch []item) error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// readLive reads the live copies of tasks from ApplyOptions.Live, if set. When it
+// fails, their lists are read instead.
+func (r *run) readLive(ctx context.Context, tasks []*task) {
+	if r.opts.Live == nil {
+		return
+	}
+	ids := make([]object.ID, 0, len(tasks))
+	for _, t := range tasks {
+		if !t.readsItself(true) {
+			ids = append(ids, t.id)
+		}
+	}
+	if len(ids) == 0 {
+		return
+	}
+	if err := r.live.read(ctx, r.opts.Live, ids); err != nil {
+		logging.From(ctx, r.m.opts.Logger).V(1).Info("live objects read failed; listing them", "error", err.Error())
+	}
+}
+
+// readsItself reports whether t's object is read with a GET of its own: one
+// created only if it is not present, or replaced (which needs its current
+// resourceVersion), is not judged by a cached copy that may lag behind.
+func (t *task) readsItself(cached bool) bool {
+	return cached && (t.dir.SSA == SSAIfNotPresent || t.dir.Replace)
 }
 
 // dryRunNamespacePending reports whether a dry run failed only because the object's

@@ -1,6 +1,7 @@
 package apply
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -115,6 +116,16 @@ func TestUnchanged(t *testing.T) {
 		})
 	}
 	assert.False(t, unchanged(yamlObj(t, desiredDeployment), live, "someone-else"), "another manager's entry does not count")
+	// An object without labels or annotations: its metadata holds only its
+	// identity, which managedFields never record.
+	bare := live.DeepCopy()
+	bare.SetLabels(nil)
+	mf := bare.GetManagedFields()
+	mf[0].FieldsV1.SetRawString(strings.Replace(mf[0].FieldsV1.GetRawString(), `"f:metadata":{"f:labels":{"f:app":{}}},`, "", 1))
+	bare.SetManagedFields(mf)
+	unlabelled := yamlObj(t, desiredDeployment)
+	unlabelled.SetLabels(nil)
+	assert.True(t, unchanged(unlabelled, bare, "gitopskit"), "%s", mf[0].FieldsV1.GetRawString())
 	noFields := live.DeepCopy()
 	noFields.SetManagedFields([]metav1.ManagedFieldsEntry{})
 	assert.False(t, unchanged(yamlObj(t, desiredDeployment), noFields, "gitopskit"))

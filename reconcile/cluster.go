@@ -421,6 +421,11 @@ func (c *Cluster) apply(ctx context.Context, desired []*unstructured.Unstructure
 			}
 		},
 	}
+	if c.opts.Live != nil {
+		if err := c.applyFromCache(ctx, desired, &aopts); err != nil {
+			return nil, err
+		}
+	}
 	if opts.Hooks {
 		aopts.HookGate = c.hooks.Gate(health.WaitOptions{Timeout: opts.HookTimeout, FailFast: true})
 	}

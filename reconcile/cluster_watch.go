@@ -11,6 +11,7 @@ import (
 	"github.com/gitopskit/gitopskit/apply"
 	"github.com/gitopskit/gitopskit/diff"
 	"github.com/gitopskit/gitopskit/internal/logging"
+	"github.com/gitopskit/gitopskit/internal/scope"
 	"github.com/gitopskit/gitopskit/live"
 	"github.com/gitopskit/gitopskit/object"
 	"github.com/go-logr/logr"
@@ -71,6 +72,43 @@ func (c *Cluster) diffCached(ctx context.Context, desired []*unstructured.Unstru
 		return clonePlan(last.plan), nil
 	}
 	return c.plan(ctx, desired, objs, members, len(gone) == 0, sum)
+}
+
+// applyFromCache makes the apply of desired read the live objects and an
+// ApplySet's members from the Live cache instead of listing them, and counts
+// the objects of desired among those the Cluster holds whole (its Diff holds
+// them already; an Apply without one would not give them back).
+func (c *Cluster) applyFromCache(ctx context.Context, desired []*unstructured.Unstructured, aopts *apply.ApplyOptions) error {
+	kinds := scope.New(c.mapper, desired)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.watched == nil {
+		c.watched = object.NewSet()
+	}
+	for _, u := range desired {
+		id, err := kinds.ID(object.IDOf(u))
+		if err != nil {
+			return err
+		}
+		c.watched.Add(id)
+	}
+	aopts.Live = c.opts.Live
+	if set, ok := aopts.Inventory.(*apply.ApplySet); ok {
+		aopts.Inventory = listedApplySet{set, listedFrom(ctx, c.opts.Live, c.opts.Logger)}
+	}
+	return nil
+}
+
+// listedApplySet is an ApplySet whose Load reads its members off the lists of
+// the Live cache.
+type listedApplySet struct {
+	*apply.ApplySet
+	listed apply.Listed
+}
+
+// Load implements apply.Inventory with [apply.ApplySet.LoadListed].
+func (s listedApplySet) Load(ctx context.Context) ([]object.ID, error) {
+	return s.LoadListed(ctx, s.listed)
 }
 
 // listedFrom returns the lists of cache, watching what it is asked for from now

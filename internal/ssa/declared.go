@@ -16,8 +16,9 @@ func Declared(desired, live *unstructured.Unstructured) bool {
 }
 
 // TrimIdentity returns obj without the fields managedFields never records:
-// apiVersion, kind, metadata.name and metadata.namespace, and a null
-// metadata.creationTimestamp that generators print.
+// apiVersion, kind, metadata.name and metadata.namespace, a null
+// metadata.creationTimestamp that generators print, and metadata itself when
+// nothing else is left in it.
 func TrimIdentity(obj map[string]any) map[string]any {
 	out := make(map[string]any, len(obj))
 	for k, v := range obj {
@@ -33,7 +34,11 @@ func TrimIdentity(obj map[string]any) map[string]any {
 			}
 			m[k] = v
 		}
-		out["metadata"] = m
+		if len(m) > 0 {
+			out["metadata"] = m
+		} else {
+			delete(out, "metadata") // the API server records no empty metadata
+		}
 	}
 	return out
 }

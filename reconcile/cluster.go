@@ -60,12 +60,13 @@ type ClusterOptions struct {
 	// cluster, as Live, instead of each reading and holding its own (megabytes each).
 	Schemas *diff.ClusterSchemas
 	// Live, when set, keeps the set's live objects from watches (share one
-	// live.Cache between the Clusters of one cluster): after the first pass, and
-	// the first after a write, a pass whose desired set and live objects did not
-	// change sends no request, and [Cluster.Drifted] says when an object of the set
-	// changes. Its health waits ([Cluster.Wait], [Cluster.Health]) read and follow
-	// the cache too, with no list or watch of their own (health.WaiterOptions.Live;
-	// hooks keep their own).
+	// live.Cache between the Clusters of one cluster): a pass whose desired set
+	// and live objects did not change sends no request, and [Cluster.Drifted]
+	// says when an object of the set changes. Its applies compare with the
+	// cache's copies and read the inventory's members off it
+	// (apply.ApplyOptions.Live), and its health waits ([Cluster.Wait],
+	// [Cluster.Health]) read and follow it, with no list or watch of their own
+	// (health.WaiterOptions.Live; hooks keep their own).
 	// The cache holds the set's objects whole and the other objects of
 	// their resources and namespaces as metadata; [Cluster.Close] gives the set's
 	// back when it is dropped.

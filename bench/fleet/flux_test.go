@@ -164,7 +164,8 @@ func (f *fluxControllers) converge(ctx context.Context) error {
 	}
 	start := time.Now()
 	f.triggered, f.readyAt = start, time.Time{}
-	deadline := start.Add(15 * time.Minute)
+	// Four at a time, each waiting through 5 s polls: a few seconds a set.
+	deadline := start.Add(15*time.Minute + time.Duration(f.s.sets)*3*time.Second)
 	var fetched time.Duration
 	doneAt := map[string]time.Duration{}
 	for {
@@ -213,7 +214,9 @@ func (f *fluxControllers) converge(ctx context.Context) error {
 		if time.Now().After(deadline) {
 			return fmt.Errorf("%d of %d Kustomizations at %s and Ready; %s; logs: %s", done, f.s.sets, want, last, f.tail())
 		}
-		time.Sleep(100 * time.Millisecond)
+		// Each look lists every Kustomization: not so often that the
+		// benchmark's own reads load the API server the controllers use.
+		time.Sleep(max(100*time.Millisecond, time.Duration(f.s.sets)*2*time.Millisecond))
 	}
 }
 

@@ -18,6 +18,9 @@
 // the rollouts are not what is measured; FLEETBENCH_DEFAULT_QPS=1 keeps their
 // defaults. FLEETBENCH_FLUX_LOG sets the controllers' log level (error), and
 // FLEETBENCH_HEAPPROFILE=path writes gitopskit's heap profile to path.gitopskit.
+// FLEETBENCH_HEAL_TIMEOUT bounds the wait for a manual edit to be healed
+// (default the interval and a minute, a failure); past it, the time waited is
+// reported as a lower bound, for a tool that heals at a long interval.
 //
 // BenchmarkManyClusters is the other direction: one set, one commit, fanned out
 // through package fleet to FLEETBENCH_CLUSTERS (default 8) API servers on one etcd

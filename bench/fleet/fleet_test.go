@@ -303,16 +303,20 @@ func (s *bench) edit(b *testing.B, ns string) time.Duration {
 		b.Fatal(err)
 	}
 	start := time.Now()
-	deadline := start.Add(s.interval + time.Minute)
-	for time.Now().Before(deadline) {
+	wait := envDuration("FLEETBENCH_HEAL_TIMEOUT", s.interval+time.Minute)
+	for deadline := start.Add(wait); time.Now().Before(deadline); {
 		cm, err := cms.Get(ctx, "s000-cm-0", metav1.GetOptions{})
 		if err == nil && cm.Data["version"] == want {
 			return time.Since(start)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	b.Fatalf("the edit of %s/s000-cm-0 was not healed within %s", ns, s.interval+time.Minute)
-	return 0
+	if _, set := os.LookupEnv("FLEETBENCH_HEAL_TIMEOUT"); !set {
+		b.Fatalf("the edit of %s/s000-cm-0 was not healed within %s", ns, wait)
+	}
+	// A tool that heals at its interval, longer than the wait: a lower bound.
+	b.Logf("the edit of %s/s000-cm-0 was not healed within FLEETBENCH_HEAL_TIMEOUT=%s: its figure is a lower bound", ns, wait)
+	return time.Since(start)
 }
 
 // BenchmarkFleet runs FLEETBENCH_SETS sets (default 20) of ten objects through

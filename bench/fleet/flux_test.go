@@ -182,12 +182,13 @@ func (f *fluxControllers) converge(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		done := 0
+		// A Kustomization is done once seen Ready at the revision: at a short
+		// interval the controller takes the first ones up again (Ready Unknown
+		// while it runs) before it reaches the last.
 		var last string
 		for _, k := range l.Items {
 			applied, _, _ := unstructured.NestedString(k.Object, "status", "lastAppliedRevision")
 			if applied == want && ready(&k) {
-				done++
 				if _, ok := doneAt[k.GetName()]; !ok {
 					doneAt[k.GetName()] = time.Since(start)
 					// When it turned Ready, as the controller wrote it: read now,
@@ -198,6 +199,7 @@ func (f *fluxControllers) converge(ctx context.Context) error {
 				last = fmt.Sprintf("%s: applied %q, ready %v", k.GetName(), applied, ready(&k))
 			}
 		}
+		done := len(doneAt)
 		if done == f.s.sets {
 			times := slices.Sorted(maps.Values(doneAt))
 			f.logf("flux: artifact at %v; Kustomizations ready: first %v, median %v, last %v", fetched.Round(time.Millisecond),

@@ -226,7 +226,7 @@ func (r *run) applyBatch(ctx context.Context, batch []item) error {
 	r.readLive(ctx, tasks)
 	var keys []listKey
 	for _, t := range tasks {
-		if _, known := r.live.get(t); !known && !t.readsItself(r.opts.Live != nil) {
+		if _, known := r.live.get(t); !known && !(r.opts.Live != nil && t.readsItself()) {
 			keys = append(keys, t.listKey())
 		}
 	}
@@ -269,7 +269,7 @@ func (r *run) readLive(ctx context.Context, tasks []*task) {
 	}
 	ids := make([]object.ID, 0, len(tasks))
 	for _, t := range tasks {
-		if !t.readsItself(true) {
+		if !t.readsItself() {
 			ids = append(ids, t.id)
 		}
 	}
@@ -281,11 +281,12 @@ func (r *run) readLive(ctx context.Context, tasks []*task) {
 	}
 }
 
-// readsItself reports whether t's object is read with a GET of its own: one
-// created only if it is not present, or replaced (which needs its current
-// resourceVersion), is not judged by a cached copy that may lag behind.
-func (t *task) readsItself(cached bool) bool {
-	return cached && (t.dir.SSA == SSAIfNotPresent || t.dir.Replace)
+// readsItself reports whether, with ApplyOptions.Live, t's object is read with
+// a GET of its own: one created only if it is not present, or replaced (which
+// needs its current resourceVersion), is not judged by a cached copy that may
+// lag behind.
+func (t *task) readsItself() bool {
+	return t.dir.SSA == SSAIfNotPresent || t.dir.Replace
 }
 
 // dryRunNamespacePending reports whether a dry run failed only because the object's
